@@ -1,0 +1,97 @@
+// A deployment: what one hub listens on, stores into, logs, and which plugins
+// it loads with which config. Read from YAML (config/*.yaml) or built in code.
+//
+//   hub::Deployment d = hub::load_deployment("config/development.yaml");
+//
+// Loading refuses unknown keys, wrong types and missing required values with
+// a ConfigError "FILE:LINE:COLUMN: KEY: what is wrong". ${VAR} and
+// ${VAR:-default} in any string are replaced from the environment.
+#pragma once
+
+#include <hub/plugin_config.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hub {
+
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8001;
+  std::string to_string() const { return host + ":" + std::to_string(port); }
+  static ListenAddress parse(const std::string& text);  // "HOST:PORT"; throws std::invalid_argument
+};
+
+struct PostgresSettings {
+  std::string host = "127.0.0.1";
+  uint16_t port = 5432;
+  std::string dbname = "central_hub";
+  std::string user = "postgres";
+  std::string password;  // from the environment; never logged
+  int connect_timeout_seconds = 5;
+  std::string connection_string() const;
+};
+
+struct StorageSettings {
+  enum class Backend { memory, sqlite, postgres };
+  Backend backend = Backend::memory;
+  std::filesystem::path sqlite_path = "central-hub.db";
+  PostgresSettings postgres;
+};
+std::string backend_name(StorageSettings::Backend backend);
+
+struct LoggingSettings {
+  std::string level = "info";  // trace, debug, info, warn, error, off
+  enum class Format { text, json };
+  Format format = Format::text;
+};
+
+struct HttpSettings {
+  int threads = 16;
+  int max_queued = 1024;
+  size_t max_body_bytes = 1 << 20;
+};
+
+struct NatsSettings {
+  std::string url = "nats://127.0.0.1:4222";
+  std::string subject_prefix = "central-hub";
+};
+
+struct EventsSettings {
+  std::optional<NatsSettings> nats;
+};
+
+// One implementation to instantiate from a library.
+struct EnabledImplementation {
+  std::string implementation;  // as the plugin names it
+  std::string kind;            // optional: checked against the plugin's
+  std::string id;              // unique in the hub; defaults to the implementation
+  PluginConfig config;
+  std::string where;  // "FILE:LINE" for messages
+};
+
+struct PluginLibrarySettings {
+  std::string library;  // a name found through search paths, a static plugin's name, or a path
+  std::vector<EnabledImplementation> enable;
+  std::string where;
+};
+
+struct Deployment {
+  std::string name = "embedded";  // the file it came from
+  ListenAddress listen{"127.0.0.1", 0};
+  StorageSettings storage;
+  LoggingSettings logging;
+  HttpSettings http;
+  EventsSettings events;
+  std::vector<std::filesystem::path> plugin_search_paths;
+  std::vector<PluginLibrarySettings> plugins;
+};
+
+Deployment load_deployment(const std::filesystem::path& file);
+// `name` is used in messages; relative paths resolve against `base_dir`.
+Deployment parse_deployment(const std::string& yaml_text, const std::string& name, const std::filesystem::path& base_dir);
+
+}  // namespace hub

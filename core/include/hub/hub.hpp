@@ -1,0 +1,65 @@
+// The hub as a library: an embedder or a test starts one in a few lines.
+//
+//   hub::HubOptions options;                       // memory storage, 127.0.0.1:0
+//   options.static_plugins.push_back({"disk-space-probe", &disk_space_plugin});
+//   hub::Hub hub(std::move(options));
+//   hub.start();                                   // throws with a clear message
+//   ... http://127.0.0.1:<hub.port()>/health ...
+//   hub.stop();                                    // also done by ~Hub
+#pragma once
+
+#include <hub/clock.hpp>
+#include <hub/deployment.hpp>
+#include <hub/metrics.hpp>
+#include <hub/plugin_instance.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hub {
+
+struct StaticPlugin {
+  std::string name;
+  hub_plugin_entry_fn entry;
+};
+
+struct HubOptions {
+  Deployment deployment;
+  std::vector<StaticPlugin> static_plugins;
+  std::shared_ptr<Clock> clock;  // default: SystemClock
+
+  static HubOptions from_file(const std::filesystem::path& deployment_file);
+};
+
+class Hub {
+ public:
+  explicit Hub(HubOptions options);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // Opens storage, loads every plugin, creates every instance, then listens.
+  // On failure nothing stays open and the exception says what failed.
+  void start();
+  void stop();
+  bool running() const;
+
+  uint16_t port() const;    // the bound port (the ephemeral one if 0 was asked)
+  std::string url() const;  // "http://HOST:PORT"
+  const Deployment& deployment() const;
+  Metrics& metrics();
+  // The instance with that id, or nullptr. Valid until stop().
+  const PluginInstance* instance(const std::string& id) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// What `hubd --check-config` does: loads each plugin and creates each instance
+// with its config, then releases them, without opening storage or listening.
+void check_deployment(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins = {});
+
+}  // namespace hub

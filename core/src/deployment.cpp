@@ -1,0 +1,237 @@
+#include <hub/deployment.hpp>
+#include <hub/errors.hpp>
+
+#include "plugin_config_yaml.hpp"
+#include "yaml_reader.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace hub {
+
+ListenAddress ListenAddress::parse(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected HOST:PORT, got '" + text + "'");
+  const std::string port_text = text.substr(colon + 1);
+  if (port_text.empty() || port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5 ||
+      std::stoi(port_text) > 65535)
+    throw std::invalid_argument("the port of '" + text + "' must be a number from 0 to 65535");
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return ListenAddress{host, static_cast<uint16_t>(std::stoi(port_text))};
+}
+
+std::string PostgresSettings::connection_string() const {
+  // libpq's keyword=value form; values are quoted so spaces and quotes survive.
+  auto quoted = [](const std::string& value) {
+    std::string out = "'";
+    for (char c : value) out += (c == '\'' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    return out + "'";
+  };
+  return "host=" + quoted(host) + " port=" + std::to_string(port) + " dbname=" + quoted(dbname) + " user=" + quoted(user) +
+         (password.empty() ? "" : " password=" + quoted(password)) + " connect_timeout=" + std::to_string(connect_timeout_seconds);
+}
+
+std::string backend_name(StorageSettings::Backend backend) {
+  switch (backend) {
+    case StorageSettings::Backend::memory:
+      return "memory";
+    case StorageSettings::Backend::sqlite:
+      return "sqlite";
+    case StorageSettings::Backend::postgres:
+      return "postgres";
+  }
+  return "unknown";
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path resolve(const fs::path& base_dir, const std::string& path) {
+  fs::path p(path);
+  return p.is_absolute() ? p : (base_dir / p).lexically_normal();
+}
+
+std::string where(const yaml::Source& source, const YAML::Node& node) {
+  return source.name + ":" + std::to_string(node.Mark().line + 1);
+}
+
+ListenAddress read_listen(yaml::MapReader& top) {
+  const std::string text = top.required_string("listen");
+  try {
+    return ListenAddress::parse(text);
+  } catch (const std::invalid_argument& error) {
+    top.fail_at("listen", error.what());
+  }
+}
+
+StorageSettings read_storage(yaml::MapReader& top, const fs::path& base_dir) {
+  if (!top.has("storage")) top.fail_at("storage", "required key is missing (backend: memory, sqlite or postgres)");
+  yaml::MapReader storage(top.source(), top.node("storage"), "storage");
+  StorageSettings settings;
+  const std::string backend = storage.required_string("backend");
+  if (backend == "memory")
+    settings.backend = StorageSettings::Backend::memory;
+  else if (backend == "sqlite")
+    settings.backend = StorageSettings::Backend::sqlite;
+  else if (backend == "postgres")
+    settings.backend = StorageSettings::Backend::postgres;
+  else
+    storage.fail_at("backend", "expected memory, sqlite or postgres, got '" + backend + "'");
+
+  if (storage.has("sqlite") || settings.backend == StorageSettings::Backend::sqlite) {
+    if (!storage.has("sqlite")) storage.fail_at("sqlite", "required key is missing for backend sqlite (path: FILE)");
+    yaml::MapReader sqlite(top.source(), storage.node("sqlite"), "storage.sqlite");
+    settings.sqlite_path = resolve(base_dir, sqlite.required_string("path"));
+    sqlite.finish();
+  }
+  if (storage.has("postgres") || settings.backend == StorageSettings::Backend::postgres) {
+    if (!storage.has("postgres"))
+      storage.fail_at("postgres", "required key is missing for backend postgres (host, port, dbname, user, password)");
+    yaml::MapReader pg(top.source(), storage.node("postgres"), "storage.postgres");
+    settings.postgres.host = pg.required_string("host");
+    settings.postgres.port = static_cast<uint16_t>(pg.integer("port", 5432, 1, 65535));
+    settings.postgres.dbname = pg.required_string("dbname");
+    settings.postgres.user = pg.required_string("user");
+    settings.postgres.password = pg.string("password", "");
+    settings.postgres.connect_timeout_seconds = static_cast<int>(pg.integer("connect_timeout_seconds", 5, 1, 300));
+    pg.finish();
+  }
+  storage.finish();
+  return settings;
+}
+
+LoggingSettings read_logging(yaml::MapReader& top) {
+  yaml::MapReader logging(top.source(), top.node("logging"), "logging");
+  LoggingSettings settings;
+  settings.level = logging.string("level", "info");
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  if (!levels.count(settings.level))
+    logging.fail_at("level", "expected trace, debug, info, warn, error or off, got '" + settings.level + "'");
+  const std::string format = logging.string("format", "text");
+  if (format == "text")
+    settings.format = LoggingSettings::Format::text;
+  else if (format == "json")
+    settings.format = LoggingSettings::Format::json;
+  else
+    logging.fail_at("format", "expected text or json, got '" + format + "'");
+  logging.finish();
+  return settings;
+}
+
+HttpSettings read_http(yaml::MapReader& top) {
+  yaml::MapReader http(top.source(), top.node("http"), "http");
+  HttpSettings settings;
+  settings.threads = static_cast<int>(http.integer("threads", settings.threads, 1, 1024));
+  settings.max_queued = static_cast<int>(http.integer("max_queued", settings.max_queued, 1, 1'000'000));
+  settings.max_body_bytes =
+      static_cast<size_t>(http.integer("max_body_bytes", static_cast<int64_t>(settings.max_body_bytes), 1024, 1 << 30));
+  http.finish();
+  return settings;
+}
+
+EventsSettings read_events(yaml::MapReader& top) {
+  yaml::MapReader events(top.source(), top.node("events"), "events");
+  EventsSettings settings;
+  if (events.has("nats")) {
+    yaml::MapReader nats(top.source(), events.node("nats"), "events.nats");
+    NatsSettings n;
+    n.url = nats.required_string("url");
+    if (!n.url.starts_with("nats://") && !n.url.starts_with("tls://"))
+      nats.fail_at("url", "expected nats://HOST:PORT, got '" + n.url + "'");
+    n.subject_prefix = nats.string("subject_prefix", n.subject_prefix);
+    nats.finish();
+    settings.nats = n;
+  }
+  events.finish();
+  return settings;
+}
+
+EnabledImplementation read_enabled(const yaml::Source& source, const YAML::Node& node, const std::string& path) {
+  yaml::MapReader reader(source, node, path);
+  EnabledImplementation enabled;
+  enabled.implementation = reader.required_string("implementation");
+  enabled.kind = reader.string("kind", "");
+  static const std::set<std::string> kinds{"discovery", "health_probe", "load_balancer", "circuit_breaker", "deployment_coordinator"};
+  if (!enabled.kind.empty() && !kinds.count(enabled.kind))
+    reader.fail_at(
+        "kind", "expected discovery, health_probe, load_balancer, circuit_breaker or deployment_coordinator, got '" + enabled.kind + "'");
+  enabled.id = reader.string("id", enabled.implementation);
+  enabled.config = plugin_config_from_yaml(source, reader.node("config"), reader.path("config"));
+  enabled.where = where(source, node);
+  reader.finish();
+  return enabled;
+}
+
+std::vector<PluginLibrarySettings> read_libraries(yaml::MapReader& plugins) {
+  std::vector<PluginLibrarySettings> libraries;
+  const YAML::Node list = plugins.node("libraries");
+  if (!list.IsDefined()) return libraries;
+  if (!list.IsSequence()) plugins.fail_at("libraries", "expected a sequence of libraries, got " + yaml::describe(list));
+  std::set<std::string> ids;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string path = "plugins.libraries[" + std::to_string(i) + "]";
+    yaml::MapReader reader(plugins.source(), list[i], path);
+    PluginLibrarySettings library;
+    library.library = reader.required_string("library");
+    library.where = where(plugins.source(), list[i]);
+    const YAML::Node enable = reader.node("enable");
+    if (!enable.IsDefined() || !enable.IsSequence() || enable.size() == 0)
+      reader.fail_at("enable", "expected a non-empty sequence of implementations to enable");
+    for (size_t j = 0; j < enable.size(); ++j) {
+      const std::string item = path + ".enable[" + std::to_string(j) + "]";
+      EnabledImplementation enabled = read_enabled(plugins.source(), enable[j], item);
+      if (!ids.insert(enabled.id).second)
+        yaml::fail(plugins.source(), enable[j].Mark(), item + ".id",
+                   "'" + enabled.id + "' is already used by another implementation; ids must be unique");
+      library.enable.push_back(std::move(enabled));
+    }
+    reader.finish();
+    libraries.push_back(std::move(library));
+  }
+  return libraries;
+}
+
+}  // namespace
+
+Deployment parse_deployment(const std::string& yaml_text, const std::string& name, const fs::path& base_dir) {
+  const yaml::Source source{name};
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& error) {
+    yaml::fail(source, error.mark, "", "not valid YAML: " + error.msg);
+  }
+  if (!root.IsMap()) yaml::fail(source, root.Mark(), "", "a deployment must be a mapping, got " + yaml::describe(root));
+  try {
+    yaml::MapReader top(source, root, "");
+    Deployment deployment;
+    deployment.name = name;
+    deployment.listen = read_listen(top);
+    deployment.storage = read_storage(top, base_dir);
+    deployment.logging = read_logging(top);
+    deployment.http = read_http(top);
+    deployment.events = read_events(top);
+    yaml::MapReader plugins(source, top.node("plugins"), "plugins");
+    for (const std::string& path : plugins.strings("search_paths")) deployment.plugin_search_paths.push_back(resolve(base_dir, path));
+    deployment.plugins = read_libraries(plugins);
+    plugins.finish();
+    top.finish();
+    return deployment;
+  } catch (const YAML::Exception& error) {
+    yaml::fail(source, error.mark, "", error.msg);
+  }
+}
+
+Deployment load_deployment(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw ConfigError(file.string() + ": cannot read the deployment file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_deployment(text.str(), file.string(), fs::absolute(file).parent_path());
+}
+
+}  // namespace hub

@@ -1,0 +1,174 @@
+#include <hub/errors.hpp>
+#include <hub/hub.hpp>
+
+#include "http/encoding.hpp"
+#include "http/server.hpp"
+#include "hub/api/v1/status.pb.h"
+#include "logging.hpp"
+#include "plugin_set.hpp"
+#include "storage/storage.hpp"
+
+#include <mutex>
+
+namespace hub {
+
+HubOptions HubOptions::from_file(const std::filesystem::path& deployment_file) {
+  HubOptions options;
+  options.deployment = load_deployment(deployment_file);
+  return options;
+}
+
+struct Hub::Impl {
+  HubOptions options;
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+  std::shared_ptr<spdlog::logger> logger;
+  std::mutex lifecycle;
+  // Declared in the order of their lifetimes: what comes later dies first.
+  std::unique_ptr<Storage> storage;
+  PluginSet plugins;
+  std::unique_ptr<http::Server> server;
+  int64_t started_us = 0;
+
+  std::shared_ptr<http::Router> routes();
+  http::Response health(const http::Request& request);
+  http::Response plugin_list(const http::Request& request) const;
+  void release();
+};
+
+Hub::Hub(HubOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->clock = impl_->options.clock ? impl_->options.clock : std::make_shared<SystemClock>();
+  impl_->logger = make_logger(impl_->options.deployment.logging);
+}
+
+Hub::~Hub() {
+  stop();
+}
+
+void Hub::start() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (impl_->server) return;
+  const Deployment& deployment = impl_->options.deployment;
+  try {
+    impl_->storage = open_storage(deployment.storage);
+    impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
+    impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());
+    impl_->server->start();
+  } catch (...) {
+    impl_->release();
+    throw;
+  }
+  impl_->started_us = impl_->clock->monotonic_us();
+  impl_->logger->info("listening on {}:{} ({}, {} storage, {} plugin instance(s))", deployment.listen.host, port(), deployment.name,
+                      impl_->storage->backend(), impl_->plugins.instances().size());
+}
+
+void Hub::stop() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (!impl_->server) return;
+  impl_->release();
+  impl_->logger->info("stopped");
+}
+
+void Hub::Impl::release() {
+  if (server) server->stop();
+  server.reset();
+  plugins.clear();
+  storage.reset();
+}
+
+bool Hub::running() const {
+  return impl_->server != nullptr;
+}
+uint16_t Hub::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+std::string Hub::url() const {
+  return "http://" + impl_->options.deployment.listen.host + ":" + std::to_string(port());
+}
+const Deployment& Hub::deployment() const {
+  return impl_->options.deployment;
+}
+Metrics& Hub::metrics() {
+  return *impl_->metrics;
+}
+
+const PluginInstance* Hub::instance(const std::string& id) const {
+  for (const auto& instance : impl_->plugins.instances())
+    if (instance->id() == id) return instance.get();
+  return nullptr;
+}
+
+std::shared_ptr<http::Router> Hub::Impl::routes() {
+  auto router = std::make_shared<http::Router>();
+  router->add("GET", "/health", [this](const http::Request& request) { return health(request); });
+  router->add("GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); });
+  router->add("GET", "/metrics", [this](const http::Request&) {
+    return http::Response{200, "text/plain; version=0.0.4", metrics->prometheus_text()};
+  });
+  return router;
+}
+
+http::Response Hub::Impl::health(const http::Request& request) {
+  api::v1::HealthResponse body;
+  const ComponentStatus store = storage->check();
+  auto* storage_health = body.mutable_storage();
+  storage_health->set_name(storage->backend());
+  storage_health->set_status(store.status);
+  storage_health->set_message(store.message);
+  storage_health->set_latency_ms(store.latency_ms);
+  for (const auto& library : plugins.libraries()) {
+    auto* plugin = body.add_plugins();
+    plugin->set_name(library->name());
+    plugin->set_file(library->file());
+    plugin->set_status("loaded");
+    for (const auto& instance : plugins.instances())
+      if (&instance->library() == library.get()) plugin->add_instances(instance->id());
+  }
+  const bool healthy = store.status == "healthy";
+  body.set_status(healthy ? "healthy" : "down");
+  body.set_version(HUB_VERSION);
+  body.set_deployment(options.deployment.name);
+  body.set_uptime_seconds((clock->monotonic_us() - started_us) / 1'000'000);
+  return http::encode(request, body, healthy ? 200 : 503);
+}
+
+http::Response Hub::Impl::plugin_list(const http::Request& request) const {
+  api::v1::PluginsResponse body;
+  body.set_host_abi_version(version_string(HUB_PLUGIN_ABI_VERSION));
+  for (const auto& library : plugins.libraries()) {
+    auto* plugin = body.add_plugins();
+    plugin->set_name(library->name());
+    plugin->set_file(library->file());
+    plugin->set_version(library->version());
+    plugin->set_abi_version(version_string(library->abi_version()));
+    plugin->set_description(library->description());
+    std::vector<std::string> kinds;
+    const hub_plugin_descriptor& descriptor = library->descriptor();
+    for (size_t i = 0; i < descriptor.implementation_count; ++i) {
+      const hub_implementation& implementation = descriptor.implementations[i];
+      auto* entry = plugin->add_implementations();
+      entry->set_name(implementation.name);
+      entry->set_kind(kind_name(implementation.kind));
+      if (std::find(kinds.begin(), kinds.end(), entry->kind()) == kinds.end()) kinds.push_back(entry->kind());
+    }
+    for (const std::string& kind : kinds) plugin->add_kinds(kind);
+    for (const auto& instance : plugins.instances()) {
+      if (&instance->library() != library.get()) continue;
+      auto* entry = plugin->add_instances();
+      entry->set_id(instance->id());
+      entry->set_implementation(instance->implementation());
+      entry->set_kind(kind_name(instance->kind()));
+    }
+  }
+  return http::encode(request, body);
+}
+
+void check_deployment(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins) {
+  PluginSet plugins;
+  auto logger = make_logger(deployment.logging, "check");
+  plugins.load(deployment, static_plugins, plugin_services(std::make_shared<SystemClock>(), std::make_shared<Metrics>(), logger));
+}
+
+}  // namespace hub

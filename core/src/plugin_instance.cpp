@@ -1,0 +1,81 @@
+#include <hub/errors.hpp>
+#include <hub/plugin_instance.hpp>
+
+namespace hub {
+
+// The hub_host a plugin receives, and what its functions reach.
+struct PluginInstance::HostTable {
+  hub_host table{};
+  std::string id;
+  HostServices services;
+
+  std::string metric(hub_str name) const { return metric_name(id + "_" + std::string(name.ptr, name.len)); }
+  static HostTable& of(void* context) { return *static_cast<HostTable*>(context); }
+
+  static void log(void* context, hub_log_level level, hub_str message) {
+    HostTable& self = of(context);
+    if (self.services.log) self.services.log(self.id, level, std::string_view(message.ptr, message.len));
+  }
+  static void counter_add(void* context, hub_str name, double delta) {
+    of(context).services.metrics->counter_add(of(context).metric(name), delta);
+  }
+  static void gauge_set(void* context, hub_str name, double value) {
+    of(context).services.metrics->gauge_set(of(context).metric(name), value);
+  }
+  static void observe(void* context, hub_str name, double value) { of(context).services.metrics->observe(of(context).metric(name), value); }
+  static int64_t now_unix_us(void* context) { return of(context).services.clock->now_unix_us(); }
+  static int64_t monotonic_us(void* context) { return of(context).services.clock->monotonic_us(); }
+};
+
+PluginInstance::PluginInstance(std::shared_ptr<const PluginLibrary> library, const hub_implementation& implementation, std::string id,
+                               HostServices services)
+    : library_(std::move(library)), implementation_(&implementation), id_(std::move(id)), host_(std::make_unique<HostTable>()) {
+  if (!services.clock) services.clock = std::make_shared<SystemClock>();
+  if (!services.metrics) services.metrics = std::make_shared<Metrics>();
+  host_->id = id_;
+  host_->services = std::move(services);
+  host_->table = hub_host{sizeof(hub_host),    HUB_PLUGIN_ABI_VERSION,  host_.get(),
+                          &HostTable::log,     &HostTable::counter_add, &HostTable::gauge_set,
+                          &HostTable::observe, &HostTable::now_unix_us, &HostTable::monotonic_us};
+}
+
+std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const PluginLibrary> library,
+                                                       const hub_implementation& implementation, std::string id, const PluginConfig& config,
+                                                       HostServices services) {
+  std::unique_ptr<PluginInstance> instance(new PluginInstance(std::move(library), implementation, std::move(id), std::move(services)));
+  std::vector<hub_kv> entries;
+  entries.reserve(config.entries.size());
+  for (const auto& [key, value] : config.entries) entries.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
+  const hub_config raw{sizeof(hub_config),
+                       {instance->id_.data(), instance->id_.size()},
+                       {config.json.data(), config.json.size()},
+                       entries.data(),
+                       entries.size()};
+  // Every vtable begins with struct_size, create, destroy, get_last_error.
+  const auto& common = instance->vtable<hub_health_probe_vtable>();
+  void* handle = nullptr;
+  hub_status status = common.create(&instance->host_->table, &raw, &handle);
+  if (status != HUB_OK) {
+    const char* message = common.get_last_error(nullptr);
+    throw PluginError("plugin " + instance->library_->file() + ": implementation '" + implementation.name + "' (" +
+                      kind_name(implementation.kind) + ") as '" + instance->id_ + "' failed to initialize: " +
+                      (message && *message ? message : "no message") + " (status " + std::to_string(status) + ")");
+  }
+  instance->handle_ = handle;
+  return instance;
+}
+
+PluginInstance::~PluginInstance() {
+  if (handle_) vtable<hub_health_probe_vtable>().destroy(handle_);
+}
+
+const hub_host& PluginInstance::host_table() const {
+  return host_->table;
+}
+
+std::string PluginInstance::last_error() const {
+  const char* message = vtable<hub_health_probe_vtable>().get_last_error(handle_);
+  return message ? message : "";
+}
+
+}  // namespace hub

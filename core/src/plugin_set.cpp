@@ -1,0 +1,75 @@
+#include "plugin_set.hpp"
+
+#include <hub/errors.hpp>
+
+#include <algorithm>
+
+namespace hub {
+
+HostServices plugin_services(std::shared_ptr<Clock> clock, std::shared_ptr<Metrics> metrics, std::shared_ptr<spdlog::logger> logger) {
+  HostServices services;
+  services.clock = std::move(clock);
+  services.metrics = std::move(metrics);
+  services.log = [logger](const std::string& id, hub_log_level level, std::string_view message) {
+    static const spdlog::level::level_enum levels[] = {spdlog::level::trace, spdlog::level::debug, spdlog::level::info, spdlog::level::warn,
+                                                       spdlog::level::err};
+    const auto spd_level = levels[std::clamp(level, HUB_LOG_TRACE, HUB_LOG_ERROR)];
+    if (logger->should_log(spd_level)) logger->log(spd_level, "[{}] {}", id, message);
+  };
+  return services;
+}
+
+namespace {
+
+const hub_implementation& find_implementation(const PluginLibrary& library, const EnabledImplementation& enabled) {
+  if (const hub_implementation* found = library.find(enabled.implementation)) {
+    if (!enabled.kind.empty() && kind_name(found->kind) != enabled.kind)
+      throw PluginError(enabled.where + ": plugin " + library.file() + ": implementation '" + enabled.implementation + "' is a " +
+                        kind_name(found->kind) + ", but the deployment says " + enabled.kind);
+    return *found;
+  }
+  std::string offered;
+  const hub_plugin_descriptor& descriptor = library.descriptor();
+  for (size_t i = 0; i < descriptor.implementation_count; ++i)
+    offered += std::string(offered.empty() ? "" : ", ") + descriptor.implementations[i].name + " (" +
+               kind_name(descriptor.implementations[i].kind) + ")";
+  throw PluginError(enabled.where + ": plugin " + library.file() + ": has no implementation '" + enabled.implementation +
+                    "'; it offers: " + offered);
+}
+
+}  // namespace
+
+void PluginSet::load(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins, const HostServices& services) {
+  PluginLoader loader({.search_paths = deployment.plugin_search_paths});
+  try {
+    for (const StaticPlugin& linked : static_plugins) loader.add_static(linked.name, linked.entry);
+    for (const PluginLibrarySettings& settings : deployment.plugins) {
+      std::shared_ptr<const PluginLibrary> library;
+      try {
+        library = loader.load(settings.library);
+      } catch (const PluginError& error) {
+        throw PluginError(settings.where + ": " + error.what());
+      }
+      if (std::find(libraries_.begin(), libraries_.end(), library) == libraries_.end()) libraries_.push_back(library);
+      for (const EnabledImplementation& enabled : settings.enable) {
+        const hub_implementation& implementation = find_implementation(*library, enabled);
+        try {
+          instances_.push_back(PluginInstance::create(library, implementation, enabled.id, enabled.config, services));
+        } catch (const PluginError& error) {
+          throw PluginError(enabled.where + ": " + error.what());
+        }
+      }
+    }
+  } catch (...) {
+    clear();
+    throw;
+  }
+}
+
+void PluginSet::clear() {
+  // Sessions, then configs, then libraries: newest instance first.
+  while (!instances_.empty()) instances_.pop_back();
+  libraries_.clear();
+}
+
+}  // namespace hub

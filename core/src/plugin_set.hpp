@@ -1,0 +1,35 @@
+// The plugins a deployment enables: libraries loaded, instances created from
+// their config sections. Owned by the hub; released instances-first.
+#pragma once
+
+#include <hub/deployment.hpp>
+#include <hub/hub.hpp>
+#include <hub/plugin_instance.hpp>
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <vector>
+
+namespace hub {
+
+// Plugin log lines go to a child of the hub's logger named after the instance.
+HostServices plugin_services(std::shared_ptr<Clock> clock, std::shared_ptr<Metrics> metrics, std::shared_ptr<spdlog::logger> logger);
+
+class PluginSet {
+ public:
+  ~PluginSet() { clear(); }
+  // All or nothing: on the first failure everything made so far is released
+  // and a PluginError says where in the deployment it came from.
+  void load(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins, const HostServices& services);
+  void clear();
+
+  const std::vector<std::shared_ptr<const PluginLibrary>>& libraries() const { return libraries_; }
+  const std::vector<std::unique_ptr<PluginInstance>>& instances() const { return instances_; }
+
+ private:
+  std::vector<std::shared_ptr<const PluginLibrary>> libraries_;
+  std::vector<std::unique_ptr<PluginInstance>> instances_;
+};
+
+}  // namespace hub

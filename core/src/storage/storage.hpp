@@ -1,0 +1,33 @@
+// Where the hub keeps durable state. One interface, three backends: memory
+// (embedding and tests), sqlite (the embedded default) and postgres.
+#pragma once
+
+#include <hub/deployment.hpp>
+
+#include <memory>
+#include <string>
+
+namespace hub {
+
+struct ComponentStatus {
+  std::string status;  // healthy, down
+  std::string message;
+  double latency_ms = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  virtual std::string backend() const = 0;
+  // A round trip to the store, reconnecting first if the link was lost.
+  virtual ComponentStatus check() = 0;
+};
+
+// Opens the configured backend; throws StorageError saying what failed.
+std::unique_ptr<Storage> open_storage(const StorageSettings& settings);
+
+std::unique_ptr<Storage> open_memory_storage();
+std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& file);
+std::unique_ptr<Storage> open_postgres_storage(const PostgresSettings& settings);
+
+}  // namespace hub

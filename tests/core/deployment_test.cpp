@@ -1,0 +1,168 @@
+#include <hub/deployment.hpp>
+#include <hub/errors.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+using testing::HasSubstr;
+
+namespace {
+
+constexpr const char* kMinimal = "listen: 127.0.0.1:9000\nstorage:\n  backend: memory\n";
+
+hub::Deployment parse(const std::string& yaml) {
+  return hub::parse_deployment(yaml, "deploy.yaml", "/etc/hub");
+}
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse(yaml);
+  } catch (const hub::ConfigError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "accepted:\n" << yaml;
+  return "";
+}
+
+}  // namespace
+
+TEST(Deployment, TheMinimalDeployment) {
+  hub::Deployment d = parse(kMinimal);
+  EXPECT_EQ(d.listen.host, "127.0.0.1");
+  EXPECT_EQ(d.listen.port, 9000);
+  EXPECT_EQ(d.storage.backend, hub::StorageSettings::Backend::memory);
+  EXPECT_EQ(d.logging.format, hub::LoggingSettings::Format::text);
+  EXPECT_FALSE(d.events.nats.has_value());
+  EXPECT_TRUE(d.plugins.empty());
+}
+
+TEST(Deployment, EveryShippedDeploymentParses) {
+  setenv("CENTRAL_HUB_DB_HOST", "db.internal", 1);
+  setenv("CENTRAL_HUB_DB_USER", "hub", 1);
+  for (const char* name : {"development", "production", "test"}) {
+    SCOPED_TRACE(name);
+    hub::Deployment d = hub::load_deployment(std::string(HUB_SOURCE_DIR) + "/config/" + name + ".yaml");
+    EXPECT_FALSE(d.plugins.empty());
+  }
+  hub::Deployment production = hub::load_deployment(std::string(HUB_SOURCE_DIR) + "/config/production.yaml");
+  EXPECT_EQ(production.storage.backend, hub::StorageSettings::Backend::postgres);
+  EXPECT_EQ(production.storage.postgres.host, "db.internal");
+  EXPECT_EQ(production.logging.format, hub::LoggingSettings::Format::json);
+  ASSERT_TRUE(production.events.nats.has_value());
+  unsetenv("CENTRAL_HUB_DB_HOST");
+  unsetenv("CENTRAL_HUB_DB_USER");
+}
+
+TEST(Deployment, PluginsWithTheirConfigAsJsonAndFlatEntries) {
+  hub::Deployment d = parse(std::string(kMinimal) + R"(
+plugins:
+  search_paths: [plugins, /opt/hub/plugins]
+  libraries:
+    - library: disk-space-probe
+      enable:
+        - implementation: disk_space
+          kind: health_probe
+          id: root-disk
+          config:
+            path: /
+            warning_free_percent: 15
+            quoted: "15"
+            enabled: true
+            nothing: null
+            paths: [/a, /b]
+            nested: {deep: {value: "x\"y"}}
+)");
+  ASSERT_EQ(d.plugin_search_paths.size(), 2u);
+  EXPECT_EQ(d.plugin_search_paths[0], "/etc/hub/plugins");  // relative to the file's folder
+  EXPECT_EQ(d.plugin_search_paths[1], "/opt/hub/plugins");
+  ASSERT_EQ(d.plugins.size(), 1u);
+  const hub::EnabledImplementation& enabled = d.plugins[0].enable.at(0);
+  EXPECT_EQ(enabled.id, "root-disk");
+  EXPECT_EQ(enabled.kind, "health_probe");
+  EXPECT_EQ(enabled.where, "deploy.yaml:10");
+  EXPECT_EQ(
+      enabled.config.json,
+      R"({"path":"/","warning_free_percent":15,"quoted":"15","enabled":true,"nothing":null,"paths":["/a","/b"],"nested":{"deep":{"value":"x\"y"}}})");
+  using Entry = std::pair<std::string, std::string>;
+  EXPECT_THAT(enabled.config.entries, testing::ElementsAre(Entry{"path", "/"}, Entry{"warning_free_percent", "15"}, Entry{"quoted", "15"},
+                                                           Entry{"enabled", "true"}, Entry{"nothing", ""}, Entry{"paths.0", "/a"},
+                                                           Entry{"paths.1", "/b"}, Entry{"nested.deep.value", "x\"y"}));
+}
+
+TEST(Deployment, EnvironmentVariablesExpandWithDefaults) {
+  setenv("HUB_TEST_PORT", "9123", 1);
+  unsetenv("HUB_TEST_UNSET");
+  hub::Deployment d = parse("listen: 127.0.0.1:${HUB_TEST_PORT}\nstorage:\n  backend: ${HUB_TEST_UNSET:-memory}\n");
+  EXPECT_EQ(d.listen.port, 9123);
+  EXPECT_EQ(d.storage.backend, hub::StorageSettings::Backend::memory);
+  EXPECT_EQ(error_of("listen: ${HUB_TEST_UNSET}\nstorage: {backend: memory}\n"),
+            "deploy.yaml:1:9: listen: environment variable HUB_TEST_UNSET is not set (write ${HUB_TEST_UNSET:-default} for a default)");
+  unsetenv("HUB_TEST_PORT");
+}
+
+TEST(Deployment, AnUnknownKeyNamesFileLineKeyAndTheKnownKeys) {
+  EXPECT_EQ(error_of(std::string(kMinimal) + "logging:\n  level: info\n  colour: blue\n"),
+            "deploy.yaml:6:3: logging.colour: unknown key (expected one of: format, level)");
+  EXPECT_THAT(error_of(std::string(kMinimal) + "listenn: 1\n"), HasSubstr("deploy.yaml:4:1: listenn: unknown key (expected one of: "));
+}
+
+TEST(Deployment, AWrongTypeNamesFileLineAndKey) {
+  EXPECT_EQ(error_of("listen: [127.0.0.1]\nstorage: {backend: memory}\n"),
+            "deploy.yaml:1:9: listen: expected a scalar value, got a sequence");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "http:\n  threads: many\n"),
+            "deploy.yaml:5:12: http.threads: expected an integer, got 'many'");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "http:\n  threads: 0\n"), "deploy.yaml:5:12: http.threads: must be between 1 and 1024, got 0");
+  EXPECT_EQ(error_of("listen: 127.0.0.1:9000\nstorage: sqlite\n"), "deploy.yaml:2:10: storage: expected a mapping, got 'sqlite'");
+  EXPECT_EQ(error_of("listen: localhost:http\nstorage: {backend: memory}\n"),
+            "deploy.yaml:1:9: listen: the port of 'localhost:http' must be a number from 0 to 65535");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "plugins:\n  libraries: {library: x}\n"),
+            "deploy.yaml:5:14: plugins.libraries: expected a sequence of libraries, got a mapping");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "logging: {format: xml}\n"),
+            "deploy.yaml:4:19: logging.format: expected text or json, got 'xml'");
+}
+
+TEST(Deployment, AMissingRequiredValueNamesFileLineAndKey) {
+  EXPECT_EQ(error_of("storage: {backend: memory}\n"), "deploy.yaml:1:1: listen: required key is missing");
+  EXPECT_EQ(error_of("listen: 127.0.0.1:1\n"), "deploy.yaml:1:1: storage: required key is missing (backend: memory, sqlite or postgres)");
+  EXPECT_EQ(error_of("listen: 127.0.0.1:1\nstorage:\n  backend: sqlite\n"),
+            "deploy.yaml:3:3: storage.sqlite: required key is missing for backend sqlite (path: FILE)");
+  EXPECT_EQ(error_of("listen: 127.0.0.1:1\nstorage:\n  backend: postgres\n  postgres:\n    host: db\n    user: hub\n"),
+            "deploy.yaml:5:5: storage.postgres.dbname: required key is missing");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "plugins:\n  libraries:\n    - enable: [{implementation: x}]\n"),
+            "deploy.yaml:6:7: plugins.libraries[0].library: required key is missing");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "plugins:\n  libraries:\n    - library: x\n      enable:\n        - id: a\n"),
+            "deploy.yaml:8:11: plugins.libraries[0].enable[0].implementation: required key is missing");
+}
+
+TEST(Deployment, InvalidValuesAreRefused) {
+  EXPECT_EQ(error_of("listen: 127.0.0.1:1\nstorage: {backend: mongodb}\n"),
+            "deploy.yaml:2:20: storage.backend: expected memory, sqlite or postgres, got 'mongodb'");
+  EXPECT_THAT(error_of(std::string(kMinimal) +
+                       "plugins:\n  libraries:\n    - library: x\n      enable:\n        - {implementation: a, kind: probe}\n"),
+              HasSubstr("deploy.yaml:8:37: plugins.libraries[0].enable[0].kind: expected discovery, health_probe,"));
+  EXPECT_EQ(error_of(std::string(kMinimal) + "plugins:\n  libraries:\n    - library: x\n      enable:\n        - {implementation: a}\n"
+                                             "        - {implementation: a}\n"),
+            "deploy.yaml:9:11: plugins.libraries[0].enable[1].id: 'a' is already used by another implementation; ids must be unique");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "events:\n  nats: {url: http://x}\n"),
+            "deploy.yaml:5:15: events.nats.url: expected nats://HOST:PORT, got 'http://x'");
+}
+
+TEST(Deployment, BrokenYamlSaysWhere) {
+  EXPECT_THAT(error_of("listen: [unclosed\n"), HasSubstr("deploy.yaml:2:1: not valid YAML"));
+  EXPECT_EQ(error_of("- a list\n"), "deploy.yaml:1:1: a deployment must be a mapping, got a sequence");
+}
+
+TEST(Deployment, AFileThatCannotBeReadIsNamed) {
+  EXPECT_THROW(
+      {
+        try {
+          hub::load_deployment("/nonexistent/deploy.yaml");
+        } catch (const hub::ConfigError& error) {
+          EXPECT_STREQ(error.what(), "/nonexistent/deploy.yaml: cannot read the deployment file");
+          throw;
+        }
+      },
+      hub::ConfigError);
+}
