@@ -1,9 +1,11 @@
 #include <hub/errors.hpp>
 #include <hub/hub.hpp>
 
+#include "events/nats_publisher.hpp"
 #include "http/encoding.hpp"
 #include "http/server.hpp"
 #include "hub/api/v1/status.pb.h"
+#include "json_text.hpp"
 #include "logging.hpp"
 #include "plugin_set.hpp"
 #include "storage/storage.hpp"
@@ -23,9 +25,12 @@ struct Hub::Impl {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
   std::shared_ptr<spdlog::logger> logger;
+  EventBus events;
   std::mutex lifecycle;
   // Declared in the order of their lifetimes: what comes later dies first.
   std::unique_ptr<Storage> storage;
+  std::unique_ptr<NatsPublisher> nats;
+  uint64_t nats_subscription = 0;
   PluginSet plugins;
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
@@ -33,6 +38,8 @@ struct Hub::Impl {
   std::shared_ptr<http::Router> routes();
   http::Response health(const http::Request& request);
   http::Response plugin_list(const http::Request& request) const;
+  void connect_events();
+  void publish(const std::string& topic, const std::string& json);
   void release();
 };
 
@@ -52,6 +59,7 @@ void Hub::start() {
   const Deployment& deployment = impl_->options.deployment;
   try {
     impl_->storage = open_storage(deployment.storage);
+    impl_->connect_events();
     impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
     impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());
     impl_->server->start();
@@ -60,6 +68,8 @@ void Hub::start() {
     throw;
   }
   impl_->started_us = impl_->clock->monotonic_us();
+  impl_->publish("hub.started", "{\"listen\":" + json_quote(deployment.listen.host + ":" + std::to_string(port())) +
+                                    ",\"deployment\":" + json_quote(deployment.name) + ",\"version\":\"" HUB_VERSION "\"}");
   impl_->logger->info("listening on {}:{} ({}, {} storage, {} plugin instance(s))", deployment.listen.host, port(), deployment.name,
                       impl_->storage->backend(), impl_->plugins.instances().size());
 }
@@ -67,14 +77,27 @@ void Hub::start() {
 void Hub::stop() {
   std::lock_guard lock(impl_->lifecycle);
   if (!impl_->server) return;
+  impl_->publish("hub.stopping", "{\"deployment\":" + json_quote(impl_->options.deployment.name) + "}");
   impl_->release();
   impl_->logger->info("stopped");
+}
+
+void Hub::Impl::connect_events() {
+  if (!options.deployment.events.nats) return;
+  nats = std::make_unique<NatsPublisher>(*options.deployment.events.nats, logger);
+  nats_subscription = events.subscribe([publisher = nats.get()](const Event& event) { publisher->publish(event); });
+}
+
+void Hub::Impl::publish(const std::string& topic, const std::string& json) {
+  events.publish(Event{topic, json, clock->now_unix_us()});
 }
 
 void Hub::Impl::release() {
   if (server) server->stop();
   server.reset();
   plugins.clear();
+  if (nats) events.unsubscribe(nats_subscription);
+  nats.reset();
   storage.reset();
 }
 
@@ -92,6 +115,9 @@ const Deployment& Hub::deployment() const {
 }
 Metrics& Hub::metrics() {
   return *impl_->metrics;
+}
+EventBus& Hub::events() {
+  return impl_->events;
 }
 
 const PluginInstance* Hub::instance(const std::string& id) const {
@@ -126,11 +152,21 @@ http::Response Hub::Impl::health(const http::Request& request) {
     for (const auto& instance : plugins.instances())
       if (&instance->library() == library.get()) plugin->add_instances(instance->id());
   }
+  bool events_healthy = true;
+  if (nats) {
+    const ComponentStatus link = nats->status();
+    auto* entry = body.add_events();
+    entry->set_name("nats");
+    entry->set_status(link.status);
+    entry->set_message(link.message);
+    events_healthy = link.status == "healthy";
+  }
+  // Storage down fails the hub; events down only degrade it: reads and writes still work.
   const bool healthy = store.status == "healthy";
-  body.set_status(healthy ? "healthy" : "down");
+  body.set_status(!healthy ? "down" : events_healthy ? "healthy" : "degraded");
   body.set_version(HUB_VERSION);
   body.set_deployment(options.deployment.name);
-  body.set_uptime_seconds((clock->monotonic_us() - started_us) / 1'000'000);
+  body.set_uptime_seconds(static_cast<uint32_t>((clock->monotonic_us() - started_us) / 1'000'000));
   return http::encode(request, body, healthy ? 200 : 503);
 }
 

@@ -1,5 +1,7 @@
 #include "logging.hpp"
 
+#include "json_text.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -9,36 +11,6 @@
 namespace hub {
 
 namespace {
-
-void append_escaped(spdlog::memory_buf_t& out, std::string_view text) {
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out.append(std::string_view("\\\""));
-        break;
-      case '\\':
-        out.append(std::string_view("\\\\"));
-        break;
-      case '\n':
-        out.append(std::string_view("\\n"));
-        break;
-      case '\r':
-        out.append(std::string_view("\\r"));
-        break;
-      case '\t':
-        out.append(std::string_view("\\t"));
-        break;
-      default:
-        if (c < 0x20) {
-          char escaped[8];
-          int n = std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out.append(escaped, escaped + n);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-}
 
 // One JSON object per line, for log shippers; spdlog's patterns cannot escape.
 class JsonFormatter final : public spdlog::formatter {
@@ -54,17 +26,18 @@ class JsonFormatter final : public spdlog::formatter {
     std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &utc);
     char fraction[16];
     std::snprintf(fraction, sizeof fraction, ".%06ldZ", micros);
-    dest.append(std::string_view("{\"time\":\""));
-    dest.append(std::string_view(time));
-    dest.append(std::string_view(fraction));
-    dest.append(std::string_view("\",\"level\":\""));
+    auto append = [&dest](std::string_view text) { dest.append(text.data(), text.data() + text.size()); };
+    append("{\"time\":\"");
+    append(time);
+    append(fraction);
+    append("\",\"level\":\"");
     const auto level = spdlog::level::to_string_view(msg.level);
-    dest.append(level.data(), level.data() + level.size());
-    dest.append(std::string_view("\",\"logger\":\""));
-    append_escaped(dest, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
-    dest.append(std::string_view("\",\"message\":\""));
-    append_escaped(dest, std::string_view(msg.payload.data(), msg.payload.size()));
-    dest.append(std::string_view("\"}\n"));
+    append(std::string_view(level.data(), level.size()));
+    append("\",\"logger\":");
+    append(json_quote(std::string_view(msg.logger_name.data(), msg.logger_name.size())));
+    append(",\"message\":");
+    append(json_quote(std::string_view(msg.payload.data(), msg.payload.size())));
+    append("}\n");
   }
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };

@@ -1,55 +1,37 @@
 #include "plugin_config_yaml.hpp"
 
+#include "json_text.hpp"
+
 #include <hub/errors.hpp>
 #include <hub/plugin_config.hpp>
 
-#include <regex>
+#include <charconv>
 
 namespace hub {
 
 namespace {
 
-void append_json_string(std::string& out, const std::string& text) {
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
+// JSON's grammar for numbers: no leading '+', no leading zeros, no bare '.5' or '5.'.
+bool is_json_number(const std::string& text) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  const char* digits = begin + (text.starts_with('-') ? 1 : 0);
+  if (digits == end || !std::isdigit(static_cast<unsigned char>(*digits))) return false;
+  if (*digits == '0' && digits + 1 < end && std::isdigit(static_cast<unsigned char>(digits[1]))) return false;
+  if (text.back() == '.' || text.find(".e") != std::string::npos || text.find(".E") != std::string::npos) return false;
+  double value = 0;
+  auto [stop, error] = std::from_chars(begin, end, value);
+  return error == std::errc() && stop == end;
 }
 
 // YAML leaves plain scalars untyped; JSON needs a type. Quoted scalars are strings.
 void append_json_scalar(std::string& out, const std::string& text, bool quoted) {
-  static const std::regex number(R"(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)");
-  if (!quoted && (text == "true" || text == "false" || text == "null" || std::regex_match(text, number)))
+  if (!quoted && (text == "true" || text == "false" || text == "null" || is_json_number(text)))
     out += text;
   else if (!quoted && text == "~")
     out += "null";
   else
-    append_json_string(out, text);
+    out += json_quote(text);
 }
 
 void convert(const yaml::Source& source, const YAML::Node& node, const std::string& path, PluginConfig& config, std::string& json) {
@@ -61,7 +43,7 @@ void convert(const yaml::Source& source, const YAML::Node& node, const std::stri
         if (!first) json += ',';
         first = false;
         const std::string key = entry.first.Scalar();
-        append_json_string(json, key);
+        json += json_quote(key);
         json += ':';
         convert(source, entry.second, path.empty() ? key : path + "." + key, config, json);
       }

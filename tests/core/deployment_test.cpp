@@ -166,3 +166,11 @@ TEST(Deployment, AFileThatCannotBeReadIsNamed) {
       },
       hub::ConfigError);
 }
+
+TEST(Deployment, OnlyJsonNumbersBecomeNumbersInPluginConfig) {
+  hub::Deployment d = parse(std::string(kMinimal) +
+                            "plugins:\n  libraries:\n    - library: x\n      enable:\n        - implementation: a\n          config: "
+                            "{int: -12, real: 1.5e3, version: 1.10.2, octal: 012, plus: +5, dot: 5., word: infinity}\n");
+  EXPECT_EQ(d.plugins[0].enable[0].config.json,
+            R"({"int":-12,"real":1.5e3,"version":"1.10.2","octal":"012","plus":"+5","dot":"5.","word":"infinity"})");
+}

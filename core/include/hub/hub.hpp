@@ -10,6 +10,7 @@
 
 #include <hub/clock.hpp>
 #include <hub/deployment.hpp>
+#include <hub/event_bus.hpp>
 #include <hub/metrics.hpp>
 #include <hub/plugin_instance.hpp>
 
@@ -50,6 +51,8 @@ class Hub {
   std::string url() const;  // "http://HOST:PORT"
   const Deployment& deployment() const;
   Metrics& metrics();
+  // hub.started and hub.stopping now; registry and config changes as they come.
+  EventBus& events();
   // The instance with that id, or nullptr. Valid until stop().
   const PluginInstance* instance(const std::string& id) const;
 

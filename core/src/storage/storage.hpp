@@ -2,18 +2,14 @@
 // (embedding and tests), sqlite (the embedded default) and postgres.
 #pragma once
 
+#include "component_status.hpp"
+
 #include <hub/deployment.hpp>
 
 #include <memory>
 #include <string>
 
 namespace hub {
-
-struct ComponentStatus {
-  std::string status;  // healthy, down
-  std::string message;
-  double latency_ms = 0;
-};
 
 class Storage {
  public:
