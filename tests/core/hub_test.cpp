@@ -177,3 +177,27 @@ TEST(Hub, CheckDeploymentCreatesEveryInstanceWithoutListening) {
   EXPECT_THAT([&] { hub::check_deployment(bad.deployment); },
               testing::ThrowsMessage<hub::PluginError>(HasSubstr("need 0 <= critical_free_percent <= warning_free_percent <= 100")));
 }
+
+TEST(Hub, OptionsFromTheShippedTestDeployment) {
+  setenv("HUB_PLUGIN_DIR", HUB_PLUGIN_DIR, 1);
+  hub::testing::TestHub hub(hub::HubOptions::from_file(HUB_SOURCE_DIR "/config/test.yaml"));
+  unsetenv("HUB_PLUGIN_DIR");
+  EXPECT_NE(hub->port(), 0);
+  EXPECT_THAT(hub.get("/plugins").body,
+              HasSubstr(R"("instances":[{"id":"test-disk","implementation":"disk_space","kind":"health_probe"}])"));
+}
+
+TEST(Hub, JsonLogsAreOneEscapedObjectPerLine) {
+  hub::HubOptions options = hub::testing::test_options();
+  options.deployment.logging = {"info", hub::LoggingSettings::Format::json};
+  options.deployment.name = "quote\"and\\slash";
+  testing::internal::CaptureStderr();
+  { hub::testing::TestHub hub(std::move(options)); }
+  const std::string logged = testing::internal::GetCapturedStderr();
+  std::vector<std::string> lines;
+  for (size_t at = 0, end; (end = logged.find('\n', at)) != std::string::npos; at = end + 1) lines.push_back(logged.substr(at, end - at));
+  ASSERT_EQ(lines.size(), 2u) << logged;
+  EXPECT_THAT(lines[0], testing::MatchesRegex(R"re(\{"time":"[0-9-]+T[0-9:]+\.[0-9]+Z","level":"info","logger":"hub",.*)re"));
+  EXPECT_THAT(lines[0], testing::EndsWith(R"re((quote\"and\\slash, memory storage, 0 plugin instance(s))"})re"));
+  EXPECT_THAT(lines[1], testing::EndsWith(R"re("level":"info","logger":"hub","message":"stopped"})re"));
+}

@@ -37,7 +37,8 @@ class NatsEvents : public testing::Test {
   std::pair<std::string, std::string> next() {
     natsMsg* message = nullptr;
     if (natsSubscription_NextMsg(&message, subscription_, 10000) != NATS_OK) return {"(none within 10 s)", ""};
-    std::pair<std::string, std::string> got{natsMsg_GetSubject(message), std::string(natsMsg_GetData(message), natsMsg_GetDataLength(message))};
+    std::pair<std::string, std::string> got{natsMsg_GetSubject(message),
+                                            std::string(natsMsg_GetData(message), natsMsg_GetDataLength(message))};
     natsMsg_Destroy(message);
     return got;
   }

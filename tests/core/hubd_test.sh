@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# hubd as an operator runs it: argument errors, --check-config, --listen, and
+# a clean stop on SIGTERM. Uses bash's /dev/tcp, so it needs no HTTP client.
+set -uo pipefail
+hubd=$1
+source_dir=$2
+plugin_dir=$3
+scratch=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null; rm -rf "$scratch"' EXIT
+fail() { echo "FAIL: $*"; [ -f "$scratch/hubd.log" ] && cat "$scratch/hubd.log"; exit 1; }
+
+"$hubd" --version | grep -q "^hubd .* (plugin ABI 1.0.0)$" || fail "--version"
+
+"$hubd" >/dev/null 2>"$scratch/err"; [ $? -eq 2 ] || fail "no arguments should exit 2"
+grep -q "give exactly one of --config FILE or --check-config FILE" "$scratch/err" || fail "no-argument message"
+"$hubd" --config 2>"$scratch/err"; [ $? -eq 2 ] || fail "--config without a value should exit 2"
+grep -q "hubd: --config needs a value" "$scratch/err" || fail "missing value message"
+
+printf 'listen: 127.0.0.1:1\nstorage: {backend: memory}\nlogging: {colour: red}\n' >"$scratch/bad.yaml"
+"$hubd" --check-config "$scratch/bad.yaml" 2>"$scratch/err"; [ $? -eq 1 ] || fail "a bad deployment should exit 1"
+grep -qF "hubd: $scratch/bad.yaml:3:11: logging.colour: unknown key (expected one of: format, level)" "$scratch/err" || fail "bad deployment message: $(cat "$scratch/err")"
+HUB_PLUGIN_DIR=$plugin_dir "$hubd" --check-config "$source_dir/config/test.yaml" | grep -q ": OK$" || fail "--check-config of config/test.yaml"
+
+port=18400
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+HUB_PLUGIN_DIR=$plugin_dir "$hubd" --config "$source_dir/config/test.yaml" --listen "127.0.0.1:$port" 2>"$scratch/hubd.log" &
+pid=$!
+deadline=$((SECONDS + 30))
+until reply=$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /health HTTP/1.0\r\n\r\n' >&3 && cat <&3) 2>/dev/null); do
+  kill -0 "$pid" 2>/dev/null || fail "hubd exited before answering"
+  [ $SECONDS -lt $deadline ] || fail "no answer on port $port within 30 s"
+  sleep 0.1
+done
+grep -q '"status":"healthy"' <<<"$reply" || fail "/health: $reply"
+grep -q '"instances":\["test-disk"\]' <<<"$reply" || fail "/health lacks the test-disk probe: $reply"
+
+kill -TERM "$pid"
+deadline=$((SECONDS + 30))
+while kill -0 "$pid" 2>/dev/null; do
+  [ $SECONDS -lt $deadline ] || fail "hubd still running 30 s after SIGTERM"
+  sleep 0.1
+done
+wait "$pid"; status=$?
+[ $status -eq 0 ] || fail "hubd exited with $status after SIGTERM"
+grep -q "Terminated, stopping" "$scratch/hubd.log" || fail "no stop message"
+echo "hubd: arguments, --check-config, --listen and SIGTERM behave"
