@@ -1,5 +1,7 @@
 // Runs checks through a health_probe implementation and enforces their
-// deadline on the hub's side, whatever the plugin does.
+// deadline on the hub's side: a report that comes late is ignored, and one
+// that never comes cannot leak or crash. A plugin whose check() blocks holds
+// the calling thread, so a scheduler calls check() from threads of its own.
 //
 //   hub::HealthProbe probe(std::move(instance));
 //   hub::ProbeOutcome outcome = probe.check({.name = "root-disk", .endpoint = "/"}, 2s);

@@ -101,24 +101,10 @@ class Config {
     return std::string(view(*value));
   }
   double number(std::string_view key, double fallback) const {
-    const hub_str* value = find(key);
-    if (!value) return fallback;
-    std::string text(view(*value));
-    char* end = nullptr;
-    double parsed = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0')
-      throw Error(HUB_INVALID_ARGUMENT, "config key '" + std::string(key) + "': expected a number, got '" + text + "'");
-    return parsed;
+    return parsed<double>(key, fallback, "a number", [](const char* text, char** end) { return std::strtod(text, end); });
   }
   int64_t integer(std::string_view key, int64_t fallback) const {
-    const hub_str* value = find(key);
-    if (!value) return fallback;
-    std::string text(view(*value));
-    char* end = nullptr;
-    long long parsed = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0')
-      throw Error(HUB_INVALID_ARGUMENT, "config key '" + std::string(key) + "': expected an integer, got '" + text + "'");
-    return parsed;
+    return parsed<int64_t>(key, fallback, "an integer", [](const char* text, char** end) { return std::strtoll(text, end, 10); });
   }
   bool boolean(std::string_view key, bool fallback) const {
     const hub_str* value = find(key);
@@ -130,6 +116,19 @@ class Config {
   }
 
  private:
+  // `parse` is a strtod-like function; the whole value must be consumed.
+  template <class T, class Parse>
+  T parsed(std::string_view key, T fallback, const char* expected, Parse parse) const {
+    const hub_str* value = find(key);
+    if (!value) return fallback;
+    const std::string text(view(*value));
+    char* end = nullptr;
+    const T result = static_cast<T>(parse(text.c_str(), &end));
+    if (text.empty() || *end != '\0')
+      throw Error(HUB_INVALID_ARGUMENT, "config key '" + std::string(key) + "': expected " + expected + ", got '" + text + "'");
+    return result;
+  }
+
   const hub_config* config_;
 };
 
