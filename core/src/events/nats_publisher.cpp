@@ -2,27 +2,50 @@
 
 #include <nats/nats.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <stdexcept>
 
 namespace hub {
 
+namespace {
+
+// What libnats' callbacks touch. They run on libnats' own thread and may come
+// after natsConnection_Destroy returns, so this outlives the publisher until
+// the closed callback, always the last one, has run.
+struct Callbacks {
+  std::string url;
+  std::shared_ptr<spdlog::logger> logger;
+  std::mutex mutex;
+  std::condition_variable closed_signal;
+  bool closed = false;
+
+  static Callbacks& of(void* self) { return *static_cast<Callbacks*>(self); }
+  static void on_connected(natsConnection*, void* self) { of(self).logger->info("nats: connected to {}", of(self).url); }
+  static void on_disconnected(natsConnection*, void* self) {
+    of(self).logger->warn("nats: disconnected from {}; reconnecting", of(self).url);
+  }
+  static void on_reconnected(natsConnection*, void* self) { of(self).logger->info("nats: reconnected to {}", of(self).url); }
+  static void on_closed(natsConnection*, void* self) {
+    Callbacks& callbacks = of(self);
+    std::lock_guard lock(callbacks.mutex);
+    callbacks.closed = true;
+    callbacks.closed_signal.notify_all();
+  }
+};
+
+}  // namespace
+
 struct NatsPublisher::Impl {
   NatsSettings settings;
   std::shared_ptr<spdlog::logger> logger;
+  Callbacks* callbacks = nullptr;
   natsOptions* options = nullptr;
   natsConnection* connection = nullptr;
 
   void check(natsStatus status, const char* what) const {
     if (status != NATS_OK) throw std::runtime_error(std::string("nats ") + settings.url + ": " + what + ": " + natsStatus_GetText(status));
-  }
-  static void on_connected(natsConnection*, void* self) {
-    static_cast<Impl*>(self)->logger->info("nats: connected to {}", static_cast<Impl*>(self)->settings.url);
-  }
-  static void on_disconnected(natsConnection*, void* self) {
-    static_cast<Impl*>(self)->logger->warn("nats: disconnected from {}; reconnecting", static_cast<Impl*>(self)->settings.url);
-  }
-  static void on_reconnected(natsConnection*, void* self) {
-    static_cast<Impl*>(self)->logger->info("nats: reconnected to {}", static_cast<Impl*>(self)->settings.url);
   }
 };
 
@@ -30,6 +53,7 @@ NatsPublisher::NatsPublisher(const NatsSettings& settings, std::shared_ptr<spdlo
   Impl& self = *impl_;
   self.settings = settings;
   self.logger = std::move(logger);
+  self.callbacks = new Callbacks{settings.url, self.logger, {}, {}, false};
   try {
     self.check(natsOptions_Create(&self.options), "options");
     self.check(natsOptions_SetURL(self.options, settings.url.c_str()), "url");
@@ -37,25 +61,39 @@ NatsPublisher::NatsPublisher(const NatsSettings& settings, std::shared_ptr<spdlo
     self.check(natsOptions_SetMaxReconnect(self.options, -1), "max reconnect");  // forever
     self.check(natsOptions_SetReconnectWait(self.options, 500), "reconnect wait");
     self.check(natsOptions_SetReconnectBufSize(self.options, 8 * 1024 * 1024), "reconnect buffer");
-    self.check(natsOptions_SetDisconnectedCB(self.options, &Impl::on_disconnected, &self), "disconnected callback");
-    self.check(natsOptions_SetReconnectedCB(self.options, &Impl::on_reconnected, &self), "reconnected callback");
-    self.check(natsOptions_SetRetryOnFailedConnect(self.options, true, &Impl::on_connected, &self), "retry on failed connect");
+    self.check(natsOptions_SetDisconnectedCB(self.options, &Callbacks::on_disconnected, self.callbacks), "disconnected callback");
+    self.check(natsOptions_SetReconnectedCB(self.options, &Callbacks::on_reconnected, self.callbacks), "reconnected callback");
+    self.check(natsOptions_SetClosedCB(self.options, &Callbacks::on_closed, self.callbacks), "closed callback");
+    self.check(natsOptions_SetRetryOnFailedConnect(self.options, true, &Callbacks::on_connected, self.callbacks),
+               "retry on failed connect");
     const natsStatus connected = natsConnection_Connect(&self.connection, self.options);
     if (connected == NATS_NOT_YET_CONNECTED)
       self.logger->warn("nats: {} is not reachable yet; retrying in the background", settings.url);
     else
       self.check(connected, "connect");
   } catch (...) {
-    natsConnection_Destroy(self.connection);
     natsOptions_Destroy(self.options);
+    delete self.callbacks;  // no connection was made, so no callback can come
     throw;
   }
 }
 
 NatsPublisher::~NatsPublisher() {
-  if (natsConnection_Status(impl_->connection) == NATS_CONN_STATUS_CONNECTED) natsConnection_FlushTimeout(impl_->connection, 1000);
-  natsConnection_Destroy(impl_->connection);
-  natsOptions_Destroy(impl_->options);
+  Impl& self = *impl_;
+  if (natsConnection_Status(self.connection) == NATS_CONN_STATUS_CONNECTED) natsConnection_FlushTimeout(self.connection, 1000);
+  natsConnection_Close(self.connection);
+  bool closed = false;
+  {
+    std::unique_lock lock(self.callbacks->mutex);
+    closed = self.callbacks->closed_signal.wait_for(lock, std::chrono::seconds(5), [&] { return self.callbacks->closed; });
+  }
+  natsConnection_Destroy(self.connection);
+  natsOptions_Destroy(self.options);
+  // Without the closed callback a late callback may still come: keep its context rather than risk a use after free.
+  if (closed)
+    delete self.callbacks;
+  else
+    self.logger->error("nats: {} did not confirm the close within 5 s; keeping its callback context", self.settings.url);
 }
 
 void NatsPublisher::publish(const Event& event) {
