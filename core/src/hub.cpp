@@ -59,6 +59,8 @@ void Hub::start() {
   const Deployment& deployment = impl_->options.deployment;
   try {
     impl_->storage = open_storage(deployment.storage);
+    if (int applied = impl_->storage->migrate(migrations_for(impl_->storage->backend())))
+      impl_->logger->info("applied {} schema migration(s) to {} storage", applied, impl_->storage->backend());
     impl_->connect_events();
     impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
     impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());

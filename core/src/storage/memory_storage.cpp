@@ -9,6 +9,7 @@ class MemoryStorage final : public Storage {
  public:
   std::string backend() const override { return "memory"; }
   ComponentStatus check() override { return {"healthy", "in memory; nothing survives a restart", 0}; }
+  int migrate(const std::vector<Migration>&) override { return 0; }  // no schema to keep
 };
 
 }  // namespace

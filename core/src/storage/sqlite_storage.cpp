@@ -6,12 +6,13 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 namespace hub {
 
 namespace {
 
-class SqliteStorage final : public Storage {
+class SqliteStorage final : public Storage, private MigrationTarget {
  public:
   explicit SqliteStorage(const std::filesystem::path& file) : file_(file) {
     std::error_code ignored;
@@ -43,7 +44,49 @@ class SqliteStorage final : public Storage {
     return {"healthy", file_.string(), ms};
   }
 
+  int migrate(const std::vector<Migration>& migrations) override { return run_migrations(*this, migrations); }
+
  private:
+  std::string describe() const override { return "sqlite " + file_.string(); }
+
+  void ensure_migrations_table() override {
+    execute(
+        "CREATE TABLE IF NOT EXISTS hub_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)");
+  }
+
+  std::optional<std::pair<int, std::string>> latest_migration() override {
+    std::lock_guard lock(mutex_);
+    sqlite3_stmt* statement = nullptr;
+    sqlite3_prepare_v2(db_, "SELECT version, name FROM hub_schema_migrations ORDER BY version DESC LIMIT 1", -1, &statement, nullptr);
+    std::optional<std::pair<int, std::string>> latest;
+    if (sqlite3_step(statement) == SQLITE_ROW)
+      latest.emplace(sqlite3_column_int(statement, 0), reinterpret_cast<const char*>(sqlite3_column_text(statement, 1)));
+    sqlite3_finalize(statement);
+    return latest;
+  }
+
+  bool apply(const Migration& migration) override {
+    // IMMEDIATE takes the write lock first, so two hubs on one file cannot both apply it.
+    execute("BEGIN IMMEDIATE");
+    try {
+      auto latest = latest_migration();
+      if (latest && latest->first >= migration.version) {
+        execute("ROLLBACK");
+        return false;
+      }
+      execute(migration.sql.c_str());
+      execute(
+          ("INSERT INTO hub_schema_migrations (version, name) VALUES (" + std::to_string(migration.version) + ", '" + migration.name + "')")
+              .c_str());
+      execute("COMMIT");
+      return true;
+    } catch (const StorageError& error) {
+      execute("ROLLBACK");
+      throw StorageError(describe() + ": migration " + migration.name + " failed, nothing of it was applied: " + error.what());
+    }
+  }
+
   void execute(const char* sql) {
     std::lock_guard lock(mutex_);
     char* error = nullptr;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "component_status.hpp"
+#include "migrations.hpp"
 
 #include <hub/deployment.hpp>
 
@@ -17,6 +18,8 @@ class Storage {
   virtual std::string backend() const = 0;
   // A round trip to the store, reconnecting first if the link was lost.
   virtual ComponentStatus check() = 0;
+  // Brings the schema up to `migrations`; returns how many were applied.
+  virtual int migrate(const std::vector<Migration>& migrations) = 0;
 };
 
 // Opens the configured backend; throws StorageError saying what failed.

@@ -1,0 +1,179 @@
+// Migrations on SQLite (a scratch file) and PostgreSQL (a database of the
+// test's own on the server tools/dev test starts).
+#include "storage/storage.hpp"
+
+#include <hub/errors.hpp>
+#include <hub/testing.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+using testing::HasSubstr;
+
+namespace {
+
+const std::vector<hub::Migration> kTwoThenBroken{
+    {1, "0001_first", "CREATE TABLE first_table (id INTEGER)"},
+    {2, "0002_broken", "CREATE TABLE second_table (id INTEGER); INSERT INTO no_such_table VALUES (1)"},
+};
+
+class SqliteMigrations : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("hub-migrations-" + std::to_string(::getpid()) + "-" +
+                                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    file_ = dir_ / "hub.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::vector<std::string> column(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(file_.c_str(), &db);
+    std::vector<std::string> values;
+    sqlite3_exec(
+        db, sql.c_str(),
+        [](void* out, int, char** row, char**) {
+          static_cast<std::vector<std::string>*>(out)->push_back(row[0] ? row[0] : "NULL");
+          return 0;
+        },
+        &values, nullptr);
+    sqlite3_close(db);
+    return values;
+  }
+
+  std::filesystem::path dir_, file_;
+};
+
+}  // namespace
+
+TEST_F(SqliteMigrations, TheSeedTablesAreCreatedOnceAndRecorded) {
+  auto storage = hub::open_sqlite_storage(file_);
+  EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 1);
+  EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 0);
+  storage.reset();
+  EXPECT_THAT(column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
+              testing::ElementsAre("health_metrics", "hub_schema_migrations", "infrastructure_status", "service_configs", "service_registry"));
+  EXPECT_THAT(column("SELECT version || ' ' || name FROM hub_schema_migrations"), testing::ElementsAre("1 0001_seed_tables"));
+}
+
+TEST_F(SqliteMigrations, AFailingMigrationLeavesNothingOfItself) {
+  auto storage = hub::open_sqlite_storage(file_);
+  EXPECT_THAT([&] { storage->migrate(kTwoThenBroken); },
+              testing::ThrowsMessage<hub::StorageError>(HasSubstr("migration 0002_broken failed, nothing of it was applied: ")));
+  storage.reset();
+  EXPECT_THAT(column("SELECT name FROM sqlite_master WHERE name LIKE '%_table'"), testing::ElementsAre("first_table"));
+  EXPECT_THAT(column("SELECT name FROM hub_schema_migrations"), testing::ElementsAre("0001_first"));
+}
+
+TEST_F(SqliteMigrations, AHubRefusesADatabaseFromANewerSchema) {
+  hub::open_sqlite_storage(file_)->migrate(hub::migrations_for("sqlite"));
+  column("INSERT INTO hub_schema_migrations (version, name) VALUES (9999, '9999_from_the_future') RETURNING version");
+  hub::HubOptions options = hub::testing::test_options();
+  options.deployment.storage.backend = hub::StorageSettings::Backend::sqlite;
+  options.deployment.storage.sqlite_path = file_;
+  hub::Hub hub(std::move(options));
+  EXPECT_THAT([&] { hub.start(); },
+              testing::ThrowsMessage<hub::StorageError>(HasSubstr(
+                  "hub.db: the database's schema is at migration 9999_from_the_future, newer than this hub knows (0001_seed_tables); "
+                  "run the hub release that wrote it, or a newer one")));
+  EXPECT_FALSE(hub.running());
+}
+
+namespace {
+
+// A database of the test's own, dropped afterwards.
+class PostgresMigrations : public testing::Test {
+ protected:
+  void SetUp() override {
+    const char* host = std::getenv("HUB_TEST_PG_HOST");
+    if (!host) {
+      if (std::getenv("HUB_REQUIRE_INTEGRATION")) FAIL() << "HUB_TEST_PG_HOST is not set, but integration tests are required";
+      GTEST_SKIP() << "no PostgreSQL server: set HUB_TEST_PG_HOST (tools/dev test does)";
+    }
+    settings_.host = host;
+    settings_.port = static_cast<uint16_t>(std::atoi(std::getenv("HUB_TEST_PG_PORT")));
+    settings_.user = std::getenv("HUB_TEST_PG_USER");
+    settings_.dbname = std::getenv("HUB_TEST_PG_DB");
+    admin_ = std::make_unique<pqxx::connection>(settings_.connection_string());
+    database_ = "hub_migrations_" + std::to_string(::getpid());
+    pqxx::nontransaction(*admin_).exec("DROP DATABASE IF EXISTS " + database_);
+    pqxx::nontransaction(*admin_).exec("CREATE DATABASE " + database_);
+    settings_.dbname = database_;
+  }
+  void TearDown() override {
+    if (admin_) pqxx::nontransaction(*admin_).exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
+  }
+  pqxx::result query(const std::string& sql) {
+    pqxx::connection connection(settings_.connection_string());
+    pqxx::work tx(connection);
+    pqxx::result rows = tx.exec(sql);
+    tx.commit();
+    return rows;
+  }
+
+  hub::PostgresSettings settings_;
+  std::unique_ptr<pqxx::connection> admin_;
+  std::string database_;
+};
+
+}  // namespace
+
+TEST_F(PostgresMigrations, AHubOnAFreshDatabaseCreatesTheSeedTablesOnce) {
+  for (int start = 0; start < 2; ++start) {
+    hub::HubOptions options = hub::testing::test_options();
+    options.deployment.storage.backend = hub::StorageSettings::Backend::postgres;
+    options.deployment.storage.postgres = settings_;
+    hub::testing::TestHub hub(std::move(options));
+  }
+  pqxx::result applied = query("SELECT version, name FROM hub_schema_migrations");
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0][1].as<std::string>(), "0001_seed_tables");
+}
+
+TEST_F(PostgresMigrations, TheSeedsExample7QueriesRunAsWritten) {
+  hub::open_postgres_storage(settings_)->migrate(hub::migrations_for("postgres"));
+  query("INSERT INTO service_registry (service_name, status, last_heartbeat, version, host, port, dependencies, metadata) VALUES "
+        "('data-bridge', 'healthy', CURRENT_TIMESTAMP - INTERVAL '5 seconds', '1.2.3', 'data-bridge', 8001, '[\"nats\"]', '{}')");
+  query("INSERT INTO infrastructure_status (component_name, status, response_time_ms) VALUES ('postgresql', 'healthy', 1.5)");
+  query("INSERT INTO health_metrics (service_name, metric_type, metric_value, status) VALUES ('data-bridge', 'latency', 8, 'healthy'), "
+        "('data-bridge', 'latency', 9, 'healthy'), ('data-bridge', 'latency', 7, 'healthy'), ('data-bridge', 'latency', 90, 'degraded')");
+
+  pqxx::result registry = query(R"(
+    SELECT service_name, status, last_heartbeat,
+           EXTRACT(EPOCH FROM (CURRENT_TIMESTAMP - last_heartbeat)) as seconds_since_heartbeat
+    FROM service_registry ORDER BY last_heartbeat DESC)");
+  ASSERT_EQ(registry.size(), 1u);
+  EXPECT_EQ(registry[0]["service_name"].as<std::string>(), "data-bridge");
+  EXPECT_GE(registry[0]["seconds_since_heartbeat"].as<double>(), 4.0);
+
+  pqxx::result infrastructure = query(R"(
+    SELECT component_name, status, response_time_ms, checked_at
+    FROM infrastructure_status WHERE checked_at > CURRENT_TIMESTAMP - INTERVAL '1 hour' ORDER BY checked_at DESC)");
+  ASSERT_EQ(infrastructure.size(), 1u);
+  EXPECT_EQ(infrastructure[0]["response_time_ms"].as<double>(), 1.5);
+
+  pqxx::result uptime = query(R"(
+    SELECT service_name, COUNT(*) as total_heartbeats,
+           COUNT(CASE WHEN status = 'healthy' THEN 1 END) as healthy_count,
+           (COUNT(CASE WHEN status = 'healthy' THEN 1 END) * 100.0 / COUNT(*)) as uptime_pct
+    FROM health_metrics WHERE timestamp > CURRENT_TIMESTAMP - INTERVAL '24 hours'
+    GROUP BY service_name ORDER BY uptime_pct DESC)");
+  ASSERT_EQ(uptime.size(), 1u);
+  EXPECT_EQ(uptime[0]["total_heartbeats"].as<int>(), 4);
+  EXPECT_EQ(uptime[0]["healthy_count"].as<int>(), 3);
+  EXPECT_DOUBLE_EQ(uptime[0]["uptime_pct"].as<double>(), 75.0);
+}
+
+TEST_F(PostgresMigrations, AFailingMigrationLeavesNothingOfItself) {
+  auto storage = hub::open_postgres_storage(settings_);
+  EXPECT_THAT([&] { storage->migrate(kTwoThenBroken); },
+              testing::ThrowsMessage<hub::StorageError>(HasSubstr("migration 0002_broken failed, nothing of it was applied: ")));
+  EXPECT_EQ(query("SELECT 1 FROM pg_tables WHERE tablename = 'second_table'").size(), 0u);
+  EXPECT_EQ(query("SELECT 1 FROM pg_tables WHERE tablename = 'first_table'").size(), 1u);
+  EXPECT_EQ(query("SELECT name FROM hub_schema_migrations")[0][0].as<std::string>(), "0001_first");
+}
