@@ -1,3 +1,5 @@
+#include "abi_views.hpp"
+
 #include <hub/errors.hpp>
 #include <hub/health_probe.hpp>
 
@@ -47,15 +49,9 @@ HealthProbe::~HealthProbe() {
 }
 
 ProbeOutcome HealthProbe::check(const ProbeTarget& target, std::chrono::milliseconds timeout) {
-  std::vector<hub_kv> attributes;
-  for (const auto& [key, value] : target.attributes) attributes.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
-  const hub_probe_target raw{sizeof(hub_probe_target),
-                             {target.name.data(), target.name.size()},
-                             {target.host.data(), target.host.size()},
-                             target.port,
-                             {target.endpoint.data(), target.endpoint.size()},
-                             attributes.data(),
-                             attributes.size()};
+  const std::vector<hub_kv> attributes = kv_views(target.attributes);
+  const hub_probe_target raw{sizeof(hub_probe_target),  str_view(target.name), str_view(target.host), target.port,
+                             str_view(target.endpoint), attributes.data(),     attributes.size()};
   auto* pending = new Pending;
   {
     std::lock_guard lock(tracker_->mutex);

@@ -1,3 +1,5 @@
+#include "abi_views.hpp"
+
 #include <hub/errors.hpp>
 #include <hub/plugin_instance.hpp>
 
@@ -43,14 +45,8 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const Plu
                                                        const hub_implementation& implementation, std::string id, const PluginConfig& config,
                                                        HostServices services) {
   std::unique_ptr<PluginInstance> instance(new PluginInstance(std::move(library), implementation, std::move(id), std::move(services)));
-  std::vector<hub_kv> entries;
-  entries.reserve(config.entries.size());
-  for (const auto& [key, value] : config.entries) entries.push_back({{key.data(), key.size()}, {value.data(), value.size()}});
-  const hub_config raw{sizeof(hub_config),
-                       {instance->id_.data(), instance->id_.size()},
-                       {config.json.data(), config.json.size()},
-                       entries.data(),
-                       entries.size()};
+  const std::vector<hub_kv> entries = kv_views(config.entries);
+  const hub_config raw{sizeof(hub_config), str_view(instance->id_), str_view(config.json), entries.data(), entries.size()};
   // Every vtable begins with struct_size, create, destroy, get_last_error.
   const auto& common = instance->vtable<hub_health_probe_vtable>();
   void* handle = nullptr;

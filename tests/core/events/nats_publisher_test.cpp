@@ -2,6 +2,8 @@
 // its own and exports HUB_TEST_NATS_URL.
 #include <hub/testing.hpp>
 
+#include "support/integration_servers.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nats/nats.h>
@@ -15,12 +17,9 @@ namespace {
 class NatsEvents : public testing::Test {
  protected:
   void SetUp() override {
-    if (const char* url = std::getenv("HUB_TEST_NATS_URL")) {
-      url_ = url;
-      return;
-    }
-    if (std::getenv("HUB_REQUIRE_INTEGRATION")) FAIL() << "HUB_TEST_NATS_URL is not set, but integration tests are required";
-    GTEST_SKIP() << "no NATS server: set HUB_TEST_NATS_URL (tools/dev test does)";
+    const auto url = hub::testing::test_nats_url();
+    HUB_NEED_SERVER(url, "HUB_TEST_NATS_URL", "NATS server");
+    url_ = *url;
   }
   void TearDown() override {
     natsSubscription_Destroy(subscription_);

@@ -5,10 +5,12 @@
 #include <hub/errors.hpp>
 #include <hub/testing.hpp>
 
+#include "support/integration_servers.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <pqxx/pqxx>
 #include <sqlite3.h>
+#include <pqxx/pqxx>
 
 #include <filesystem>
 
@@ -24,8 +26,8 @@ const std::vector<hub::Migration> kTwoThenBroken{
 class SqliteMigrations : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("hub-migrations-" + std::to_string(::getpid()) + "-" +
-                                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() /
+           ("hub-migrations-" + std::to_string(::getpid()) + "-" + testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     file_ = dir_ / "hub.db";
   }
@@ -56,8 +58,9 @@ TEST_F(SqliteMigrations, TheSeedTablesAreCreatedOnceAndRecorded) {
   EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 1);
   EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 0);
   storage.reset();
-  EXPECT_THAT(column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
-              testing::ElementsAre("health_metrics", "hub_schema_migrations", "infrastructure_status", "service_configs", "service_registry"));
+  EXPECT_THAT(
+      column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
+      testing::ElementsAre("health_metrics", "hub_schema_migrations", "infrastructure_status", "service_configs", "service_registry"));
   EXPECT_THAT(column("SELECT version || ' ' || name FROM hub_schema_migrations"), testing::ElementsAre("1 0001_seed_tables"));
 }
 
@@ -90,15 +93,9 @@ namespace {
 class PostgresMigrations : public testing::Test {
  protected:
   void SetUp() override {
-    const char* host = std::getenv("HUB_TEST_PG_HOST");
-    if (!host) {
-      if (std::getenv("HUB_REQUIRE_INTEGRATION")) FAIL() << "HUB_TEST_PG_HOST is not set, but integration tests are required";
-      GTEST_SKIP() << "no PostgreSQL server: set HUB_TEST_PG_HOST (tools/dev test does)";
-    }
-    settings_.host = host;
-    settings_.port = static_cast<uint16_t>(std::atoi(std::getenv("HUB_TEST_PG_PORT")));
-    settings_.user = std::getenv("HUB_TEST_PG_USER");
-    settings_.dbname = std::getenv("HUB_TEST_PG_DB");
+    const auto server = hub::testing::test_postgres();
+    HUB_NEED_SERVER(server, "HUB_TEST_PG_HOST", "PostgreSQL server");
+    settings_ = *server;
     admin_ = std::make_unique<pqxx::connection>(settings_.connection_string());
     database_ = "hub_migrations_" + std::to_string(::getpid());
     pqxx::nontransaction(*admin_).exec("DROP DATABASE IF EXISTS " + database_);
@@ -137,11 +134,13 @@ TEST_F(PostgresMigrations, AHubOnAFreshDatabaseCreatesTheSeedTablesOnce) {
 
 TEST_F(PostgresMigrations, TheSeedsExample7QueriesRunAsWritten) {
   hub::open_postgres_storage(settings_)->migrate(hub::migrations_for("postgres"));
-  query("INSERT INTO service_registry (service_name, status, last_heartbeat, version, host, port, dependencies, metadata) VALUES "
-        "('data-bridge', 'healthy', CURRENT_TIMESTAMP - INTERVAL '5 seconds', '1.2.3', 'data-bridge', 8001, '[\"nats\"]', '{}')");
+  query(
+      "INSERT INTO service_registry (service_name, status, last_heartbeat, version, host, port, dependencies, metadata) VALUES "
+      "('data-bridge', 'healthy', CURRENT_TIMESTAMP - INTERVAL '5 seconds', '1.2.3', 'data-bridge', 8001, '[\"nats\"]', '{}')");
   query("INSERT INTO infrastructure_status (component_name, status, response_time_ms) VALUES ('postgresql', 'healthy', 1.5)");
-  query("INSERT INTO health_metrics (service_name, metric_type, metric_value, status) VALUES ('data-bridge', 'latency', 8, 'healthy'), "
-        "('data-bridge', 'latency', 9, 'healthy'), ('data-bridge', 'latency', 7, 'healthy'), ('data-bridge', 'latency', 90, 'degraded')");
+  query(
+      "INSERT INTO health_metrics (service_name, metric_type, metric_value, status) VALUES ('data-bridge', 'latency', 8, 'healthy'), "
+      "('data-bridge', 'latency', 9, 'healthy'), ('data-bridge', 'latency', 7, 'healthy'), ('data-bridge', 'latency', 90, 'degraded')");
 
   pqxx::result registry = query(R"(
     SELECT service_name, status, last_heartbeat,

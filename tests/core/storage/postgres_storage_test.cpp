@@ -3,32 +3,20 @@
 #include <hub/errors.hpp>
 #include <hub/testing.hpp>
 
+#include "support/integration_servers.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <optional>
 
 namespace {
 
-std::optional<hub::PostgresSettings> test_server() {
-  const char* host = std::getenv("HUB_TEST_PG_HOST");
-  if (!host) return std::nullopt;
-  hub::PostgresSettings settings;
-  settings.host = host;
-  settings.port = static_cast<uint16_t>(std::atoi(std::getenv("HUB_TEST_PG_PORT") ? std::getenv("HUB_TEST_PG_PORT") : "5432"));
-  settings.user = std::getenv("HUB_TEST_PG_USER") ? std::getenv("HUB_TEST_PG_USER") : "postgres";
-  settings.dbname = std::getenv("HUB_TEST_PG_DB") ? std::getenv("HUB_TEST_PG_DB") : "postgres";
-  return settings;
-}
-
 class PostgresStorage : public testing::Test {
  protected:
   void SetUp() override {
-    server_ = test_server();
-    if (server_) return;
-    if (std::getenv("HUB_REQUIRE_INTEGRATION")) FAIL() << "HUB_TEST_PG_HOST is not set, but integration tests are required";
-    GTEST_SKIP() << "no PostgreSQL server: set HUB_TEST_PG_HOST (tools/dev test does)";
+    server_ = hub::testing::test_postgres();
+    HUB_NEED_SERVER(server_, "HUB_TEST_PG_HOST", "PostgreSQL server");
   }
   std::optional<hub::PostgresSettings> server_;
 };
