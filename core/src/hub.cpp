@@ -8,9 +8,14 @@
 #include "json_text.hpp"
 #include "logging.hpp"
 #include "plugin_set.hpp"
+#include "registry/discovery_plugins.hpp"
+#include "registry/registry.hpp"
+#include "registry/registry_api.hpp"
 #include "storage/storage.hpp"
 
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 namespace hub {
 
@@ -32,13 +37,25 @@ struct Hub::Impl {
   std::unique_ptr<NatsPublisher> nats;
   uint64_t nats_subscription = 0;
   PluginSet plugins;
+  std::unique_ptr<Registry> registry;  // only when a discovery implementation is enabled
+  std::unique_ptr<DiscoveryPlugins> discovery;
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
+  // The housekeeping thread: liveness passes, heartbeat flushes, storage reconnects.
+  std::thread housekeeper;
+  std::mutex housekeeping_mutex;
+  std::condition_variable housekeeping_wake;
+  bool stopping = false;
+  bool storage_failing = false;
 
   std::shared_ptr<http::Router> routes();
   http::Response health(const http::Request& request);
   http::Response plugin_list(const http::Request& request) const;
   void connect_events();
+  void open_registry();
+  void housekeeping_loop();
+  void housekeep();
+  void stop_housekeeping();
   void publish(const std::string& topic, const std::string& json);
   void release();
 };
@@ -63,8 +80,11 @@ void Hub::start() {
       impl_->logger->info("applied {} schema migration(s) to {} storage", applied, impl_->storage->backend());
     impl_->connect_events();
     impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
+    impl_->open_registry();
     impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());
     impl_->server->start();
+    impl_->stopping = false;
+    impl_->housekeeper = std::thread([impl = impl_.get()] { impl->housekeeping_loop(); });
   } catch (...) {
     impl_->release();
     throw;
@@ -90,13 +110,68 @@ void Hub::Impl::connect_events() {
   nats_subscription = events.subscribe([publisher = nats.get()](const Event& event) { publisher->publish(event); });
 }
 
+void Hub::Impl::open_registry() {
+  std::vector<const PluginInstance*> sources;
+  for (const auto& instance : plugins.instances())
+    if (instance->kind() == HUB_KIND_DISCOVERY) sources.push_back(instance.get());
+  if (sources.empty()) return;
+  registry = std::make_unique<Registry>(clock, *storage, events);
+  registry->restore();
+  discovery = std::make_unique<DiscoveryPlugins>(sources, *registry, logger);
+  discovery->start();
+}
+
+void Hub::Impl::housekeeping_loop() {
+  std::unique_lock lock(housekeeping_mutex);
+  while (!housekeeping_wake.wait_for(lock, options.housekeeping_interval, [this] { return stopping; })) {
+    lock.unlock();
+    housekeep();
+    lock.lock();
+  }
+}
+
+// Errors are logged when storage starts and stops failing, not on every pass.
+void Hub::Impl::housekeep() {
+  if (!registry) return;
+  try {
+    if (storage_failing && storage->check().status != "healthy") return;
+    if (discovery->liveness_policy()) registry->run_liveness_pass(discovery->liveness_policy());
+    registry->flush_heartbeats();
+    if (storage_failing) logger->info("storage is back; pending heartbeats were written");
+    storage_failing = false;
+  } catch (const std::exception& error) {
+    if (!storage_failing) logger->warn("registry housekeeping failed, retrying every {} ms: {}", options.housekeeping_interval.count(), error.what());
+    storage_failing = true;
+  }
+}
+
+void Hub::Impl::stop_housekeeping() {
+  {
+    std::lock_guard lock(housekeeping_mutex);
+    stopping = true;
+  }
+  housekeeping_wake.notify_all();
+  if (housekeeper.joinable()) housekeeper.join();
+}
+
 void Hub::Impl::publish(const std::string& topic, const std::string& json) {
   events.publish(Event{topic, json, clock->now_unix_us()});
 }
 
 void Hub::Impl::release() {
+  stop_housekeeping();
   if (server) server->stop();
   server.reset();
+  if (discovery) discovery->stop();
+  if (registry) {
+    try {
+      registry->flush_heartbeats();
+    } catch (const std::exception& error) {
+      logger->warn("the last heartbeats were not written at stop: {}", error.what());
+    }
+  }
+  discovery.reset();
+  registry.reset();
   plugins.clear();
   if (nats) events.unsubscribe(nats_subscription);
   nats.reset();
@@ -122,6 +197,17 @@ EventBus& Hub::events() {
   return impl_->events;
 }
 
+int Hub::run_liveness_pass() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (!impl_->registry || !impl_->discovery->liveness_policy()) return 0;
+  return impl_->registry->run_liveness_pass(impl_->discovery->liveness_policy());
+}
+
+void Hub::flush_heartbeats() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (impl_->registry) impl_->registry->flush_heartbeats();
+}
+
 const PluginInstance* Hub::instance(const std::string& id) const {
   for (const auto& instance : impl_->plugins.instances())
     if (instance->id() == id) return instance.get();
@@ -132,6 +218,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   auto router = std::make_shared<http::Router>();
   router->add("GET", "/health", [this](const http::Request& request) { return health(request); });
   router->add("GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); });
+  add_registry_routes(*router, registry.get());
   router->add("GET", "/metrics", [this](const http::Request&) {
     return http::Response{200, "text/plain; version=0.0.4", metrics->prometheus_text()};
   });

@@ -14,6 +14,7 @@
 #include <hub/metrics.hpp>
 #include <hub/plugin_instance.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -30,6 +31,9 @@ struct HubOptions {
   Deployment deployment;
   std::vector<StaticPlugin> static_plugins;
   std::shared_ptr<Clock> clock;  // default: SystemClock
+  // How often, in real time, the hub runs the liveness policy, writes coalesced
+  // heartbeats to storage and retries a lost storage connection.
+  std::chrono::milliseconds housekeeping_interval{1000};
 
   static HubOptions from_file(const std::filesystem::path& deployment_file);
 };
@@ -53,6 +57,11 @@ class Hub {
   Metrics& metrics();
   // hub.started and hub.stopping now; registry and config changes as they come.
   EventBus& events();
+  // What the housekeeping thread does on its own, now: tests drive it after
+  // moving a ManualClock. run_liveness_pass returns how many instances changed;
+  // flush_heartbeats throws StorageError when storage refuses them.
+  int run_liveness_pass();
+  void flush_heartbeats();
   // The instance with that id, or nullptr. Valid until stop().
   const PluginInstance* instance(const std::string& id) const;
 

@@ -18,7 +18,50 @@ std::vector<std::string> split(const std::string& path) {
   return segments;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace
+
+std::optional<std::string> url_decode(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] != '%') {
+      out += text[i];
+    } else {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = hex_digit(text[i + 1]), low = hex_digit(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out += static_cast<char>(high * 16 + low);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+std::optional<std::map<std::string, std::string>> parse_query(const std::string& query) {
+  std::map<std::string, std::string> values;
+  size_t at = 0;
+  while (at < query.size()) {
+    size_t amp = query.find('&', at);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string pair = query.substr(at, amp - at);
+    const size_t equals = pair.find('=');
+    auto key = url_decode(pair.substr(0, equals));
+    auto value = url_decode(equals == std::string::npos ? "" : pair.substr(equals + 1));
+    if (!key || !value) return std::nullopt;
+    if (!key->empty()) values[*key] = *value;
+    at = amp + 1;
+  }
+  return values;
+}
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
   routes_.push_back({method, split(pattern), std::move(handler)});
@@ -29,8 +72,11 @@ std::optional<std::map<std::string, std::string>> Router::match(const Route& rou
   std::map<std::string, std::string> params;
   for (size_t i = 0; i < segments.size(); ++i) {
     const std::string& expected = route.segments[i];
-    if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}')
-      params[expected.substr(1, expected.size() - 2)] = segments[i];
+    if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}') {
+      auto decoded = url_decode(segments[i]);
+      if (!decoded) return std::nullopt;
+      params[expected.substr(1, expected.size() - 2)] = *decoded;
+    }
     else if (expected != segments[i])
       return std::nullopt;
   }

@@ -16,7 +16,7 @@ struct Request {
   std::string body;
   std::string content_type;
   bool wants_protobuf = false;                // Accept: application/x-protobuf
-  std::map<std::string, std::string> params;  // from the pattern's {names}
+  std::map<std::string, std::string> params;  // from the pattern's {names}, decoded
 };
 
 struct Response {
@@ -26,6 +26,11 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+// %XX and '+' decoded; nullopt for a malformed escape.
+std::optional<std::string> url_decode(const std::string& text);
+// "a=1&b=x%20y" -> {a: 1, b: "x y"}; nullopt for a malformed escape.
+std::optional<std::map<std::string, std::string>> parse_query(const std::string& query);
 
 class Router {
  public:

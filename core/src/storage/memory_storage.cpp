@@ -10,6 +10,12 @@ class MemoryStorage final : public Storage {
   std::string backend() const override { return "memory"; }
   ComponentStatus check() override { return {"healthy", "in memory; nothing survives a restart", 0}; }
   int migrate(const std::vector<Migration>&) override { return 0; }  // no schema to keep
+  // The registry's memory is the only copy.
+  void save_instance(const InstanceRecord&) override {}
+  void delete_instance(const std::string&, const std::string&) override {}
+  void save_status(const std::string&, const std::string&, const std::string&, int64_t) override {}
+  void save_heartbeats(const std::vector<HeartbeatMark>&, const std::vector<MetricSample>&) override {}
+  std::vector<InstanceRecord> load_instances() override { return {}; }
 };
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <hub/errors.hpp>
 
+#include "json_text.hpp"
+
 #include <pqxx/pqxx>
 
 #include <chrono>
@@ -39,6 +41,82 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return {"healthy", location(), ms};
   }
 
+  void save_instance(const InstanceRecord& r) override {
+    write([&](pqxx::work& tx) {
+      tx.exec_params(
+          "INSERT INTO service_registry (service_name, instance_id, status, last_heartbeat, version, host, port, dependencies, metadata, "
+          "protocol, health_endpoint, weight, tags, down_since, created_at, updated_at) "
+          "VALUES ($1, $2, $3, " +
+              timestamp("$4") + ", $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, NULL, " + timestamp("$14") + ", " +
+              timestamp("$4") +
+              ") ON CONFLICT (service_name, instance_id) DO UPDATE SET status = excluded.status, last_heartbeat = excluded.last_heartbeat, "
+              "version = excluded.version, host = excluded.host, port = excluded.port, dependencies = excluded.dependencies, "
+              "metadata = excluded.metadata, protocol = excluded.protocol, health_endpoint = excluded.health_endpoint, "
+              "weight = excluded.weight, tags = excluded.tags, down_since = NULL, updated_at = excluded.updated_at",
+          r.service_name, r.instance_id, r.status, r.last_heartbeat_unix_us, r.version, r.host, static_cast<int>(r.port),
+          json_string_array(r.dependencies), r.metadata_json, r.protocol, r.health_endpoint, static_cast<long long>(r.weight),
+          json_string_array(r.tags), r.registered_at_unix_us);
+    });
+  }
+
+  void delete_instance(const std::string& service_name, const std::string& instance_id) override {
+    write([&](pqxx::work& tx) {
+      tx.exec_params("DELETE FROM service_registry WHERE service_name = $1 AND instance_id = $2", service_name, instance_id);
+    });
+  }
+
+  void save_status(const std::string& service_name, const std::string& instance_id, const std::string& status,
+                   int64_t down_since_unix_us) override {
+    write([&](pqxx::work& tx) {
+      tx.exec_params("UPDATE service_registry SET status = $3, down_since = CASE WHEN $4 = 0 THEN NULL ELSE " + timestamp("$4") +
+                         " END, updated_at = LOCALTIMESTAMP WHERE service_name = $1 AND instance_id = $2",
+                     service_name, instance_id, status, down_since_unix_us);
+    });
+  }
+
+  void save_heartbeats(const std::vector<HeartbeatMark>& marks, const std::vector<MetricSample>& samples) override {
+    write([&](pqxx::work& tx) {
+      for (const HeartbeatMark& mark : marks)
+        tx.exec_params("UPDATE service_registry SET last_heartbeat = " + timestamp("$3") + " WHERE service_name = $1 AND instance_id = $2",
+                       mark.service_name, mark.instance_id, mark.last_heartbeat_unix_us);
+      for (const MetricSample& sample : samples)
+        tx.exec_params("INSERT INTO health_metrics (service_name, metric_type, metric_value, status, timestamp) VALUES ($1, $2, $3, $4, " +
+                           timestamp("$5") + ")",
+                       sample.service_name, sample.metric_type, sample.value, sample.status, sample.unix_us);
+    });
+  }
+
+  std::vector<InstanceRecord> load_instances() override {
+    std::vector<InstanceRecord> records;
+    write([&](pqxx::work& tx) {
+      records.clear();
+      const pqxx::result rows = tx.exec(
+          "SELECT service_name, instance_id, COALESCE(host, ''), COALESCE(port, 0), protocol, health_endpoint, COALESCE(version, ''), "
+          "COALESCE(dependencies, '[]')::text, tags::text, COALESCE(metadata, '{}')::text, weight, status, " +
+          micros("last_heartbeat") + ", COALESCE(" + micros("created_at") + ", 0), COALESCE(" + micros("down_since") +
+          ", 0) FROM service_registry ORDER BY service_name, instance_id");
+      for (const auto& row : rows) {
+        InstanceRecord& record = records.emplace_back();
+        record.service_name = row[0].as<std::string>();
+        record.instance_id = row[1].as<std::string>();
+        record.host = row[2].as<std::string>();
+        record.port = static_cast<uint16_t>(row[3].as<int>());
+        record.protocol = row[4].as<std::string>();
+        record.health_endpoint = row[5].as<std::string>();
+        record.version = row[6].as<std::string>();
+        record.dependencies = parse_json_string_array(row[7].as<std::string>());
+        record.tags = parse_json_string_array(row[8].as<std::string>());
+        record.metadata_json = row[9].as<std::string>();
+        record.weight = static_cast<uint32_t>(row[10].as<long long>());
+        record.status = row[11].as<std::string>();
+        record.last_heartbeat_unix_us = row[12].as<long long>();
+        record.registered_at_unix_us = row[13].as<long long>();
+        record.down_since_unix_us = row[14].as<long long>();
+      }
+    });
+    return records;
+  }
+
   int migrate(const std::vector<Migration>& migrations) override {
     std::lock_guard lock(mutex_);
     return run_migrations(*this, migrations);
@@ -53,6 +131,39 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return settings_.user + "@" + settings_.host + ":" + std::to_string(settings_.port) + "/" + settings_.dbname;
   }
   static std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+  // The seed's columns are TIMESTAMP without zone, compared with CURRENT_TIMESTAMP in the
+  // session's zone: instants are converted in that same zone both ways.
+  static std::string timestamp(const std::string& micros_param) { return "to_timestamp(" + micros_param + "::bigint / 1e6)::timestamp"; }
+  static std::string micros(const std::string& column) { return "(EXTRACT(EPOCH FROM " + column + "::timestamptz) * 1e6)::bigint"; }
+
+  // One transaction on a live connection. A connection found broken is replaced once: the
+  // transaction had not committed, so running it again is safe. Whatever fails is a StorageError.
+  template <class Body>
+  void write(Body body) {
+    std::lock_guard lock(mutex_);
+    for (int attempt = 0;; ++attempt) {
+      try {
+        if (!connection_ || !connection_->is_open()) connection_ = std::make_unique<pqxx::connection>(settings_.connection_string());
+        pqxx::work tx(*connection_);
+        body(tx);
+        tx.commit();
+        return;
+      } catch (const pqxx::in_doubt_error& error) {
+        connection_.reset();
+        throw StorageError(describe() + ": the connection broke during commit; the write may or may not have landed: " +
+                           first_line(error.what()));
+      } catch (const pqxx::broken_connection& error) {
+        connection_.reset();
+        if (attempt == 0) continue;
+        throw StorageError(describe() + ": unavailable: " + first_line(error.what()));
+      } catch (const StorageError&) {
+        throw;
+      } catch (const std::exception& error) {
+        throw StorageError(describe() + ": " + first_line(error.what()));
+      }
+    }
+  }
 
   void ensure_migrations_table() override {
     pqxx::work tx(*connection_);

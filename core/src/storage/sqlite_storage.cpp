@@ -2,6 +2,9 @@
 
 #include <hub/errors.hpp>
 
+#include "json_text.hpp"
+#include "time_text.hpp"
+
 #include <sqlite3.h>
 
 #include <chrono>
@@ -11,6 +14,65 @@
 namespace hub {
 
 namespace {
+
+// One prepared statement, finalized on every path.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) fail(sql);
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, const std::string& text) {
+    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int index, int64_t value) {
+    sqlite3_bind_int64(statement_, index, value);
+    return *this;
+  }
+  Statement& bind(int index, double value) {
+    sqlite3_bind_double(statement_, index, value);
+    return *this;
+  }
+  Statement& bind_null(int index) {
+    sqlite3_bind_null(statement_, index);
+    return *this;
+  }
+  // Runs to completion; for statements without rows.
+  void run() {
+    if (sqlite3_step(statement_) != SQLITE_DONE) fail(sqlite3_sql(statement_));
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+  bool next_row() {
+    const int result = sqlite3_step(statement_);
+    if (result == SQLITE_ROW) return true;
+    if (result != SQLITE_DONE) fail(sqlite3_sql(statement_));
+    return false;
+  }
+  std::string text(int column) const {
+    const auto* value = reinterpret_cast<const char*>(sqlite3_column_text(statement_, column));
+    return value ? value : "";
+  }
+  int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+
+ private:
+  [[noreturn]] void fail(const char* sql) const { throw StorageError(std::string(sql) + ": " + sqlite3_errmsg(db_)); }
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+// SQLite keeps TIMESTAMP as text; julianday() reads it back to microseconds.
+constexpr const char* kUnixMicros = "CAST(ROUND((julianday(%s) - 2440587.5) * 86400000.0) AS INTEGER) * 1000";
+
+std::string unix_micros(const char* column) {
+  char text[160];
+  std::snprintf(text, sizeof text, kUnixMicros, column);
+  return text;
+}
 
 class SqliteStorage final : public Storage, private MigrationTarget {
  public:
@@ -45,6 +107,103 @@ class SqliteStorage final : public Storage, private MigrationTarget {
   }
 
   int migrate(const std::vector<Migration>& migrations) override { return run_migrations(*this, migrations); }
+
+  void save_instance(const InstanceRecord& record) override {
+    transaction([&] {
+      Statement upsert(db_,
+                       "INSERT INTO service_registry (service_name, instance_id, status, last_heartbeat, version, host, port, dependencies, "
+                       "metadata, protocol, health_endpoint, weight, tags, down_since, created_at, updated_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, ?14, ?4) "
+                       "ON CONFLICT (service_name, instance_id) DO UPDATE SET status = excluded.status, "
+                       "last_heartbeat = excluded.last_heartbeat, version = excluded.version, host = excluded.host, port = excluded.port, "
+                       "dependencies = excluded.dependencies, metadata = excluded.metadata, protocol = excluded.protocol, "
+                       "health_endpoint = excluded.health_endpoint, weight = excluded.weight, tags = excluded.tags, down_since = NULL, "
+                       "updated_at = excluded.updated_at");
+      upsert.bind(1, record.service_name)
+          .bind(2, record.instance_id)
+          .bind(3, record.status)
+          .bind(4, sql_timestamp_utc(record.last_heartbeat_unix_us))
+          .bind(5, record.version)
+          .bind(6, record.host)
+          .bind(7, static_cast<int64_t>(record.port))
+          .bind(8, json_string_array(record.dependencies))
+          .bind(9, record.metadata_json)
+          .bind(10, record.protocol)
+          .bind(11, record.health_endpoint)
+          .bind(12, static_cast<int64_t>(record.weight))
+          .bind(13, json_string_array(record.tags))
+          .bind(14, sql_timestamp_utc(record.registered_at_unix_us))
+          .run();
+    });
+  }
+
+  void delete_instance(const std::string& service_name, const std::string& instance_id) override {
+    transaction([&] {
+      Statement remove(db_, "DELETE FROM service_registry WHERE service_name = ?1 AND instance_id = ?2");
+      remove.bind(1, service_name).bind(2, instance_id).run();
+    });
+  }
+
+  void save_status(const std::string& service_name, const std::string& instance_id, const std::string& status,
+                   int64_t down_since_unix_us) override {
+    transaction([&] {
+      Statement update(db_,
+                       "UPDATE service_registry SET status = ?3, down_since = ?4, updated_at = CURRENT_TIMESTAMP "
+                       "WHERE service_name = ?1 AND instance_id = ?2");
+      update.bind(1, service_name).bind(2, instance_id).bind(3, status);
+      if (down_since_unix_us) update.bind(4, sql_timestamp_utc(down_since_unix_us));
+      update.run();
+    });
+  }
+
+  void save_heartbeats(const std::vector<HeartbeatMark>& marks, const std::vector<MetricSample>& samples) override {
+    transaction([&] {
+      Statement beat(db_, "UPDATE service_registry SET last_heartbeat = ?3 WHERE service_name = ?1 AND instance_id = ?2");
+      for (const HeartbeatMark& mark : marks)
+        beat.bind(1, mark.service_name).bind(2, mark.instance_id).bind(3, sql_timestamp_utc(mark.last_heartbeat_unix_us)).run();
+      Statement metric(db_, "INSERT INTO health_metrics (service_name, metric_type, metric_value, status, timestamp) VALUES (?1, ?2, ?3, ?4, ?5)");
+      for (const MetricSample& sample : samples)
+        metric.bind(1, sample.service_name)
+            .bind(2, sample.metric_type)
+            .bind(3, sample.value)
+            .bind(4, sample.status)
+            .bind(5, sql_timestamp_utc(sample.unix_us))
+            .run();
+    });
+  }
+
+  std::vector<InstanceRecord> load_instances() override {
+    std::lock_guard lock(mutex_);
+    const std::string sql = "SELECT service_name, instance_id, host, port, protocol, health_endpoint, COALESCE(version, ''), "
+                            "COALESCE(dependencies, '[]'), tags, COALESCE(metadata, '{}'), weight, status, " +
+                            unix_micros("last_heartbeat") + ", " + unix_micros("created_at") + ", COALESCE(" + unix_micros("down_since") +
+                            ", 0) FROM service_registry ORDER BY service_name, instance_id";
+    Statement rows(db_, sql.c_str());
+    std::vector<InstanceRecord> records;
+    try {
+      while (rows.next_row()) {
+        InstanceRecord& record = records.emplace_back();
+        record.service_name = rows.text(0);
+        record.instance_id = rows.text(1);
+        record.host = rows.text(2);
+        record.port = static_cast<uint16_t>(rows.integer(3));
+        record.protocol = rows.text(4);
+        record.health_endpoint = rows.text(5);
+        record.version = rows.text(6);
+        record.dependencies = parse_json_string_array(rows.text(7));
+        record.tags = parse_json_string_array(rows.text(8));
+        record.metadata_json = rows.text(9);
+        record.weight = static_cast<uint32_t>(rows.integer(10));
+        record.status = rows.text(11);
+        record.last_heartbeat_unix_us = rows.integer(12);
+        record.registered_at_unix_us = rows.integer(13);
+        record.down_since_unix_us = rows.integer(14);
+      }
+    } catch (const std::exception& error) {
+      throw StorageError(describe() + ": cannot load service_registry: " + error.what());
+    }
+    return records;
+  }
 
  private:
   std::string describe() const override { return "sqlite " + file_.string(); }
@@ -87,6 +246,21 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     }
   }
 
+  // Runs `body` inside BEGIN IMMEDIATE .. COMMIT; on any failure rolls back and throws StorageError.
+  template <class Body>
+  void transaction(Body body) {
+    std::lock_guard lock(mutex_);
+    execute("BEGIN IMMEDIATE");
+    try {
+      body();
+      execute("COMMIT");
+    } catch (const std::exception& error) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      const std::string what = error.what();
+      throw StorageError(what.rfind("sqlite ", 0) == 0 ? what : describe() + ": " + what);
+    }
+  }
+
   void execute(const char* sql) {
     std::lock_guard lock(mutex_);
     char* error = nullptr;
@@ -99,7 +273,7 @@ class SqliteStorage final : public Storage, private MigrationTarget {
 
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
-  std::mutex mutex_;
+  std::recursive_mutex mutex_;  // registry calls hold it across a transaction
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "component_status.hpp"
 #include "migrations.hpp"
+#include "registry_store.hpp"
 
 #include <hub/deployment.hpp>
 
@@ -12,7 +13,7 @@
 
 namespace hub {
 
-class Storage {
+class Storage : public RegistryStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;

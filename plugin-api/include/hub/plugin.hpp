@@ -346,7 +346,8 @@ struct DiscoveryAdapter : Lifecycle<T> {
   }
   static hub_liveness_action assess(void* handle, const hub_liveness_input* input) noexcept {
     hub_liveness_action action = HUB_LIVENESS_KEEP;
-    guard([&] { action = Lifecycle<T>::self(handle).assess_liveness(*input); });
+    // Only a policy class has the hook; for a pure source this function is never put in the vtable.
+    if constexpr (LivenessPolicy<T>) guard([&] { action = Lifecycle<T>::self(handle).assess_liveness(*input); });
     return action;
   }
   static constexpr hub_discovery_vtable vtable{

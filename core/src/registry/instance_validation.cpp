@@ -1,0 +1,53 @@
+#include "instance_validation.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <string>
+
+namespace hub {
+
+namespace {
+
+bool all_of(const std::string& text, const char* extra) {
+  return std::all_of(text.begin(), text.end(),
+                     [extra](unsigned char c) { return std::isalnum(c) || (c && std::char_traits<char>::find(extra, std::strlen(extra), c)); });
+}
+
+std::string too_long(const std::string& field, size_t limit) {
+  return field + ": longer than " + std::to_string(limit) + " characters";
+}
+
+}  // namespace
+
+std::string validate_service_name(const std::string& field, const std::string& name) {
+  if (name.empty()) return field + ": required, a service name such as \"data-bridge\"";
+  if (name.size() > 100) return too_long(field, 100);
+  if (!std::isalnum(static_cast<unsigned char>(name[0])) || !all_of(name, "._-"))
+    return field + ": \"" + name + "\" is not a service name: use letters, digits, '.', '_' and '-', starting with a letter or digit";
+  return "";
+}
+
+std::string validate_instance(const InstanceRecord& record) {
+  if (std::string problem = validate_service_name("service_name", record.service_name); !problem.empty()) return problem;
+  if (record.host.empty()) return "host: required, a host name or IP address";
+  if (record.host.size() > 255) return too_long("host", 255);
+  if (!all_of(record.host, ".-_:[]%")) return "host: \"" + record.host + "\" is not a host name or IP address";
+  if (record.port == 0) return "port: required, 1 to 65535";
+  if (record.instance_id.size() > 255) return too_long("instance_id", 255);
+  if (!all_of(record.instance_id, ".-_:[]%@/")) return "instance_id: \"" + record.instance_id + "\" has characters other than letters, digits and .-_:[]%@/";
+  if (record.protocol.empty() || record.protocol.size() > 20 || !all_of(record.protocol, "+.-"))
+    return "protocol: \"" + record.protocol + "\" is not a protocol name such as http, https, grpc or tcp";
+  if (!record.health_endpoint.empty() && record.health_endpoint[0] != '/')
+    return "health_endpoint: \"" + record.health_endpoint + "\" must be a path starting with '/'";
+  if (record.health_endpoint.size() > 255) return too_long("health_endpoint", 255);
+  if (record.version.size() > 50) return too_long("version", 50);
+  if (record.weight > 1'000'000) return "weight: " + std::to_string(record.weight) + " is above the limit of 1000000";
+  for (const std::string& dependency : record.dependencies)
+    if (std::string problem = validate_service_name("dependencies", dependency); !problem.empty()) return problem;
+  for (const std::string& tag : record.tags)
+    if (tag.empty() || tag.size() > 100) return "tags: each tag is 1 to 100 characters";
+  return "";
+}
+
+}  // namespace hub

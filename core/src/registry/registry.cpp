@@ -1,0 +1,492 @@
+#include "registry.hpp"
+
+#include "json_text.hpp"
+
+#include <hub/errors.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+namespace hub {
+
+namespace {
+
+// Metrics waiting for storage are bounded: a long outage drops the oldest.
+constexpr size_t kMaxPendingSamples = 200'000;
+// A cached answer shows heartbeat times at most this old.
+constexpr auto kHeartbeatStaleness = std::chrono::seconds(1);
+
+int64_t steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct Registry::Entry {
+  InstanceRecord record;  // last_heartbeat lives in the atomics below
+  std::atomic<int64_t> beat_unix_us{0};
+  std::atomic<int64_t> beat_mono_us{0};
+  std::atomic<bool> dirty{false};  // a heartbeat storage has not seen
+  int64_t down_since_mono_us = 0;
+};
+
+struct Registry::AnswerCache {
+  std::mutex mutex;
+  uint64_t generation = 0;
+  uint64_t structure = 0;
+  uint64_t beats = 0;
+  int64_t built_at_us = 0;
+  uint64_t epoch = 0;  // counts resets, so a late builder does not store into a newer cache
+  std::map<int, std::shared_ptr<const std::string>> slots;
+};
+
+struct Registry::Service {
+  std::map<std::string, std::unique_ptr<Entry>, std::less<>> entries;
+  uint64_t generation = 1;  // changes with any instance's data; under the exclusive lock
+  std::atomic<uint64_t> beats{0};
+  mutable std::atomic<uint64_t> turn{0};
+  mutable AnswerCache cache;
+};
+
+Registry::Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events)
+    : clock_(std::move(clock)), store_(store), events_(events) {}
+
+Registry::~Registry() = default;
+
+void Registry::restore() {
+  std::vector<InstanceRecord> records = store_.load_instances();
+  std::unique_lock lock(mutex_);
+  for (InstanceRecord& record : records) insert_unlocked(std::move(record));
+}
+
+void Registry::insert_unlocked(InstanceRecord record) {
+  auto entry = std::make_unique<Entry>();
+  const int64_t now_unix = clock_->now_unix_us();
+  const int64_t now_mono = clock_->monotonic_us();
+  const int64_t beat_unix = record.last_heartbeat_unix_us ? record.last_heartbeat_unix_us : now_unix;
+  entry->beat_unix_us = beat_unix;
+  entry->beat_mono_us = now_mono - std::max<int64_t>(0, now_unix - beat_unix);
+  if (record.down_since_unix_us) entry->down_since_mono_us = now_mono - std::max<int64_t>(0, now_unix - record.down_since_unix_us);
+  auto& service = services_[record.service_name];
+  if (!service) service = std::make_unique<Service>();
+  const std::string id = record.instance_id;
+  entry->record = std::move(record);
+  service->entries[id] = std::move(entry);
+  changed(*service);
+}
+
+void Registry::changed(Service& service) {
+  ++service.generation;
+  ++structure_;
+}
+
+InstanceRecord Registry::snapshot(const Entry& entry) const {
+  InstanceRecord record = entry.record;
+  record.last_heartbeat_unix_us = entry.beat_unix_us.load(std::memory_order_relaxed);
+  return record;
+}
+
+std::vector<InstanceRecord> Registry::copy(const Service& service) const {
+  std::vector<InstanceRecord> records;
+  records.reserve(service.entries.size());
+  for (const auto& [id, entry] : service.entries) records.push_back(snapshot(*entry));
+  return records;
+}
+
+Registry::Registered Registry::register_instance(InstanceRecord record) {
+  std::lock_guard write(write_mutex_);
+  const int64_t now = clock_->now_unix_us();
+  Registered result;
+  {
+    std::shared_lock lock(mutex_);
+    auto service = services_.find(record.service_name);
+    const Entry* existing = nullptr;
+    if (service != services_.end()) {
+      auto found = service->second->entries.find(record.instance_id);
+      if (found != service->second->entries.end()) existing = found->second.get();
+    }
+    result.created = existing == nullptr;
+    record.registered_at_unix_us = existing ? existing->record.registered_at_unix_us : now;
+  }
+  record.status = "healthy";
+  record.source = "self";
+  record.last_heartbeat_unix_us = now;
+  record.down_since_unix_us = 0;
+  store_.save_instance(record);  // throws, and memory stays as it was
+  {
+    std::unique_lock lock(mutex_);
+    insert_unlocked(record);
+  }
+  result.instance = std::move(record);
+  publish(result.created ? "instance.registered" : "instance.updated", result.instance);
+  return result;
+}
+
+Registry::Entry* Registry::find(Service& service, const std::string& instance_id, Lookup& lookup) const {
+  if (instance_id.empty()) {
+    if (service.entries.size() != 1) {
+      lookup = Lookup::ambiguous;
+      return nullptr;
+    }
+    lookup = Lookup::found;
+    return service.entries.begin()->second.get();
+  }
+  auto found = service.entries.find(instance_id);
+  lookup = found == service.entries.end() ? Lookup::unknown_instance : Lookup::found;
+  return found == service.entries.end() ? nullptr : found->second.get();
+}
+
+Registry::Beat Registry::heartbeat(const std::string& service_name, const std::string& instance_id, const std::string& status,
+                                   const std::map<std::string, double>& metrics) {
+  const int64_t now_unix = clock_->now_unix_us();
+  Beat beat;
+  {
+    std::shared_lock lock(mutex_);
+    auto service = services_.find(service_name);
+    if (service == services_.end()) return {Lookup::unknown_service};
+    Entry* entry = find(*service->second, instance_id, beat.lookup);
+    if (!entry) return beat;
+    entry->beat_unix_us.store(now_unix, std::memory_order_relaxed);
+    entry->beat_mono_us.store(clock_->monotonic_us(), std::memory_order_relaxed);
+    entry->dirty.store(true, std::memory_order_relaxed);
+    ++service->second->beats;
+    beat.instance_id = entry->record.instance_id;
+    beat.previous_status = entry->record.status;
+  }
+  {
+    std::lock_guard lock(samples_mutex_);
+    if (samples_.size() + std::max<size_t>(1, metrics.size()) <= kMaxPendingSamples) {
+      if (metrics.empty()) samples_.push_back({service_name, "heartbeat", 1, status, now_unix});
+      for (const auto& [type, value] : metrics) samples_.push_back({service_name, type, value, status, now_unix});
+    }
+  }
+  beat.status = status;
+  if (beat.previous_status != status) {
+    std::lock_guard write(write_mutex_);
+    std::unique_lock lock(mutex_);
+    auto service = services_.find(service_name);
+    Lookup lookup;
+    Entry* entry = service == services_.end() ? nullptr : find(*service->second, beat.instance_id, lookup);
+    if (entry) {
+      lock.unlock();
+      // Held across the store so nothing else changes this entry meanwhile (write_mutex_).
+      const int64_t down_since = status == "down" ? now_unix : 0;
+      store_.save_status(service_name, beat.instance_id, status, down_since);
+      lock.lock();
+      set_status(*service->second, *entry, status);
+    }
+  }
+  return beat;
+}
+
+void Registry::set_status(Service& service, Entry& entry, const std::string& status) {
+  const std::string previous = entry.record.status;
+  entry.record.status = status;
+  entry.record.down_since_unix_us = status == "down" ? clock_->now_unix_us() : 0;
+  entry.down_since_mono_us = status == "down" ? clock_->monotonic_us() : 0;
+  changed(service);
+  publish("instance.status_changed", snapshot(entry), ",\"previous_status\":" + json_quote(previous));
+}
+
+Registry::Removed Registry::deregister(const std::string& service_name, const std::string& instance_id, const std::string& reason) {
+  std::lock_guard write(write_mutex_);
+  Removed removed;
+  InstanceRecord record;
+  {
+    std::shared_lock lock(mutex_);
+    auto service = services_.find(service_name);
+    if (service == services_.end()) return {Lookup::unknown_service};
+    Entry* entry = find(*service->second, instance_id, removed.lookup);
+    if (!entry) return removed;
+    record = snapshot(*entry);
+  }
+  if (record.source == "self") store_.delete_instance(service_name, record.instance_id);
+  {
+    std::unique_lock lock(mutex_);
+    auto service = services_.find(service_name);
+    service->second->entries.erase(record.instance_id);
+    changed(*service->second);
+    removed.remaining = service->second->entries.size();
+    if (service->second->entries.empty()) services_.erase(service);
+  }
+  removed.instance_id = record.instance_id;
+  publish("instance.deregistered", record, ",\"reason\":" + json_quote(reason));
+  return removed;
+}
+
+std::vector<InstanceRecord> Registry::instances(const std::string& status_filter, const std::string& tag_filter) const {
+  std::shared_lock lock(mutex_);
+  std::vector<InstanceRecord> records;
+  for (const auto& [name, service] : services_)
+    for (const auto& [id, entry] : service->entries) {
+      if (!status_filter.empty() && entry->record.status != status_filter) continue;
+      if (!tag_filter.empty() && std::find(entry->record.tags.begin(), entry->record.tags.end(), tag_filter) == entry->record.tags.end())
+        continue;
+      records.push_back(snapshot(*entry));
+    }
+  return records;
+}
+
+std::optional<std::vector<InstanceRecord>> Registry::service(const std::string& name) const {
+  std::shared_lock lock(mutex_);
+  auto service = services_.find(name);
+  if (service == services_.end()) return std::nullopt;
+  return copy(*service->second);
+}
+
+bool Registry::knows(const std::string& name) const {
+  std::shared_lock lock(mutex_);
+  return services_.count(name) != 0;
+}
+
+std::vector<std::string> Registry::dependencies(const std::string& name) const {
+  std::shared_lock lock(mutex_);
+  std::set<std::string> names;
+  auto service = services_.find(name);
+  if (service != services_.end())
+    for (const auto& [id, entry] : service->second->entries) names.insert(entry->record.dependencies.begin(), entry->record.dependencies.end());
+  return {names.begin(), names.end()};
+}
+
+std::vector<std::string> Registry::dependents(const std::string& name) const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::string> names;
+  for (const auto& [other, service] : services_)
+    for (const auto& [id, entry] : service->entries) {
+      const auto& declared = entry->record.dependencies;
+      if (std::find(declared.begin(), declared.end(), name) != declared.end()) {
+        names.push_back(other);
+        break;
+      }
+    }
+  return names;
+}
+
+std::string Registry::service_status(const std::string& name) const {
+  std::shared_lock lock(mutex_);
+  auto service = services_.find(name);
+  if (service == services_.end()) return "";
+  bool degraded = false;
+  for (const auto& [id, entry] : service->second->entries) {
+    if (entry->record.status == "healthy") return "healthy";
+    degraded = degraded || entry->record.status == "degraded";
+  }
+  return degraded ? "degraded" : "down";
+}
+
+Registry::Pick Registry::pick(const std::string& name, InstanceRecord& out) const {
+  std::shared_lock lock(mutex_);
+  auto service = services_.find(name);
+  if (service == services_.end()) return Pick::unknown_service;
+  for (const char* wanted : {"healthy", "degraded"}) {
+    std::vector<const Entry*> usable;
+    for (const auto& [id, entry] : service->second->entries)
+      if (entry->record.status == wanted) usable.push_back(entry.get());
+    if (usable.empty()) continue;
+    out = snapshot(*usable[service->second->turn.fetch_add(1, std::memory_order_relaxed) % usable.size()]);
+    return Pick::found;
+  }
+  return Pick::none_usable;
+}
+
+std::shared_ptr<const std::string> Registry::cached_answer(const std::string& name, int slot,
+                                                          const std::function<std::string()>& build) const {
+  uint64_t epoch = 0;
+  {
+    std::shared_lock lock(mutex_);
+    auto service = services_.find(name);
+    if (service == services_.end()) return std::make_shared<const std::string>(build());
+    AnswerCache& cache = service->second->cache;
+    std::lock_guard guard(cache.mutex);
+    const uint64_t beats = service->second->beats.load(std::memory_order_relaxed);
+    const uint64_t structure = structure_.load(std::memory_order_relaxed);
+    const int64_t now = steady_us();
+    const bool stale_beats = cache.beats != beats && now - cache.built_at_us >= std::chrono::microseconds(kHeartbeatStaleness).count();
+    if (cache.generation != service->second->generation || cache.structure != structure || stale_beats) {
+      cache.slots.clear();
+      cache.generation = service->second->generation;
+      cache.structure = structure;
+      cache.beats = beats;
+      cache.built_at_us = now;
+      ++cache.epoch;
+    }
+    if (auto found = cache.slots.find(slot); found != cache.slots.end()) return found->second;
+    epoch = cache.epoch;
+  }
+  // Built outside the locks: build() reads through the public methods, which lock for themselves.
+  auto answer = std::make_shared<const std::string>(build());
+  std::shared_lock lock(mutex_);
+  auto service = services_.find(name);
+  if (service == services_.end()) return answer;
+  AnswerCache& cache = service->second->cache;
+  std::lock_guard guard(cache.mutex);
+  if (epoch == cache.epoch) cache.slots[slot] = answer;
+  return answer;
+}
+
+void Registry::replace_source(const std::string& source, std::vector<InstanceRecord> records) {
+  std::lock_guard write(write_mutex_);
+  std::vector<std::pair<std::string, InstanceRecord>> events;
+  {
+    std::unique_lock lock(mutex_);
+    std::set<std::pair<std::string, std::string>> keep;
+    for (const InstanceRecord& record : records) keep.emplace(record.service_name, record.instance_id);
+    for (auto service = services_.begin(); service != services_.end();) {
+      auto& entries = service->second->entries;
+      for (auto entry = entries.begin(); entry != entries.end();) {
+        if (entry->second->record.source == source && !keep.count({service->first, entry->first})) {
+          events.emplace_back("instance.deregistered", snapshot(*entry->second));
+          entry = entries.erase(entry);
+          changed(*service->second);
+        } else {
+          ++entry;
+        }
+      }
+      service = entries.empty() ? services_.erase(service) : std::next(service);
+    }
+  }
+  for (InstanceRecord& record : records) upsert_from_source(source, std::move(record));
+  for (const auto& [topic, record] : events) publish(topic, record, ",\"reason\":\"source\"");
+}
+
+void Registry::upsert_from_source(const std::string& source, InstanceRecord record) {
+  record.source = source;
+  record.status = "healthy";
+  record.last_heartbeat_unix_us = clock_->now_unix_us();
+  bool created = true;
+  {
+    std::unique_lock lock(mutex_);
+    auto service = services_.find(record.service_name);
+    if (service != services_.end()) {
+      auto found = service->second->entries.find(record.instance_id);
+      if (found != service->second->entries.end()) {
+        if (found->second->record.source != source) return;  // another source, or the instance itself, owns it
+        created = false;
+        record.registered_at_unix_us = found->second->record.registered_at_unix_us;
+        if (found->second->record.host == record.host && found->second->record.port == record.port &&
+            found->second->record.tags == record.tags && found->second->record.weight == record.weight)
+          return;  // unchanged: a snapshot repeats what it knew
+      }
+    }
+    if (!record.registered_at_unix_us) record.registered_at_unix_us = record.last_heartbeat_unix_us;
+    insert_unlocked(record);
+  }
+  publish(created ? "instance.registered" : "instance.updated", record);
+}
+
+void Registry::remove_from_source(const std::string& source, const std::string& service_name, const std::string& instance_id) {
+  InstanceRecord record;
+  {
+    std::unique_lock lock(mutex_);
+    auto service = services_.find(service_name);
+    if (service == services_.end()) return;
+    auto found = service->second->entries.find(instance_id);
+    if (found == service->second->entries.end() || found->second->record.source != source) return;
+    record = snapshot(*found->second);
+    service->second->entries.erase(found);
+    changed(*service->second);
+    if (service->second->entries.empty()) services_.erase(service);
+  }
+  publish("instance.deregistered", record, ",\"reason\":\"source\"");
+}
+
+int Registry::run_liveness_pass(const LivenessPolicy& policy) {
+  struct Candidate {
+    std::string service, id, status;
+    int64_t beat_mono_us, silent_for_us, down_for_us;
+  };
+  std::vector<Candidate> candidates;
+  const int64_t now = clock_->monotonic_us();
+  {
+    std::shared_lock lock(mutex_);
+    for (const auto& [name, service] : services_)
+      for (const auto& [id, entry] : service->entries) {
+        if (entry->record.source != "self") continue;
+        const int64_t beat = entry->beat_mono_us.load(std::memory_order_relaxed);
+        candidates.push_back({name, id, entry->record.status, beat, now - beat,
+                              entry->record.status == "down" ? now - entry->down_since_mono_us : 0});
+      }
+  }
+  int changes = 0;
+  for (const Candidate& candidate : candidates) {
+    const hub_health health = candidate.status == "healthy"    ? HUB_HEALTH_HEALTHY
+                              : candidate.status == "degraded" ? HUB_HEALTH_DEGRADED
+                                                               : HUB_HEALTH_DOWN;
+    const hub_liveness_input input{sizeof(hub_liveness_input),
+                                   {candidate.service.data(), candidate.service.size()},
+                                   {candidate.id.data(), candidate.id.size()},
+                                   health,
+                                   candidate.silent_for_us,
+                                   candidate.down_for_us};
+    const hub_liveness_action action = policy(input);
+    if (action == HUB_LIVENESS_KEEP) continue;
+    std::unique_lock write(write_mutex_);
+    {
+      // A heartbeat that arrived since the assessment wins over it.
+      std::shared_lock lock(mutex_);
+      auto service = services_.find(candidate.service);
+      if (service == services_.end()) continue;
+      auto entry = service->second->entries.find(candidate.id);
+      if (entry == service->second->entries.end() || entry->second->beat_mono_us.load() != candidate.beat_mono_us) continue;
+    }
+    if (action == HUB_LIVENESS_REMOVE) {
+      write.unlock();
+      if (deregister(candidate.service, candidate.id, "dead").lookup == Lookup::found) ++changes;
+      continue;
+    }
+    const std::string status = action == HUB_LIVENESS_MARK_DOWN ? "down" : "healthy";
+    if (status == candidate.status) continue;
+    store_.save_status(candidate.service, candidate.id, status, status == "down" ? clock_->now_unix_us() : 0);
+    std::unique_lock lock(mutex_);
+    auto service = services_.find(candidate.service);
+    set_status(*service->second, *service->second->entries.at(candidate.id), status);
+    ++changes;
+  }
+  return changes;
+}
+
+void Registry::flush_heartbeats() {
+  std::vector<HeartbeatMark> marks;
+  std::vector<MetricSample> samples;
+  {
+    std::shared_lock lock(mutex_);
+    for (const auto& [name, service] : services_)
+      for (const auto& [id, entry] : service->entries)
+        if (entry->dirty.exchange(false, std::memory_order_relaxed) && entry->record.source == "self")
+          marks.push_back({name, id, entry->beat_unix_us.load(std::memory_order_relaxed)});
+  }
+  {
+    std::lock_guard lock(samples_mutex_);
+    samples.swap(samples_);
+  }
+  if (marks.empty() && samples.empty()) return;
+  try {
+    store_.save_heartbeats(marks, samples);
+  } catch (const StorageError&) {
+    {
+      std::shared_lock lock(mutex_);
+      for (const HeartbeatMark& mark : marks) {
+        auto service = services_.find(mark.service_name);
+        if (service == services_.end()) continue;
+        auto entry = service->second->entries.find(mark.instance_id);
+        if (entry != service->second->entries.end()) entry->second->dirty = true;
+      }
+    }
+    std::lock_guard lock(samples_mutex_);
+    const size_t room = kMaxPendingSamples > samples_.size() ? kMaxPendingSamples - samples_.size() : 0;
+    if (samples.size() > room) samples.erase(samples.begin(), samples.end() - static_cast<std::ptrdiff_t>(room));
+    samples_.insert(samples_.begin(), samples.begin(), samples.end());
+    throw;
+  }
+}
+
+void Registry::publish(const std::string& topic, const InstanceRecord& record, const std::string& extra_json) const {
+  events_.publish(Event{topic,
+                        "{\"service_name\":" + json_quote(record.service_name) + ",\"instance_id\":" + json_quote(record.instance_id) +
+                            ",\"host\":" + json_quote(record.host) + ",\"port\":" + std::to_string(record.port) +
+                            ",\"status\":" + json_quote(record.status) + ",\"source\":" + json_quote(record.source) + extra_json + "}",
+                        clock_->now_unix_us()});
+}
+
+}  // namespace hub

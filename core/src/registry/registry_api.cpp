@@ -1,0 +1,308 @@
+#include "registry_api.hpp"
+
+#include "http/encoding.hpp"
+#include "hub/api/v1/registry.pb.h"
+#include "registry/instance_validation.hpp"
+#include "time_text.hpp"
+
+#include <hub/errors.hpp>
+
+#include <google/protobuf/util/json_util.h>
+
+#include <set>
+
+namespace hub {
+
+namespace {
+
+namespace v1 = api::v1;
+using http::Request;
+using http::Response;
+
+// The hub answers to its own name as a dependency: the seed's services list it.
+constexpr const char* kHubServiceName = "central-hub";
+
+Response bad_request(const Request& request, const std::string& message) {
+  return http::error(request, 400, "invalid_argument", message + "; nothing was changed");
+}
+
+// Parses the body as JSON, or as binary protobuf when the client sent that.
+// Returns an error answer naming the field, or nullopt when `message` is filled.
+std::optional<Response> parse(const Request& request, google::protobuf::Message& message) {
+  if (request.content_type.find(http::kProtobufType) != std::string::npos) {
+    if (!message.ParseFromString(request.body)) return bad_request(request, "the body is not a valid " + message.GetTypeName() + " message");
+    return std::nullopt;
+  }
+  if (request.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return bad_request(request, "the request body is empty; expected a JSON object");
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status = google::protobuf::util::JsonStringToMessage(request.body, &message, options);
+  if (status.ok()) return std::nullopt;
+  std::string detail(status.message());
+  if (detail.size() > 2 && detail[0] == '(') {  // "(port): invalid value ..." -> "port: invalid value ..."
+    const size_t close = detail.find(')');
+    if (close != std::string::npos) detail = detail.substr(1, close - 1) + detail.substr(close + 1);
+  }
+  if (const size_t at = detail.find(": Cannot find field."); at != std::string::npos)
+    detail = detail.substr(0, at) + ": unknown field";
+  if (const size_t newline = detail.find('\n'); newline != std::string::npos) detail = detail.substr(0, newline);
+  return bad_request(request, "invalid JSON body: " + detail);
+}
+
+// "name" and "service_name" both name the service; the seed's samples use each.
+std::optional<std::string> service_name_of(const std::string& service_name, const std::string& name, std::string& problem) {
+  if (!service_name.empty() && !name.empty() && service_name != name) {
+    problem = "service_name: \"" + service_name + "\" and name: \"" + name + "\" disagree; send one of them";
+    return std::nullopt;
+  }
+  const std::string chosen = service_name.empty() ? name : service_name;
+  problem = validate_service_name("service_name", chosen);
+  if (!problem.empty()) return std::nullopt;
+  return chosen;
+}
+
+std::string url_of(const InstanceRecord& record) {
+  const bool ipv6 = record.host.find(':') != std::string::npos && record.host.front() != '[';
+  return record.protocol + "://" + (ipv6 ? "[" + record.host + "]" : record.host) + ":" + std::to_string(record.port);
+}
+
+void to_proto(const InstanceRecord& record, v1::ServiceInstance& out) {
+  out.set_service_name(record.service_name);
+  out.set_instance_id(record.instance_id);
+  out.set_host(record.host);
+  out.set_port(record.port);
+  out.set_protocol(record.protocol);
+  out.set_health_endpoint(record.health_endpoint);
+  out.set_version(record.version);
+  for (const auto& dependency : record.dependencies) out.add_dependencies(dependency);
+  (void)google::protobuf::util::JsonStringToMessage(record.metadata_json, out.mutable_metadata());
+  for (const auto& tag : record.tags) out.add_tags(tag);
+  out.set_weight(record.weight);
+  out.set_status(record.status);
+  out.set_last_heartbeat(rfc3339_utc(record.last_heartbeat_unix_us));
+  out.set_registered_at(rfc3339_utc(record.registered_at_unix_us));
+  out.set_source(record.source);
+  out.set_url(url_of(record));
+}
+
+std::string serialize(const Request& request, const google::protobuf::Message& message) {
+  return http::encode(request, message).body;
+}
+
+Response cached(const Request& request, std::shared_ptr<const std::string> body) {
+  return Response{200, request.wants_protobuf ? http::kProtobufType : "application/json", *body};
+}
+
+class RegistryApi {
+ public:
+  explicit RegistryApi(Registry& registry) : registry_(registry) {}
+
+  Response register_instance(const Request& request) {
+    v1::RegisterRequest in;
+    if (auto failed = parse(request, in)) return *failed;
+    std::string problem;
+    auto name = service_name_of(in.service_name(), in.name(), problem);
+    if (!name) return bad_request(request, problem);
+    InstanceRecord record;
+    record.service_name = *name;
+    record.host = in.host();
+    record.port = in.port() <= 65535 ? static_cast<uint16_t>(in.port()) : 0;
+    if (in.port() > 65535) return bad_request(request, "port: " + std::to_string(in.port()) + " is not a port number, 1 to 65535");
+    record.instance_id = in.instance_id().empty() ? in.host() + ":" + std::to_string(in.port()) : in.instance_id();
+    if (!in.protocol().empty()) record.protocol = in.protocol();
+    record.health_endpoint = in.health_endpoint();
+    record.version = in.version();
+    record.dependencies.assign(in.dependencies().begin(), in.dependencies().end());
+    record.tags.assign(in.tags().begin(), in.tags().end());
+    if (in.weight()) record.weight = in.weight();
+    if (in.has_metadata()) {
+      google::protobuf::util::JsonPrintOptions compact;
+      (void)google::protobuf::util::MessageToJsonString(in.metadata(), &record.metadata_json, compact);
+    }
+    if (std::string invalid = validate_instance(record); !invalid.empty()) return bad_request(request, invalid);
+
+    v1::RegisterResponse out;
+    std::set<std::string> declared(record.dependencies.begin(), record.dependencies.end());
+    for (const std::string& dependency : declared)
+      if (dependency != kHubServiceName && dependency != record.service_name && !registry_.knows(dependency))
+        out.add_warnings("dependency \"" + dependency + "\" is not registered; " + record.service_name +
+                         " was registered anyway and will see it once it registers");
+    try {
+      Registry::Registered registered = registry_.register_instance(std::move(record));
+      out.set_created(registered.created);
+      to_proto(registered.instance, *out.mutable_instance());
+    } catch (const StorageError& error) {
+      return unavailable(request, "the registration was not stored", error);
+    }
+    return http::encode(request, out, out.created() ? 201 : 200);
+  }
+
+  Response heartbeat(const Request& request) {
+    v1::HeartbeatRequest in;
+    if (auto failed = parse(request, in)) return *failed;
+    std::string problem;
+    auto name = service_name_of(in.service_name(), in.name(), problem);
+    if (!name) return bad_request(request, problem);
+    const std::string status = in.status().empty() ? "healthy" : in.status();
+    if (status != "healthy" && status != "degraded")
+      return bad_request(request, "status: \"" + in.status() + "\" is not a heartbeat status; use healthy or degraded");
+    for (const auto& [metric, value] : in.metrics())
+      if (metric.empty() || metric.size() > 100) return bad_request(request, "metrics: each metric name is 1 to 100 characters");
+    Registry::Beat beat;
+    try {
+      beat = registry_.heartbeat(*name, in.instance_id(), status, {in.metrics().begin(), in.metrics().end()});
+    } catch (const StorageError& error) {
+      return unavailable(request, "the status change was not stored", error);
+    }
+    if (beat.lookup != Registry::Lookup::found) return lookup_failed(request, beat.lookup, *name, in.instance_id());
+    v1::HeartbeatResponse out;
+    out.set_service_name(*name);
+    out.set_instance_id(beat.instance_id);
+    out.set_status(beat.status);
+    out.set_previous_status(beat.previous_status);
+    return http::encode(request, out);
+  }
+
+  Response deregister(const Request& request) {
+    v1::DeregisterRequest in;
+    if (auto failed = parse(request, in)) return *failed;
+    std::string problem;
+    auto name = service_name_of(in.service_name(), in.name(), problem);
+    if (!name) return bad_request(request, problem);
+    Registry::Removed removed;
+    try {
+      removed = registry_.deregister(*name, in.instance_id());
+    } catch (const StorageError& error) {
+      return unavailable(request, "the deregistration was not stored", error);
+    }
+    if (removed.lookup != Registry::Lookup::found) return lookup_failed(request, removed.lookup, *name, in.instance_id());
+    v1::DeregisterResponse out;
+    out.set_service_name(*name);
+    out.set_instance_id(removed.instance_id);
+    out.set_remaining_instances(static_cast<uint32_t>(removed.remaining));
+    return http::encode(request, out);
+  }
+
+  Response list(const Request& request) const {
+    auto query = http::parse_query(request.query);
+    if (!query) return bad_request(request, "the query string has a malformed %-escape");
+    std::string status, tag;
+    for (const auto& [key, value] : *query) {
+      if (key == "status") {
+        if (value != "healthy" && value != "degraded" && value != "down")
+          return bad_request(request, "status: \"" + value + "\" is not a status; use healthy, degraded or down");
+        status = value;
+      } else if (key == "tag") {
+        tag = value;
+      } else {
+        return bad_request(request, key + ": unknown query parameter; GET /services takes status and tag");
+      }
+    }
+    v1::ServicesResponse out;
+    for (const InstanceRecord& record : registry_.instances(status, tag)) to_proto(record, *out.add_services());
+    return http::encode(request, out);
+  }
+
+  Response service(const Request& request) const {
+    const std::string& name = request.params.at("name");
+    if (!registry_.knows(name)) return unknown_service(request, name);
+    return cached(request, registry_.cached_answer(name, request.wants_protobuf ? 1 : 0, [&] {
+      v1::ServiceResponse out;
+      out.set_service_name(name);
+      out.set_status(registry_.service_status(name));
+      for (const InstanceRecord& record : registry_.service(name).value_or(std::vector<InstanceRecord>{}))
+        to_proto(record, *out.add_instances());
+      for (const std::string& dependency : registry_.dependencies(name)) out.add_dependencies(dependency);
+      for (const std::string& dependent : registry_.dependents(name)) out.add_dependents(dependent);
+      return serialize(request, out);
+    }));
+  }
+
+  Response dependencies(const Request& request) const {
+    const std::string& name = request.params.at("name");
+    if (!registry_.knows(name)) return unknown_service(request, name);
+    return cached(request, registry_.cached_answer(name, request.wants_protobuf ? 3 : 2, [&] {
+      v1::DependenciesResponse out;
+      out.set_service_name(name);
+      auto describe = [this](const std::string& other, v1::DependencyStatus& entry) {
+        entry.set_service_name(other);
+        const bool hub_itself = other == kHubServiceName;
+        entry.set_registered(hub_itself || registry_.knows(other));
+        entry.set_status(hub_itself ? "healthy" : registry_.service_status(other));
+      };
+      for (const std::string& dependency : registry_.dependencies(name)) describe(dependency, *out.add_dependencies());
+      for (const std::string& dependent : registry_.dependents(name)) describe(dependent, *out.add_dependents());
+      return serialize(request, out);
+    }));
+  }
+
+  Response discover(const Request& request) const {
+    const std::string& name = request.params.at("name");
+    InstanceRecord record;
+    switch (registry_.pick(name, record)) {
+      case Registry::Pick::unknown_service:
+        return unknown_service(request, name);
+      case Registry::Pick::none_usable:
+        return http::error(request, 503, "unavailable", "service \"" + name + "\" has no healthy or degraded instance; every instance is down");
+      case Registry::Pick::found:
+        break;
+    }
+    v1::DiscoverResponse out;
+    out.set_service_name(name);
+    out.set_url(url_of(record));
+    to_proto(record, *out.mutable_instance());
+    return http::encode(request, out);
+  }
+
+ private:
+  static Response unknown_service(const Request& request, const std::string& name) {
+    return http::error(request, 404, "not_found", "service \"" + name + "\" is not registered");
+  }
+  static Response unavailable(const Request& request, const std::string& what, const StorageError& error) {
+    return http::error(request, 503, "storage_unavailable", what + ", nothing changed: " + error.what());
+  }
+  static Response lookup_failed(const Request& request, Registry::Lookup lookup, const std::string& name, const std::string& instance_id) {
+    switch (lookup) {
+      case Registry::Lookup::unknown_service:
+        return http::error(request, 404, "not_found", "service \"" + name + "\" is not registered; register it first");
+      case Registry::Lookup::unknown_instance:
+        return http::error(request, 404, "not_found",
+                           "instance_id: \"" + instance_id + "\" is not an instance of \"" + name + "\"; register it first");
+      default:
+        return bad_request(request, "instance_id: required, because \"" + name + "\" has several instances");
+    }
+  }
+
+  Registry& registry_;
+};
+
+Response not_enabled(const Request& request) {
+  return http::error(request, 501, "discovery_not_enabled",
+                     "discovery is not enabled in this deployment: enable an implementation of kind discovery (such as 'liveness' "
+                     "from the discovery plugin) in its YAML");
+}
+
+}  // namespace
+
+void add_registry_routes(http::Router& router, Registry* registry) {
+  static const std::pair<const char*, const char*> kRoutes[] = {
+      {"POST", "/register"},       {"POST", "/heartbeat"},      {"POST", "/deregister"},
+      {"GET", "/services"},        {"GET", "/services/{name}"}, {"GET", "/services/{name}/dependencies"},
+      {"GET", "/discover/{name}"},
+  };
+  if (!registry) {
+    for (const auto& [method, path] : kRoutes) router.add(method, path, not_enabled);
+    return;
+  }
+  auto api = std::make_shared<RegistryApi>(*registry);
+  router.add("POST", "/register", [api](const Request& r) { return api->register_instance(r); });
+  router.add("POST", "/heartbeat", [api](const Request& r) { return api->heartbeat(r); });
+  router.add("POST", "/deregister", [api](const Request& r) { return api->deregister(r); });
+  router.add("GET", "/services", [api](const Request& r) { return api->list(r); });
+  router.add("GET", "/services/{name}", [api](const Request& r) { return api->service(r); });
+  router.add("GET", "/services/{name}/dependencies", [api](const Request& r) { return api->dependencies(r); });
+  router.add("GET", "/discover/{name}", [api](const Request& r) { return api->discover(r); });
+}
+
+}  // namespace hub

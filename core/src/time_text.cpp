@@ -1,0 +1,32 @@
+#include "time_text.hpp"
+
+#include <ctime>
+
+namespace hub {
+
+namespace {
+
+std::string format_utc(int64_t unix_us, const char* date_time_format, const char* suffix) {
+  const int64_t seconds = unix_us >= 0 ? unix_us / 1'000'000 : (unix_us - 999'999) / 1'000'000;
+  const int millis = static_cast<int>((unix_us - seconds * 1'000'000) / 1000);
+  const std::time_t time = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char text[48];
+  const size_t length = std::strftime(text, sizeof text, date_time_format, &utc);
+  char fraction[16];
+  std::snprintf(fraction, sizeof fraction, ".%03d%s", millis, suffix);
+  return std::string(text, length) + fraction;
+}
+
+}  // namespace
+
+std::string rfc3339_utc(int64_t unix_us) {
+  return format_utc(unix_us, "%Y-%m-%dT%H:%M:%S", "Z");
+}
+
+std::string sql_timestamp_utc(int64_t unix_us) {
+  return format_utc(unix_us, "%Y-%m-%d %H:%M:%S", "");
+}
+
+}  // namespace hub
