@@ -10,7 +10,9 @@
 
 namespace hub {
 
-inline hub_str str_view(const std::string& text) { return hub_str{text.data(), text.size()}; }
+inline hub_str str_view(const std::string& text) {
+  return hub_str{text.data(), text.size()};
+}
 
 inline std::vector<hub_kv> kv_views(const std::vector<std::pair<std::string, std::string>>& pairs) {
   std::vector<hub_kv> views;

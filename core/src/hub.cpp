@@ -140,7 +140,8 @@ void Hub::Impl::housekeep() {
     if (storage_failing) logger->info("storage is back; pending heartbeats were written");
     storage_failing = false;
   } catch (const std::exception& error) {
-    if (!storage_failing) logger->warn("registry housekeeping failed, retrying every {} ms: {}", options.housekeeping_interval.count(), error.what());
+    if (!storage_failing)
+      logger->warn("registry housekeeping failed, retrying every {} ms: {}", options.housekeeping_interval.count(), error.what());
     storage_failing = true;
   }
 }

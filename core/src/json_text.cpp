@@ -57,8 +57,7 @@ std::vector<std::string> parse_json_string_array(const std::string& json) {
   if (!google::protobuf::util::JsonStringToMessage(json, &list).ok()) throw std::invalid_argument("not a JSON array: " + json);
   std::vector<std::string> values;
   for (const auto& value : list.values()) {
-    if (value.kind_case() != google::protobuf::Value::kStringValue)
-      throw std::invalid_argument("not an array of strings: " + json);
+    if (value.kind_case() != google::protobuf::Value::kStringValue) throw std::invalid_argument("not an array of strings: " + json);
     values.push_back(value.string_value());
   }
   return values;

@@ -42,7 +42,8 @@ std::vector<DnsTarget> query(const std::string& name, int type, const std::optio
   unsigned char answer[8192];
   const int length = res_nquery(&resolver, name.c_str(), ns_c_in, type, answer, sizeof answer);
   if (length < 0)
-    throw std::runtime_error(std::string(type == ns_t_srv ? "SRV" : "A") + " lookup of " + name + " failed: " + hstrerror(resolver.res_h_errno));
+    throw std::runtime_error(std::string(type == ns_t_srv ? "SRV" : "A") + " lookup of " + name +
+                             " failed: " + hstrerror(resolver.res_h_errno));
   ns_msg message;
   if (ns_initparse(answer, length, &message) != 0) throw std::runtime_error("malformed DNS answer for " + name);
   std::vector<DnsTarget> targets;
@@ -104,7 +105,8 @@ std::vector<DnsTarget> lookup_a(const std::string& name, const std::optional<Nam
 std::vector<DnsTarget> lookup_srv(const std::string& name, const std::optional<Nameserver>& nameserver, std::chrono::seconds timeout) {
   std::vector<DnsTarget> targets = query(name, ns_t_srv, nameserver, timeout);
   if (targets.empty()) return targets;
-  const uint16_t best = std::min_element(targets.begin(), targets.end(), [](auto& a, auto& b) { return a.priority < b.priority; })->priority;
+  const uint16_t best =
+      std::min_element(targets.begin(), targets.end(), [](auto& a, auto& b) { return a.priority < b.priority; })->priority;
   std::erase_if(targets, [best](const DnsTarget& target) { return target.priority != best; });
   return targets;
 }

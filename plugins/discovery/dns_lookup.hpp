@@ -12,8 +12,8 @@
 namespace hub::discovery {
 
 struct DnsTarget {
-  std::string host;  // an address for A records, the target name for SRV
-  uint16_t port = 0; // SRV only
+  std::string host;   // an address for A records, the target name for SRV
+  uint16_t port = 0;  // SRV only
   uint16_t priority = 0;
   uint16_t weight = 0;
 };

@@ -7,7 +7,8 @@ DnsSource::DnsSource(const hub::Context& context) : host_(context.host) {
   template_.service = config.required_string("service");
   name_ = config.required_string("name");
   const std::string record = config.string("record", "A");
-  if (record != "A" && record != "SRV") throw hub::Error(HUB_INVALID_ARGUMENT, "config key 'record': expected A or SRV, got '" + record + "'");
+  if (record != "A" && record != "SRV")
+    throw hub::Error(HUB_INVALID_ARGUMENT, "config key 'record': expected A or SRV, got '" + record + "'");
   srv_ = record == "SRV";
   if (!srv_) template_.port = read_port(config, "port");
   read_instance_fields(config, "", template_);

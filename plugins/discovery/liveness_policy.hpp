@@ -27,8 +27,8 @@ class LivenessPolicy {
   static int64_t seconds(const hub::Config& config, std::string_view key, double fallback) {
     const double value = config.number(key, fallback);
     if (!(value > 0) || value > 31'536'000)
-      throw hub::Error(HUB_INVALID_ARGUMENT, "config key '" + std::string(key) + "': expected seconds above 0 and at most a year, got " +
-                                                 std::to_string(value));
+      throw hub::Error(HUB_INVALID_ARGUMENT,
+                       "config key '" + std::string(key) + "': expected seconds above 0 and at most a year, got " + std::to_string(value));
     return static_cast<int64_t>(value * 1e6);
   }
 

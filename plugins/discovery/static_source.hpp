@@ -28,8 +28,7 @@ class StaticSource {
       read_instance_fields(context.config, prefix, instance);
       instances_.push_back(std::move(instance));
     }
-    if (instances_.empty())
-      throw hub::Error(HUB_INVALID_ARGUMENT, "config key 'instances' is required: a list of {service, host, port}");
+    if (instances_.empty()) throw hub::Error(HUB_INVALID_ARGUMENT, "config key 'instances' is required: a list of {service, host, port}");
   }
 
   void start(hub::DiscoverySink sink) { sink.snapshot(instances_); }

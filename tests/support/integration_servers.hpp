@@ -38,8 +38,8 @@ inline std::optional<std::string> test_nats_url() {
 }  // namespace hub::testing
 
 // In SetUp(): skip the test, or fail it when integration tests are required.
-#define HUB_NEED_SERVER(available, variable, what)                                                             \
-  if (!(available)) {                                                                                         \
+#define HUB_NEED_SERVER(available, variable, what)                                                                    \
+  if (!(available)) {                                                                                                 \
     if (std::getenv("HUB_REQUIRE_INTEGRATION")) FAIL() << variable " is not set, but integration tests are required"; \
-    GTEST_SKIP() << "no " what ": set " variable " (tools/dev test does)";                                  \
+    GTEST_SKIP() << "no " what ": set " variable " (tools/dev test does)";                                            \
   }

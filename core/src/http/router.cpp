@@ -76,8 +76,7 @@ std::optional<std::map<std::string, std::string>> Router::match(const Route& rou
       auto decoded = url_decode(segments[i]);
       if (!decoded) return std::nullopt;
       params[expected.substr(1, expected.size() - 2)] = *decoded;
-    }
-    else if (expected != segments[i])
+    } else if (expected != segments[i])
       return std::nullopt;
   }
   return params;

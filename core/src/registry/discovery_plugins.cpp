@@ -65,7 +65,8 @@ struct DiscoveryPlugins::Source {
   }
 };
 
-DiscoveryPlugins::DiscoveryPlugins(std::vector<const PluginInstance*> instances, Registry& registry, std::shared_ptr<spdlog::logger> logger) {
+DiscoveryPlugins::DiscoveryPlugins(std::vector<const PluginInstance*> instances, Registry& registry,
+                                   std::shared_ptr<spdlog::logger> logger) {
   const PluginInstance* policy_owner = nullptr;
   for (const PluginInstance* instance : instances) {
     auto source = std::make_unique<Source>();
@@ -94,7 +95,8 @@ void DiscoveryPlugins::start() {
     if (vtable.start(source->instance->handle(), &source->sink) != HUB_OK) {
       const std::string message = source->instance->last_error();
       stop();
-      throw PluginError("discovery instance '" + source->instance->id() + "' failed to start: " + (message.empty() ? "no message" : message));
+      throw PluginError("discovery instance '" + source->instance->id() +
+                        "' failed to start: " + (message.empty() ? "no message" : message));
     }
     source->started = true;
   }

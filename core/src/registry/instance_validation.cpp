@@ -10,8 +10,9 @@ namespace hub {
 namespace {
 
 bool all_of(const std::string& text, const char* extra) {
-  return std::all_of(text.begin(), text.end(),
-                     [extra](unsigned char c) { return std::isalnum(c) || (c && std::char_traits<char>::find(extra, std::strlen(extra), c)); });
+  return std::all_of(text.begin(), text.end(), [extra](unsigned char c) {
+    return std::isalnum(c) || (c && std::char_traits<char>::find(extra, std::strlen(extra), c));
+  });
 }
 
 std::string too_long(const std::string& field, size_t limit) {
@@ -35,7 +36,8 @@ std::string validate_instance(const InstanceRecord& record) {
   if (!all_of(record.host, ".-_:[]%")) return "host: \"" + record.host + "\" is not a host name or IP address";
   if (record.port == 0) return "port: required, 1 to 65535";
   if (record.instance_id.size() > 255) return too_long("instance_id", 255);
-  if (!all_of(record.instance_id, ".-_:[]%@/")) return "instance_id: \"" + record.instance_id + "\" has characters other than letters, digits and .-_:[]%@/";
+  if (!all_of(record.instance_id, ".-_:[]%@/"))
+    return "instance_id: \"" + record.instance_id + "\" has characters other than letters, digits and .-_:[]%@/";
   if (record.protocol.empty() || record.protocol.size() > 20 || !all_of(record.protocol, "+.-"))
     return "protocol: \"" + record.protocol + "\" is not a protocol name such as http, https, grpc or tcp";
   if (!record.health_endpoint.empty() && record.health_endpoint[0] != '/')

@@ -245,7 +245,8 @@ std::vector<std::string> Registry::dependencies(const std::string& name) const {
   std::set<std::string> names;
   auto service = services_.find(name);
   if (service != services_.end())
-    for (const auto& [id, entry] : service->second->entries) names.insert(entry->record.dependencies.begin(), entry->record.dependencies.end());
+    for (const auto& [id, entry] : service->second->entries)
+      names.insert(entry->record.dependencies.begin(), entry->record.dependencies.end());
   return {names.begin(), names.end()};
 }
 
@@ -291,7 +292,7 @@ Registry::Pick Registry::pick(const std::string& name, InstanceRecord& out) cons
 }
 
 std::shared_ptr<const std::string> Registry::cached_answer(const std::string& name, int slot,
-                                                          const std::function<std::string()>& build) const {
+                                                           const std::function<std::string()>& build) const {
   uint64_t epoch = 0;
   {
     std::shared_lock lock(mutex_);
@@ -404,8 +405,8 @@ int Registry::run_liveness_pass(const LivenessPolicy& policy) {
       for (const auto& [id, entry] : service->entries) {
         if (entry->record.source != "self") continue;
         const int64_t beat = entry->beat_mono_us.load(std::memory_order_relaxed);
-        candidates.push_back({name, id, entry->record.status, beat, now - beat,
-                              entry->record.status == "down" ? now - entry->down_since_mono_us : 0});
+        candidates.push_back(
+            {name, id, entry->record.status, beat, now - beat, entry->record.status == "down" ? now - entry->down_since_mono_us : 0});
       }
   }
   int changes = 0;

@@ -8,9 +8,9 @@
 #include "instance_record.hpp"
 #include "storage/registry_store.hpp"
 
+#include <hub/plugin_api.h>
 #include <hub/clock.hpp>
 #include <hub/event_bus.hpp>
-#include <hub/plugin_api.h>
 
 #include <atomic>
 #include <functional>
@@ -74,8 +74,7 @@ class Registry {
   // A bytes-level cache of answers that depend only on one service's state:
   // `build` runs when the service changed since the cached copy (heartbeats
   // refresh it at most once a second). `slot` names the answer.
-  std::shared_ptr<const std::string> cached_answer(const std::string& service, int slot,
-                                                   const std::function<std::string()>& build) const;
+  std::shared_ptr<const std::string> cached_answer(const std::string& service, int slot, const std::function<std::string()>& build) const;
 
   // Instances from a discovery source (its own, never persisted).
   void replace_source(const std::string& source, std::vector<InstanceRecord> records);

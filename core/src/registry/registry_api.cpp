@@ -7,6 +7,7 @@
 
 #include <hub/errors.hpp>
 
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <set>
@@ -26,11 +27,30 @@ Response bad_request(const Request& request, const std::string& message) {
   return http::error(request, 400, "invalid_argument", message + "; nothing was changed");
 }
 
+// Protobuf's JSON parser takes a lone value for a repeated field ("tags": "edge");
+// the API asks for arrays, so such a body is refused like any other wrong type.
+std::optional<Response> repeated_fields_are_arrays(const Request& request, const google::protobuf::Message& message) {
+  google::protobuf::Struct fields;
+  if (!google::protobuf::util::JsonStringToMessage(request.body, &fields).ok()) return std::nullopt;
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    if (!field->is_repeated() || field->is_map()) continue;
+    auto found = fields.fields().find(field->name());
+    if (found == fields.fields().end()) found = fields.fields().find(field->json_name());
+    if (found != fields.fields().end() && found->second.kind_case() != google::protobuf::Value::kListValue &&
+        found->second.kind_case() != google::protobuf::Value::kNullValue)
+      return bad_request(request, "invalid JSON body: " + field->name() + ": expected an array");
+  }
+  return std::nullopt;
+}
+
 // Parses the body as JSON, or as binary protobuf when the client sent that.
 // Returns an error answer naming the field, or nullopt when `message` is filled.
 std::optional<Response> parse(const Request& request, google::protobuf::Message& message) {
   if (request.content_type.find(http::kProtobufType) != std::string::npos) {
-    if (!message.ParseFromString(request.body)) return bad_request(request, "the body is not a valid " + message.GetTypeName() + " message");
+    if (!message.ParseFromString(request.body))
+      return bad_request(request, "the body is not a valid " + message.GetTypeName() + " message");
     return std::nullopt;
   }
   if (request.body.find_first_not_of(" \t\r\n") == std::string::npos)
@@ -38,14 +58,13 @@ std::optional<Response> parse(const Request& request, google::protobuf::Message&
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status = google::protobuf::util::JsonStringToMessage(request.body, &message, options);
-  if (status.ok()) return std::nullopt;
+  if (status.ok()) return repeated_fields_are_arrays(request, message);
   std::string detail(status.message());
   if (detail.size() > 2 && detail[0] == '(') {  // "(port): invalid value ..." -> "port: invalid value ..."
     const size_t close = detail.find(')');
     if (close != std::string::npos) detail = detail.substr(1, close - 1) + detail.substr(close + 1);
   }
-  if (const size_t at = detail.find(": Cannot find field."); at != std::string::npos)
-    detail = detail.substr(0, at) + ": unknown field";
+  if (const size_t at = detail.find(": Cannot find field."); at != std::string::npos) detail = detail.substr(0, at) + ": unknown field";
   if (const size_t newline = detail.find('\n'); newline != std::string::npos) detail = detail.substr(0, newline);
   return bad_request(request, "invalid JSON body: " + detail);
 }
@@ -118,6 +137,7 @@ class RegistryApi {
     if (in.weight()) record.weight = in.weight();
     if (in.has_metadata()) {
       google::protobuf::util::JsonPrintOptions compact;
+      record.metadata_json.clear();  // the printer appends
       (void)google::protobuf::util::MessageToJsonString(in.metadata(), &record.metadata_json, compact);
     }
     if (std::string invalid = validate_instance(record); !invalid.empty()) return bad_request(request, invalid);
@@ -244,7 +264,8 @@ class RegistryApi {
       case Registry::Pick::unknown_service:
         return unknown_service(request, name);
       case Registry::Pick::none_usable:
-        return http::error(request, 503, "unavailable", "service \"" + name + "\" has no healthy or degraded instance; every instance is down");
+        return http::error(request, 503, "unavailable",
+                           "service \"" + name + "\" has no healthy or degraded instance; every instance is down");
       case Registry::Pick::found:
         break;
     }

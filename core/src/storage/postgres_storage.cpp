@@ -151,8 +151,8 @@ class PostgresStorage final : public Storage, private MigrationTarget {
         return;
       } catch (const pqxx::in_doubt_error& error) {
         connection_.reset();
-        throw StorageError(describe() + ": the connection broke during commit; the write may or may not have landed: " +
-                           first_line(error.what()));
+        throw StorageError(describe() +
+                           ": the connection broke during commit; the write may or may not have landed: " + first_line(error.what()));
       } catch (const pqxx::broken_connection& error) {
         connection_.reset();
         if (attempt == 0) continue;

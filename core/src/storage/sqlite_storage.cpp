@@ -110,15 +110,16 @@ class SqliteStorage final : public Storage, private MigrationTarget {
 
   void save_instance(const InstanceRecord& record) override {
     transaction([&] {
-      Statement upsert(db_,
-                       "INSERT INTO service_registry (service_name, instance_id, status, last_heartbeat, version, host, port, dependencies, "
-                       "metadata, protocol, health_endpoint, weight, tags, down_since, created_at, updated_at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, ?14, ?4) "
-                       "ON CONFLICT (service_name, instance_id) DO UPDATE SET status = excluded.status, "
-                       "last_heartbeat = excluded.last_heartbeat, version = excluded.version, host = excluded.host, port = excluded.port, "
-                       "dependencies = excluded.dependencies, metadata = excluded.metadata, protocol = excluded.protocol, "
-                       "health_endpoint = excluded.health_endpoint, weight = excluded.weight, tags = excluded.tags, down_since = NULL, "
-                       "updated_at = excluded.updated_at");
+      Statement upsert(
+          db_,
+          "INSERT INTO service_registry (service_name, instance_id, status, last_heartbeat, version, host, port, dependencies, "
+          "metadata, protocol, health_endpoint, weight, tags, down_since, created_at, updated_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, ?14, ?4) "
+          "ON CONFLICT (service_name, instance_id) DO UPDATE SET status = excluded.status, "
+          "last_heartbeat = excluded.last_heartbeat, version = excluded.version, host = excluded.host, port = excluded.port, "
+          "dependencies = excluded.dependencies, metadata = excluded.metadata, protocol = excluded.protocol, "
+          "health_endpoint = excluded.health_endpoint, weight = excluded.weight, tags = excluded.tags, down_since = NULL, "
+          "updated_at = excluded.updated_at");
       upsert.bind(1, record.service_name)
           .bind(2, record.instance_id)
           .bind(3, record.status)
@@ -161,7 +162,8 @@ class SqliteStorage final : public Storage, private MigrationTarget {
       Statement beat(db_, "UPDATE service_registry SET last_heartbeat = ?3 WHERE service_name = ?1 AND instance_id = ?2");
       for (const HeartbeatMark& mark : marks)
         beat.bind(1, mark.service_name).bind(2, mark.instance_id).bind(3, sql_timestamp_utc(mark.last_heartbeat_unix_us)).run();
-      Statement metric(db_, "INSERT INTO health_metrics (service_name, metric_type, metric_value, status, timestamp) VALUES (?1, ?2, ?3, ?4, ?5)");
+      Statement metric(
+          db_, "INSERT INTO health_metrics (service_name, metric_type, metric_value, status, timestamp) VALUES (?1, ?2, ?3, ?4, ?5)");
       for (const MetricSample& sample : samples)
         metric.bind(1, sample.service_name)
             .bind(2, sample.metric_type)
@@ -174,10 +176,11 @@ class SqliteStorage final : public Storage, private MigrationTarget {
 
   std::vector<InstanceRecord> load_instances() override {
     std::lock_guard lock(mutex_);
-    const std::string sql = "SELECT service_name, instance_id, host, port, protocol, health_endpoint, COALESCE(version, ''), "
-                            "COALESCE(dependencies, '[]'), tags, COALESCE(metadata, '{}'), weight, status, " +
-                            unix_micros("last_heartbeat") + ", " + unix_micros("created_at") + ", COALESCE(" + unix_micros("down_since") +
-                            ", 0) FROM service_registry ORDER BY service_name, instance_id";
+    const std::string sql =
+        "SELECT service_name, instance_id, host, port, protocol, health_endpoint, COALESCE(version, ''), "
+        "COALESCE(dependencies, '[]'), tags, COALESCE(metadata, '{}'), weight, status, " +
+        unix_micros("last_heartbeat") + ", " + unix_micros("created_at") + ", COALESCE(" + unix_micros("down_since") +
+        ", 0) FROM service_registry ORDER BY service_name, instance_id";
     Statement rows(db_, sql.c_str());
     std::vector<InstanceRecord> records;
     try {

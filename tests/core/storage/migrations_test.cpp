@@ -6,6 +6,7 @@
 #include <hub/testing.hpp>
 
 #include "support/integration_servers.hpp"
+#include "support/scratch_database.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -55,13 +56,14 @@ class SqliteMigrations : public testing::Test {
 
 TEST_F(SqliteMigrations, TheSeedTablesAreCreatedOnceAndRecorded) {
   auto storage = hub::open_sqlite_storage(file_);
-  EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 1);
+  EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 2);
   EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 0);
   storage.reset();
   EXPECT_THAT(
       column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
       testing::ElementsAre("health_metrics", "hub_schema_migrations", "infrastructure_status", "service_configs", "service_registry"));
-  EXPECT_THAT(column("SELECT version || ' ' || name FROM hub_schema_migrations"), testing::ElementsAre("1 0001_seed_tables"));
+  EXPECT_THAT(column("SELECT version || ' ' || name FROM hub_schema_migrations"),
+              testing::ElementsAre("1 0001_seed_tables", "2 0002_registry_columns"));
 }
 
 TEST_F(SqliteMigrations, AFailingMigrationLeavesNothingOfItself) {
@@ -82,7 +84,7 @@ TEST_F(SqliteMigrations, AHubRefusesADatabaseFromANewerSchema) {
   hub::Hub hub(std::move(options));
   EXPECT_THAT([&] { hub.start(); },
               testing::ThrowsMessage<hub::StorageError>(HasSubstr(
-                  "hub.db: the database's schema is at migration 9999_from_the_future, newer than this hub knows (0001_seed_tables); "
+                  "hub.db: the database's schema is at migration 9999_from_the_future, newer than this hub knows (0002_registry_columns); "
                   "run the hub release that wrote it, or a newer one")));
   EXPECT_FALSE(hub.running());
 }
@@ -95,27 +97,13 @@ class PostgresMigrations : public testing::Test {
   void SetUp() override {
     const auto server = hub::testing::test_postgres();
     HUB_NEED_SERVER(server, "HUB_TEST_PG_HOST", "PostgreSQL server");
-    settings_ = *server;
-    admin_ = std::make_unique<pqxx::connection>(settings_.connection_string());
-    database_ = "hub_migrations_" + std::to_string(::getpid());
-    pqxx::nontransaction(*admin_).exec("DROP DATABASE IF EXISTS " + database_);
-    pqxx::nontransaction(*admin_).exec("CREATE DATABASE " + database_);
-    settings_.dbname = database_;
+    database_ = std::make_unique<hub::testing::ScratchDatabase>(*server, "hub_migrations");
+    settings_ = database_->settings();
   }
-  void TearDown() override {
-    if (admin_) pqxx::nontransaction(*admin_).exec("DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)");
-  }
-  pqxx::result query(const std::string& sql) {
-    pqxx::connection connection(settings_.connection_string());
-    pqxx::work tx(connection);
-    pqxx::result rows = tx.exec(sql);
-    tx.commit();
-    return rows;
-  }
+  pqxx::result query(const std::string& sql) { return database_->query(sql); }
 
+  std::unique_ptr<hub::testing::ScratchDatabase> database_;
   hub::PostgresSettings settings_;
-  std::unique_ptr<pqxx::connection> admin_;
-  std::string database_;
 };
 
 }  // namespace
@@ -127,9 +115,10 @@ TEST_F(PostgresMigrations, AHubOnAFreshDatabaseCreatesTheSeedTablesOnce) {
     options.deployment.storage.postgres = settings_;
     hub::testing::TestHub hub(std::move(options));
   }
-  pqxx::result applied = query("SELECT version, name FROM hub_schema_migrations");
-  ASSERT_EQ(applied.size(), 1u);
+  pqxx::result applied = query("SELECT version, name FROM hub_schema_migrations ORDER BY version");
+  ASSERT_EQ(applied.size(), 2u);
   EXPECT_EQ(applied[0][1].as<std::string>(), "0001_seed_tables");
+  EXPECT_EQ(applied[1][1].as<std::string>(), "0002_registry_columns");
 }
 
 TEST_F(PostgresMigrations, TheSeedsExample7QueriesRunAsWritten) {

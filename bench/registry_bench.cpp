@@ -1,0 +1,226 @@
+// Registry benchmark: starts hubd (SQLite storage, the embedded default) as a
+// child process, registers 10,000 instances, then measures with plain
+// keep-alive HTTP/1.1 connections from this process:
+//   - GET /discover/{name} at 1 and 32 connections: requests/s, p50, p99
+//   - GET /services/{name} at 32 connections
+//   - POST /heartbeat at 32 connections: heartbeats/s
+//   - hubd's resident memory with the 10,000 instances
+//
+//   build/bench/registry_bench [seconds-per-phase]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kServices = 1000;
+constexpr int kInstancesPerService = 10;
+
+// One keep-alive connection speaking just enough HTTP/1.1 for the hub's answers.
+class Connection {
+ public:
+  explicit Connection(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) throw std::runtime_error("connect failed");
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  ~Connection() { ::close(fd_); }
+
+  // Sends `request` whole and returns the status of the answer.
+  int exchange(const std::string& request) {
+    for (size_t sent = 0; sent < request.size();) {
+      const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) throw std::runtime_error("send failed");
+      sent += static_cast<size_t>(n);
+    }
+    buffer_.clear();
+    size_t header_end = std::string::npos;
+    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) read_more();
+    const size_t length_at = buffer_.find("Content-Length: ");
+    const size_t length = length_at < header_end ? std::stoul(buffer_.substr(length_at + 16)) : 0;
+    while (buffer_.size() < header_end + 4 + length) read_more();
+    return std::stoi(buffer_.substr(9, 3));
+  }
+
+ private:
+  void read_more() {
+    char chunk[16384];
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) throw std::runtime_error("connection closed");
+    buffer_.append(chunk, static_cast<size_t>(n));
+  }
+  int fd_;
+  std::string buffer_;
+};
+
+std::string get(const std::string& path) {
+  return "GET " + path + " HTTP/1.1\r\nHost: hub\r\n\r\n";
+}
+std::string post(const std::string& path, const std::string& body) {
+  return "POST " + path + " HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
+}
+std::string service_name(int i) {
+  return "service-" + std::to_string(i);
+}
+std::string instance_body(int service, int instance) {
+  return R"({"service_name": ")" + service_name(service) + R"(", "host": "10.)" + std::to_string(service / 250) + "." +
+         std::to_string(service % 250) + "." + std::to_string(instance) + R"(", "port": 8000, "version": "1.0.0", "tags": ["bench"],)" +
+         R"( "dependencies": ["central-hub"], "metadata": {"zone": "a"}})";
+}
+
+struct Result {
+  double per_second = 0, p50_ms = 0, p99_ms = 0;
+  size_t errors = 0;
+};
+
+// `connections` threads send make_request(thread, n) back to back for `seconds`.
+Result run(uint16_t port, int connections, double seconds, const std::function<std::string(int, uint64_t)>& make_request) {
+  std::vector<std::vector<float>> latencies(connections);
+  std::atomic<size_t> errors{0};
+  std::atomic<bool> go{false};
+  const auto start = Clock::now();
+  const auto until = start + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c)
+    threads.emplace_back([&, c] {
+      Connection connection(port);
+      while (!go) std::this_thread::yield();
+      for (uint64_t n = 0; Clock::now() < until; ++n) {
+        const std::string request = make_request(c, n);
+        const auto sent = Clock::now();
+        const int status = connection.exchange(request);
+        latencies[c].push_back(std::chrono::duration<float, std::milli>(Clock::now() - sent).count());
+        if (status >= 400) ++errors;
+      }
+    });
+  go = true;
+  for (auto& thread : threads) thread.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<float> all;
+  for (auto& per : latencies) all.insert(all.end(), per.begin(), per.end());
+  std::sort(all.begin(), all.end());
+  Result result;
+  result.per_second = static_cast<double>(all.size()) / elapsed;
+  result.p50_ms = all.empty() ? 0 : all[all.size() / 2];
+  result.p99_ms = all.empty() ? 0 : all[all.size() * 99 / 100];
+  result.errors = errors;
+  return result;
+}
+
+void print(const char* what, int connections, const Result& result, const char* unit = "requests") {
+  std::printf("%-34s %2d conn  %9.0f %s/s  p50 %6.3f ms  p99 %6.3f ms  errors %zu\n", what, connections, result.per_second, unit, result.p50_ms,
+              result.p99_ms, result.errors);
+}
+
+long resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const double seconds = argc > 1 ? std::stod(argv[1]) : 5;
+  const std::filesystem::path scratch = std::filesystem::temp_directory_path() / ("hub-bench-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(scratch);
+  const uint16_t port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
+  {
+    std::ofstream yaml(scratch / "bench.yaml");
+    yaml << "listen: 127.0.0.1:" << port << "\nstorage: {backend: sqlite, sqlite: {path: " << (scratch / "hub.db").string()
+         << "}}\nlogging: {level: warn}\nhttp: {threads: 64}\nplugins:\n  search_paths: [" HUB_PLUGIN_DIR "]\n  libraries:\n"
+         << "    - library: discovery\n      enable: [{implementation: liveness}]\n";
+  }
+  const pid_t hubd = ::fork();
+  if (hubd == 0) {
+    const std::string config = (scratch / "bench.yaml").string();
+    ::execl(HUB_HUBD_PATH, "hubd", "--config", config.c_str(), static_cast<char*>(nullptr));
+    std::perror("exec hubd");
+    std::_Exit(127);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    try {
+      Connection probe(port);
+      if (probe.exchange(get("/health")) == 200) break;
+    } catch (const std::exception&) {
+    }
+    if (Clock::now() > deadline) {
+      std::cerr << "hubd did not answer on port " << port << "\n";
+      ::kill(hubd, SIGTERM);
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const long idle_kib = resident_kib(hubd);
+  std::printf("hubd pid %d, SQLite storage, %d services x %d instances, %.0f s per phase, %u cores\n", hubd, kServices,
+              kInstancesPerService, seconds, std::thread::hardware_concurrency());
+
+  // Registrations: each is committed to SQLite before the answer.
+  std::atomic<int> next{0};
+  const auto registering = Clock::now();
+  std::vector<std::thread> registrars;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t)
+    registrars.emplace_back([&] {
+      Connection connection(port);
+      for (int i; (i = next++) < kServices * kInstancesPerService;)
+        if (connection.exchange(post("/register", instance_body(i / kInstancesPerService, i % kInstancesPerService))) != 201) ++failures;
+    });
+  for (auto& thread : registrars) thread.join();
+  const double register_seconds = std::chrono::duration<double>(Clock::now() - registering).count();
+  std::printf("%-34s  8 conn  %9.0f registrations/s (%d in %.2f s, failures %d)\n", "POST /register (durable)",
+              kServices * kInstancesPerService / register_seconds, kServices * kInstancesPerService, register_seconds, failures.load());
+  std::printf("%-34s %ld MiB resident (%ld MiB before registering)\n", "hubd memory, 10,000 instances", resident_kib(hubd) / 1024,
+              idle_kib / 1024);
+
+  auto random_service = [](int connection, uint64_t n) { return static_cast<int>((n * 7919 + static_cast<uint64_t>(connection) * 104729) % kServices); };
+  auto discover = [&](int c, uint64_t n) { return get("/discover/" + service_name(random_service(c, n))); };
+  print("GET /discover/{name}", 1, run(port, 1, seconds, discover));
+  print("GET /discover/{name}", 32, run(port, 32, seconds, discover));
+  print("GET /services/{name}", 32, run(port, 32, seconds, [&](int c, uint64_t n) { return get("/services/" + service_name(random_service(c, n))); }));
+  print("POST /heartbeat", 32,
+        run(port, 32, seconds,
+            [&](int c, uint64_t n) {
+              const int i = static_cast<int>((n * 32 + static_cast<uint64_t>(c)) % (kServices * kInstancesPerService));
+              const int service = i / kInstancesPerService, instance = i % kInstancesPerService;
+              return post("/heartbeat", R"({"service_name": ")" + service_name(service) + R"(", "instance_id": "10.)" +
+                                            std::to_string(service / 250) + "." + std::to_string(service % 250) + "." +
+                                            std::to_string(instance) + R"(:8000", "metrics": {"cpu": 0.4}})");
+            }),
+        "heartbeats");
+  std::printf("%-34s %ld MiB resident\n", "hubd memory at the end", resident_kib(hubd) / 1024);
+
+  ::kill(hubd, SIGTERM);
+  int status = 0;
+  ::waitpid(hubd, &status, 0);
+  std::filesystem::remove_all(scratch);
+  return 0;
+}

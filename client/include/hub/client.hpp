@@ -1,0 +1,105 @@
+// The C++ client of the hub's registry: what a service needs in a few lines.
+//
+//   hub::Client hub({.hub_url = "http://central-hub:8001"});
+//   hub.register_service({.name = "polygon-live-collector", .host = "collector-1", .port = 8002,
+//                         .version = "1.2.3", .dependencies = {"central-hub", "timescaledb"}});
+//   hub.start_heartbeats();                        // every 30 s, in the background
+//   std::string url = hub.discover("data-bridge"); // "http://10.0.0.7:8001"
+//   ...                                            // ~Client stops heartbeats and deregisters
+//
+// Registration retries with exponential backoff and jitter until the hub
+// answers; a refusal (4xx) throws at once with the hub's message.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hub {
+
+struct ClientOptions {
+  std::string hub_url = "http://127.0.0.1:8001";
+  std::chrono::milliseconds request_timeout{2000};
+  std::chrono::milliseconds heartbeat_interval{30000};  // the seed's 30 s
+  std::chrono::milliseconds initial_backoff{250};
+  std::chrono::milliseconds max_backoff{30000};
+  int max_register_attempts = 0;  // 0: until the hub answers or stop() is called
+  // Told about each failed attempt before the wait: attempt number (1-based), the wait, why.
+  std::function<void(int attempt, std::chrono::milliseconds wait, const std::string& why)> on_retry;
+};
+
+struct ServiceRegistration {
+  std::string name;
+  std::string host;
+  uint16_t port = 0;
+  std::string protocol = "http";
+  std::string health_endpoint = "/health";
+  std::string version;
+  std::vector<std::string> dependencies;
+  std::map<std::string, std::string> metadata;
+  std::vector<std::string> tags;
+  uint32_t weight = 0;      // 0: the hub's default
+  std::string instance_id;  // empty: the hub uses host:port
+};
+
+struct InstanceInfo {
+  std::string service_name, instance_id, host;
+  uint16_t port = 0;
+  std::string protocol, url, status, version;
+  std::vector<std::string> tags;
+  uint32_t weight = 0;
+};
+
+// The hub refused the request (status 4xx/5xx) or could not be reached (status 0).
+class ClientError : public std::runtime_error {
+ public:
+  ClientError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+// The wait before retry `attempt` (1-based): initial_backoff doubled per attempt, capped at
+// max_backoff, then "equal jitter": half of it fixed, half scaled by unit_random in [0, 1).
+std::chrono::milliseconds backoff_delay(int attempt, const ClientOptions& options, double unit_random);
+
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();  // stops heartbeats and deregisters what it registered (best effort)
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Returns the hub's warnings (e.g. unknown dependencies). Throws ClientError on a 4xx at
+  // once, or after max_register_attempts, or when stop() interrupts the retries.
+  std::vector<std::string> register_service(const ServiceRegistration& registration);
+  // One heartbeat for the registered instance.
+  void heartbeat(const std::string& status = "healthy", const std::map<std::string, double>& metrics = {});
+  // Heartbeats every heartbeat_interval from a background thread. `report` supplies the status
+  // and metrics of each beat. When the hub no longer knows the instance, it registers again.
+  using Report = std::function<std::pair<std::string, std::map<std::string, double>>()>;
+  void start_heartbeats(Report report = {});
+  void deregister();
+  // Interrupts retries and heartbeats; deregister() still works afterwards.
+  void stop();
+
+  std::vector<InstanceInfo> services(const std::string& status = "", const std::string& tag = "") const;
+  std::vector<InstanceInfo> instances(const std::string& service) const;  // empty when not registered
+  // The URL of a healthy instance, taken in turn. Throws ClientError 404 (unknown) or 503 (none up).
+  std::string discover(const std::string& service) const;
+
+  int heartbeats_sent() const;
+  int registrations() const;  // successful ones, re-registrations included
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hub

@@ -1,0 +1,297 @@
+#include <hub/client.hpp>
+
+#include "hub/api/v1/registry.pb.h"
+#include "hub/api/v1/status.pb.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace hub {
+
+namespace {
+
+namespace v1 = api::v1;
+constexpr const char* kProtobuf = "application/x-protobuf";
+
+InstanceInfo info_of(const v1::ServiceInstance& instance) {
+  return {instance.service_name(),
+          instance.instance_id(),
+          instance.host(),
+          static_cast<uint16_t>(instance.port()),
+          instance.protocol(),
+          instance.url(),
+          instance.status(),
+          instance.version(),
+          {instance.tags().begin(), instance.tags().end()},
+          instance.weight()};
+}
+
+std::string query_escape(const std::string& text) {
+  std::string out;
+  Poco::URI::encode(text, "&=+?#/ ", out);
+  return out;
+}
+
+}  // namespace
+
+std::chrono::milliseconds backoff_delay(int attempt, const ClientOptions& options, double unit_random) {
+  double delay = static_cast<double>(options.initial_backoff.count());
+  for (int i = 1; i < attempt && delay < static_cast<double>(options.max_backoff.count()); ++i) delay *= 2;
+  delay = std::min(delay, static_cast<double>(options.max_backoff.count()));
+  return std::chrono::milliseconds(static_cast<int64_t>(delay / 2 + delay / 2 * std::clamp(unit_random, 0.0, 1.0)));
+}
+
+struct Client::Impl {
+  ClientOptions options;
+  Poco::URI base;
+  mutable std::mutex session_mutex;  // one keep-alive connection, one request at a time
+  mutable std::unique_ptr<Poco::Net::HTTPClientSession> session;
+
+  std::mutex state_mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::optional<v1::RegisterRequest> registered;
+  std::string instance_id;
+  std::thread heartbeat_thread;
+  std::atomic<int> beats{0};
+  std::atomic<int> registrations{0};
+  std::mt19937_64 random{std::random_device{}()};
+
+  // One request; the body and answer are binary protobuf. Throws ClientError.
+  std::string call(const std::string& method, const std::string& path, const google::protobuf::Message* body, int& status) const {
+    std::lock_guard lock(session_mutex);
+    for (int attempt = 0;; ++attempt) {
+      try {
+        if (!session) {
+          session = std::make_unique<Poco::Net::HTTPClientSession>(base.getHost(), base.getPort());
+          session->setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(options.request_timeout).count()));
+          session->setKeepAlive(true);
+        }
+        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+        request.set("Accept", kProtobuf);
+        request.setKeepAlive(true);
+        std::string payload;
+        if (body) {
+          body->SerializeToString(&payload);
+          request.setContentType(kProtobuf);
+          request.setContentLength(static_cast<std::streamsize>(payload.size()));
+        }
+        session->sendRequest(request) << payload;
+        Poco::Net::HTTPResponse response;
+        std::istream& in = session->receiveResponse(response);
+        std::string answer(std::istreambuf_iterator<char>(in), {});
+        status = response.getStatus();
+        return answer;
+      } catch (const Poco::Exception& error) {
+        session.reset();
+        // A kept-alive connection the hub closed fails once; a fresh one tells the truth.
+        if (attempt == 0) continue;
+        throw ClientError(0, "cannot reach the hub at " + options.hub_url + ": " + error.displayText());
+      }
+    }
+  }
+
+  template <class Answer>
+  Answer expect(const std::string& method, const std::string& path, const google::protobuf::Message* body, int& status) const {
+    const std::string answer = call(method, path, body, status);
+    if (status >= 400) {
+      v1::Error error;
+      error.ParseFromString(answer);
+      throw ClientError(status, method + " " + path + ": " + std::to_string(status) + " " +
+                                    (error.message().empty() ? std::string("no message") : error.message()));
+    }
+    Answer parsed;
+    if (!parsed.ParseFromString(answer)) throw ClientError(status, method + " " + path + ": the hub's answer is not a valid message");
+    return parsed;
+  }
+
+  // Sleeps `wait` unless stop() comes first; returns false when stopping.
+  bool pause(std::chrono::milliseconds wait) {
+    std::unique_lock lock(state_mutex);
+    return !wake.wait_for(lock, wait, [this] { return stopping; });
+  }
+
+  std::vector<std::string> register_with_retries(const v1::RegisterRequest& request) {
+    for (int attempt = 1;; ++attempt) {
+      int status = 0;
+      try {
+        auto answer = expect<v1::RegisterResponse>("POST", "/register", &request, status);
+        {
+          std::lock_guard lock(state_mutex);
+          registered = request;
+          instance_id = answer.instance().instance_id();
+        }
+        ++registrations;
+        return {answer.warnings().begin(), answer.warnings().end()};
+      } catch (const ClientError& error) {
+        if (error.status() >= 400 && error.status() < 500) throw;  // the hub refused it: retrying changes nothing
+        if (options.max_register_attempts && attempt >= options.max_register_attempts)
+          throw ClientError(error.status(), "gave up registering after " + std::to_string(attempt) + " attempts: " + error.what());
+        double unit;
+        {
+          std::lock_guard lock(state_mutex);
+          unit = std::uniform_real_distribution<double>(0, 1)(random);
+        }
+        const auto wait = backoff_delay(attempt, options, unit);
+        if (options.on_retry) options.on_retry(attempt, wait, error.what());
+        if (!pause(wait)) throw ClientError(error.status(), std::string("registration interrupted by stop(): ") + error.what());
+      }
+    }
+  }
+
+  void heartbeat_loop(Report report) {
+    while (pause(options.heartbeat_interval)) {
+      auto [status, metrics] = report ? report() : std::make_pair(std::string("healthy"), std::map<std::string, double>{});
+      try {
+        send_heartbeat(status, metrics);
+      } catch (const ClientError& error) {
+        if (error.status() != 404) continue;  // unreachable or refusing: try again next interval
+        std::optional<v1::RegisterRequest> again;
+        {
+          std::lock_guard lock(state_mutex);
+          again = registered;
+        }
+        try {
+          if (again) register_with_retries(*again);  // the hub forgot us (removed as dead): register again
+        } catch (const ClientError&) {
+        }
+      }
+    }
+  }
+
+  void send_heartbeat(const std::string& status, const std::map<std::string, double>& metrics) {
+    v1::HeartbeatRequest request;
+    {
+      std::lock_guard lock(state_mutex);
+      if (!registered) throw ClientError(0, "heartbeat before register_service()");
+      request.set_service_name(registered->service_name());
+      request.set_instance_id(instance_id);
+    }
+    request.set_status(status);
+    for (const auto& [name, value] : metrics) (*request.mutable_metrics())[name] = value;
+    int code = 0;
+    expect<v1::HeartbeatResponse>("POST", "/heartbeat", &request, code);
+    ++beats;
+  }
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->base = Poco::URI(impl_->options.hub_url);
+  if (impl_->base.getScheme() != "http" || impl_->base.getHost().empty())
+    throw std::invalid_argument("hub_url: \"" + impl_->options.hub_url + "\" is not an http://HOST:PORT URL");
+}
+
+Client::~Client() {
+  stop();
+  try {
+    deregister();
+  } catch (const ClientError&) {  // the hub's liveness policy removes it in time
+  }
+}
+
+std::vector<std::string> Client::register_service(const ServiceRegistration& r) {
+  v1::RegisterRequest request;
+  request.set_service_name(r.name);
+  request.set_host(r.host);
+  request.set_port(r.port);
+  request.set_protocol(r.protocol);
+  request.set_health_endpoint(r.health_endpoint);
+  request.set_version(r.version);
+  request.set_instance_id(r.instance_id);
+  request.set_weight(r.weight);
+  for (const auto& dependency : r.dependencies) request.add_dependencies(dependency);
+  for (const auto& tag : r.tags) request.add_tags(tag);
+  for (const auto& [key, value] : r.metadata) (*request.mutable_metadata()->mutable_fields())[key].set_string_value(value);
+  return impl_->register_with_retries(request);
+}
+
+void Client::heartbeat(const std::string& status, const std::map<std::string, double>& metrics) {
+  impl_->send_heartbeat(status, metrics);
+}
+
+void Client::start_heartbeats(Report report) {
+  if (impl_->heartbeat_thread.joinable()) return;
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    impl_->stopping = false;
+  }
+  impl_->heartbeat_thread = std::thread([impl = impl_.get(), report = std::move(report)] { impl->heartbeat_loop(report); });
+}
+
+void Client::stop() {
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->heartbeat_thread.joinable()) impl_->heartbeat_thread.join();
+}
+
+void Client::deregister() {
+  v1::DeregisterRequest request;
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    if (!impl_->registered) return;
+    request.set_service_name(impl_->registered->service_name());
+    request.set_instance_id(impl_->instance_id);
+  }
+  int status = 0;
+  try {
+    impl_->expect<v1::DeregisterResponse>("POST", "/deregister", &request, status);
+  } catch (const ClientError& error) {
+    if (error.status() != 404) throw;  // already gone is what was asked
+  }
+  std::lock_guard lock(impl_->state_mutex);
+  impl_->registered.reset();
+}
+
+std::vector<InstanceInfo> Client::services(const std::string& status, const std::string& tag) const {
+  std::string path = "/services";
+  if (!status.empty()) path += "?status=" + query_escape(status);
+  if (!tag.empty()) path += std::string(status.empty() ? "?" : "&") + "tag=" + query_escape(tag);
+  int code = 0;
+  const auto answer = impl_->expect<v1::ServicesResponse>("GET", path, nullptr, code);
+  std::vector<InstanceInfo> found;
+  for (const auto& instance : answer.services()) found.push_back(info_of(instance));
+  return found;
+}
+
+std::vector<InstanceInfo> Client::instances(const std::string& service) const {
+  int code = 0;
+  try {
+    const auto answer = impl_->expect<v1::ServiceResponse>("GET", "/services/" + query_escape(service), nullptr, code);
+    std::vector<InstanceInfo> found;
+    for (const auto& instance : answer.instances()) found.push_back(info_of(instance));
+    return found;
+  } catch (const ClientError& error) {
+    if (error.status() == 404) return {};
+    throw;
+  }
+}
+
+std::string Client::discover(const std::string& service) const {
+  int code = 0;
+  return impl_->expect<v1::DiscoverResponse>("GET", "/discover/" + query_escape(service), nullptr, code).url();
+}
+
+int Client::heartbeats_sent() const {
+  return impl_->beats;
+}
+int Client::registrations() const {
+  return impl_->registrations;
+}
+
+}  // namespace hub
