@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
     std::cout << "registered " << self.name << "\n";
     if (argc > 5) {
       try {
-        std::cout << argv[5] << " is at " << hub.discover(argv[5]) << "\n";
+        const std::string url = hub.discover(argv[5]);
+        std::cout << argv[5] << " is at " << url << "\n";
       } catch (const hub::ClientError& error) {
         std::cout << argv[5] << ": " << error.what() << "\n";
       }
