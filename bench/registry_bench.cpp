@@ -134,8 +134,8 @@ Result run(uint16_t port, int connections, double seconds, const std::function<s
 }
 
 void print(const char* what, int connections, const Result& result, const char* unit = "requests") {
-  std::printf("%-34s %2d conn  %9.0f %s/s  p50 %6.3f ms  p99 %6.3f ms  errors %zu\n", what, connections, result.per_second, unit, result.p50_ms,
-              result.p99_ms, result.errors);
+  std::printf("%-34s %2d conn  %9.0f %s/s  p50 %6.3f ms  p99 %6.3f ms  errors %zu\n", what, connections, result.per_second, unit,
+              result.p50_ms, result.p99_ms, result.errors);
 }
 
 long resident_kib(pid_t pid) {
@@ -201,11 +201,14 @@ int main(int argc, char** argv) {
   std::printf("%-34s %ld MiB resident (%ld MiB before registering)\n", "hubd memory, 10,000 instances", resident_kib(hubd) / 1024,
               idle_kib / 1024);
 
-  auto random_service = [](int connection, uint64_t n) { return static_cast<int>((n * 7919 + static_cast<uint64_t>(connection) * 104729) % kServices); };
+  auto random_service = [](int connection, uint64_t n) {
+    return static_cast<int>((n * 7919 + static_cast<uint64_t>(connection) * 104729) % kServices);
+  };
   auto discover = [&](int c, uint64_t n) { return get("/discover/" + service_name(random_service(c, n))); };
   print("GET /discover/{name}", 1, run(port, 1, seconds, discover));
   print("GET /discover/{name}", 32, run(port, 32, seconds, discover));
-  print("GET /services/{name}", 32, run(port, 32, seconds, [&](int c, uint64_t n) { return get("/services/" + service_name(random_service(c, n))); }));
+  print("GET /services/{name}", 32,
+        run(port, 32, seconds, [&](int c, uint64_t n) { return get("/services/" + service_name(random_service(c, n))); }));
   print("POST /heartbeat", 32,
         run(port, 32, seconds,
             [&](int c, uint64_t n) {

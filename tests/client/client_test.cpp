@@ -76,7 +76,9 @@ TEST_F(ClientTest, HeartbeatsCarryTheReportedStatusAndReRegisterWhenTheHubForgot
   hub::Client client(options(std::chrono::milliseconds(10)));
   client.register_service({.name = "risk", .host = "10.0.0.9", .port = 7000});
   std::atomic<bool> degraded{false};
-  client.start_heartbeats([&] { return std::make_pair(std::string(degraded ? "degraded" : "healthy"), std::map<std::string, double>{{"cpu", 0.5}}); });
+  client.start_heartbeats([&] {
+    return std::make_pair(std::string(degraded ? "degraded" : "healthy"), std::map<std::string, double>{{"cpu", 0.5}});
+  });
   ASSERT_TRUE(eventually([&] { return client.heartbeats_sent() >= 2; }));
   degraded = true;
   ASSERT_TRUE(eventually([&] { return hub_.get("/services?status=degraded").body.find("\"risk\"") != std::string::npos; }));

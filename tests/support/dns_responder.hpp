@@ -98,7 +98,8 @@ class DnsResponder {
       at += length + 1;
     }
     const size_t question_end = at + 5;
-    const uint16_t type = static_cast<uint16_t>((static_cast<unsigned char>(query[at + 1]) << 8) | static_cast<unsigned char>(query[at + 2]));
+    const uint16_t type =
+        static_cast<uint16_t>((static_cast<unsigned char>(query[at + 1]) << 8) | static_cast<unsigned char>(query[at + 2]));
     std::vector<std::string> records;
     {
       std::lock_guard lock(mutex_);
@@ -117,7 +118,7 @@ class DnsResponder {
           records.push_back(data + encode_name(srv.target));
         }
     }
-    std::string out = query.substr(0, 2);  // the id
+    std::string out = query.substr(0, 2);           // the id
     put16(out, records.empty() ? 0x8183 : 0x8180);  // a response; NXDOMAIN when there is nothing
     put16(out, 1);
     put16(out, static_cast<uint16_t>(records.size()));

@@ -276,19 +276,52 @@ std::string Registry::service_status(const std::string& name) const {
   return degraded ? "degraded" : "down";
 }
 
-Registry::Pick Registry::pick(const std::string& name, InstanceRecord& out) const {
+const Registry::Entry* Registry::choose(const Service& service, size_t& position) const {
+  for (const char* wanted : {"healthy", "degraded"}) {
+    size_t usable = 0;
+    for (const auto& [id, entry] : service.entries) usable += entry->record.status == wanted;
+    if (usable == 0) continue;
+    size_t turn = service.turn.fetch_add(1, std::memory_order_relaxed) % usable;
+    position = 0;
+    for (const auto& [id, entry] : service.entries) {
+      if (entry->record.status == wanted && turn-- == 0) return entry.get();
+      ++position;
+    }
+  }
+  return nullptr;
+}
+
+Registry::Pick Registry::pick_answer(const std::string& name, int variant, const std::function<std::string(const InstanceRecord&)>& build,
+                                     std::shared_ptr<const std::string>& out) const {
   std::shared_lock lock(mutex_);
   auto service = services_.find(name);
   if (service == services_.end()) return Pick::unknown_service;
-  for (const char* wanted : {"healthy", "degraded"}) {
-    std::vector<const Entry*> usable;
-    for (const auto& [id, entry] : service->second->entries)
-      if (entry->record.status == wanted) usable.push_back(entry.get());
-    if (usable.empty()) continue;
-    out = snapshot(*usable[service->second->turn.fetch_add(1, std::memory_order_relaxed) % usable.size()]);
-    return Pick::found;
-  }
-  return Pick::none_usable;
+  size_t position = 0;
+  const Entry* entry = choose(*service->second, position);
+  if (!entry) return Pick::none_usable;
+  AnswerCache& cache = service->second->cache;
+  std::lock_guard guard(cache.mutex);
+  refresh(*service->second);
+  // Slots below 1000 hold whole-service answers; above, one per instance position and variant.
+  auto& answer = cache.slots[1000 + static_cast<int>(position) * 2 + variant];
+  if (!answer) answer = std::make_shared<const std::string>(build(snapshot(*entry)));
+  out = answer;
+  return Pick::found;
+}
+
+void Registry::refresh(const Service& service) const {
+  AnswerCache& cache = service.cache;
+  const uint64_t beats = service.beats.load(std::memory_order_relaxed);
+  const uint64_t structure = structure_.load(std::memory_order_relaxed);
+  const int64_t now = steady_us();
+  const bool stale_beats = cache.beats != beats && now - cache.built_at_us >= std::chrono::microseconds(kHeartbeatStaleness).count();
+  if (cache.generation == service.generation && cache.structure == structure && !stale_beats) return;
+  cache.slots.clear();
+  cache.generation = service.generation;
+  cache.structure = structure;
+  cache.beats = beats;
+  cache.built_at_us = now;
+  ++cache.epoch;
 }
 
 std::shared_ptr<const std::string> Registry::cached_answer(const std::string& name, int slot,
@@ -300,18 +333,7 @@ std::shared_ptr<const std::string> Registry::cached_answer(const std::string& na
     if (service == services_.end()) return std::make_shared<const std::string>(build());
     AnswerCache& cache = service->second->cache;
     std::lock_guard guard(cache.mutex);
-    const uint64_t beats = service->second->beats.load(std::memory_order_relaxed);
-    const uint64_t structure = structure_.load(std::memory_order_relaxed);
-    const int64_t now = steady_us();
-    const bool stale_beats = cache.beats != beats && now - cache.built_at_us >= std::chrono::microseconds(kHeartbeatStaleness).count();
-    if (cache.generation != service->second->generation || cache.structure != structure || stale_beats) {
-      cache.slots.clear();
-      cache.generation = service->second->generation;
-      cache.structure = structure;
-      cache.beats = beats;
-      cache.built_at_us = now;
-      ++cache.epoch;
-    }
+    refresh(*service->second);
     if (auto found = cache.slots.find(slot); found != cache.slots.end()) return found->second;
     epoch = cache.epoch;
   }

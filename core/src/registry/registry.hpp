@@ -69,7 +69,11 @@ class Registry {
   std::string service_status(const std::string& service) const;  // empty when unknown
   // A usable instance, taken in turn: healthy ones, or degraded when none is healthy.
   enum class Pick { found, unknown_service, none_usable };
-  Pick pick(const std::string& service, InstanceRecord& out) const;
+  // The picked instance's answer, from a cache of one encoded answer per instance: `build` turns
+  // the picked instance into bytes once per change. Pick, lookup and build share one read
+  // lock, so an answer always belongs to the instance picked. `variant` tells encodings apart.
+  Pick pick_answer(const std::string& service, int variant, const std::function<std::string(const InstanceRecord&)>& build,
+                   std::shared_ptr<const std::string>& out) const;
 
   // A bytes-level cache of answers that depend only on one service's state:
   // `build` runs when the service changed since the cached copy (heartbeats
@@ -96,6 +100,8 @@ class Registry {
   void set_status(Service& service, Entry& entry, const std::string& status);
   Entry* find(Service& service, const std::string& instance_id, Lookup& lookup) const;
   void changed(Service& service);
+  const Entry* choose(const Service& service, size_t& position) const;
+  void refresh(const Service& service) const;  // with its cache's mutex held
   void insert_unlocked(InstanceRecord record);
   std::vector<InstanceRecord> copy(const Service& service) const;
   InstanceRecord snapshot(const Entry& entry) const;

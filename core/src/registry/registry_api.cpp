@@ -259,8 +259,15 @@ class RegistryApi {
 
   Response discover(const Request& request) const {
     const std::string& name = request.params.at("name");
-    InstanceRecord record;
-    switch (registry_.pick(name, record)) {
+    std::shared_ptr<const std::string> answer;
+    const auto build = [&](const InstanceRecord& record) {
+      v1::DiscoverResponse out;
+      out.set_service_name(name);
+      out.set_url(url_of(record));
+      to_proto(record, *out.mutable_instance());
+      return serialize(request, out);
+    };
+    switch (registry_.pick_answer(name, request.wants_protobuf ? 1 : 0, build, answer)) {
       case Registry::Pick::unknown_service:
         return unknown_service(request, name);
       case Registry::Pick::none_usable:
@@ -269,11 +276,7 @@ class RegistryApi {
       case Registry::Pick::found:
         break;
     }
-    v1::DiscoverResponse out;
-    out.set_service_name(name);
-    out.set_url(url_of(record));
-    to_proto(record, *out.mutable_instance());
-    return http::encode(request, out);
+    return cached(request, answer);
   }
 
  private:

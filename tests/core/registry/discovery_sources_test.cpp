@@ -66,7 +66,8 @@ TEST(StaticSource, ConfigErrorsNameTheKey) {
       {"{instances: [{host: h, port: 1}]}", "config key 'instances.0.service' is required"},
   };
   for (const auto& [config, message] : cases) {
-    hub::Hub hub(hub::testing::registry_options("    - library: discovery\n      enable: [{implementation: static, config: " + config + "}]\n"));
+    hub::Hub hub(
+        hub::testing::registry_options("    - library: discovery\n      enable: [{implementation: static, config: " + config + "}]\n"));
     EXPECT_THAT([&] { hub.start(); }, testing::ThrowsMessage<std::exception>(HasSubstr(message))) << config;
   }
 }
@@ -103,7 +104,8 @@ TEST(DnsSource, SrvRecordsFollowChangesAndAFailedLookupKeepsTheLastAnswer) {
   dns.set_srv("_pay._tcp.internal", {});  // NXDOMAIN: keep what was known
   const int asked = dns.questions();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (dns.questions() < asked + 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (dns.questions() < asked + 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_GE(dns.questions(), asked + 3);
   EXPECT_EQ(urls(hub, "payments"), (std::set<std::string>{"grpc://pay-2.internal:9002", "grpc://pay-3.internal:9004"}));
 }
@@ -130,7 +132,8 @@ TEST(DnsSource, ConfigErrorsNameTheKey) {
       {"{service: s, name: x, record: SRV, interval_seconds: 0}", "config key 'interval_seconds'"},
   };
   for (const auto& [config, message] : cases) {
-    hub::Hub hub(hub::testing::registry_options("    - library: discovery\n      enable: [{implementation: dns, config: " + config + "}]\n"));
+    hub::Hub hub(
+        hub::testing::registry_options("    - library: discovery\n      enable: [{implementation: dns, config: " + config + "}]\n"));
     EXPECT_THAT([&] { hub.start(); }, testing::ThrowsMessage<std::exception>(HasSubstr(message))) << config;
   }
 }

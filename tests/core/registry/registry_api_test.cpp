@@ -34,8 +34,8 @@ class RegistryApi : public ::testing::Test {
     return events_;
   }
   hub::HttpReply register_instance(const std::string& name, const std::string& host, int port, const std::string& extra = "") {
-    return hub_.post("/register", R"({"service_name": ")" + name + R"(", "host": ")" + host + R"(", "port": )" + std::to_string(port) +
-                                      extra + "}");
+    return hub_.post("/register",
+                     R"({"service_name": ")" + name + R"(", "host": ")" + host + R"(", "port": )" + std::to_string(port) + extra + "}");
   }
   hub::HttpReply heartbeat(const std::string& body) { return hub_.post("/heartbeat", body); }
   v1::ServiceResponse service(const std::string& name) { return parse_json<v1::ServiceResponse>(hub_.get("/services/" + name)); }

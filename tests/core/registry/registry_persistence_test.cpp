@@ -149,7 +149,8 @@ TEST_F(PostgresRegistry, TheSeedsExample7RunsOnALiveHubsDatabase) {
   hub::testing::TestHub hub(std::move(options));
   ASSERT_EQ(hub.post("/register", kCollector).status, 201);
   for (const char* status : {"healthy", "healthy", "healthy", "degraded"})
-    ASSERT_EQ(hub.post("/heartbeat", std::string(R"({"service_name": "polygon-live-collector", "status": ")") + status + "\"}").status, 200);
+    ASSERT_EQ(hub.post("/heartbeat", std::string(R"({"service_name": "polygon-live-collector", "status": ")") + status + "\"}").status,
+              200);
   hub->flush_heartbeats();
   // Example 7, as the seed writes it.
   const pqxx::result registry = database_->query(R"(
