@@ -112,7 +112,11 @@ TEST_F(SqliteRegistry, AWriteStorageRefusesIsA503AndChangesNothing) {
   sqlite3* blocker = nullptr;
   sqlite3_open(file_.c_str(), &blocker);
   sqlite3_exec(blocker, "PRAGMA busy_timeout=0; BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-  const hub::HttpReply refused = hub.post("/register", R"({"service_name": "late", "host": "10.0.0.9", "port": 1})");
+  // The hub waits out SQLite's busy timeout (5 s) before it gives up; the call waits longer than that.
+  hub::HttpCallOptions call;
+  call.body = R"({"service_name": "late", "host": "10.0.0.9", "port": 1})";
+  call.timeout = std::chrono::seconds(30);
+  const hub::HttpReply refused = hub::http_call("POST", hub.url() + "/register", call);
   sqlite3_exec(blocker, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(blocker);
   EXPECT_EQ(refused.status, 503);
