@@ -164,20 +164,21 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
   beat.status = status;
   if (beat.previous_status != status) {
     std::lock_guard write(write_mutex_);
-    std::unique_lock lock(mutex_);
-    auto service = services_.find(service_name);
-    Lookup lookup;
-    Entry* entry = service == services_.end() ? nullptr : find(*service->second, beat.instance_id, lookup);
-    if (entry) {
-      lock.unlock();
-      // Held across the store so nothing else changes this entry meanwhile (write_mutex_).
-      const int64_t down_since = status == "down" ? now_unix : 0;
-      store_.save_status(service_name, beat.instance_id, status, down_since);
-      lock.lock();
-      set_status(*service->second, *entry, status);
-    }
+    change_status(service_name, beat.instance_id, status);
   }
   return beat;
+}
+
+bool Registry::change_status(const std::string& service_name, const std::string& instance_id, const std::string& status) {
+  store_.save_status(service_name, instance_id, status, status == "down" ? clock_->now_unix_us() : 0);
+  std::unique_lock lock(mutex_);
+  // Found again after the store: a discovery source may have removed the instance meanwhile.
+  auto service = services_.find(service_name);
+  if (service == services_.end()) return false;
+  auto entry = service->second->entries.find(instance_id);
+  if (entry == service->second->entries.end()) return false;
+  set_status(*service->second, *entry->second, status);
+  return true;
 }
 
 void Registry::set_status(Service& service, Entry& entry, const std::string& status) {
@@ -460,11 +461,7 @@ int Registry::run_liveness_pass(const LivenessPolicy& policy) {
     }
     const std::string status = action == HUB_LIVENESS_MARK_DOWN ? "down" : "healthy";
     if (status == candidate.status) continue;
-    store_.save_status(candidate.service, candidate.id, status, status == "down" ? clock_->now_unix_us() : 0);
-    std::unique_lock lock(mutex_);
-    auto service = services_.find(candidate.service);
-    set_status(*service->second, *service->second->entries.at(candidate.id), status);
-    ++changes;
+    if (change_status(candidate.service, candidate.id, status)) ++changes;
   }
   return changes;
 }

@@ -98,6 +98,8 @@ class Registry {
 
   void publish(const std::string& topic, const InstanceRecord& record, const std::string& extra_json = "") const;
   void set_status(Service& service, Entry& entry, const std::string& status);
+  // Stores the status, then serves it; the caller holds write_mutex_. False when the instance is gone.
+  bool change_status(const std::string& service_name, const std::string& instance_id, const std::string& status);
   Entry* find(Service& service, const std::string& instance_id, Lookup& lookup) const;
   void changed(Service& service);
   const Entry* choose(const Service& service, size_t& position) const;

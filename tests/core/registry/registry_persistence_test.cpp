@@ -3,6 +3,7 @@
 // a lost PostgreSQL keeps reads working, fails writes clearly, and reconnects.
 #include "support/registry_hub.hpp"
 #include "support/scratch_database.hpp"
+#include "support/sqlite_rows.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -63,20 +64,7 @@ class SqliteRegistry : public testing::Test {
   void TearDown() override {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file_.string() + suffix);
   }
-  std::vector<std::string> column(const std::string& sql) {
-    sqlite3* db = nullptr;
-    sqlite3_open(file_.c_str(), &db);
-    std::vector<std::string> values;
-    sqlite3_exec(
-        db, sql.c_str(),
-        [](void* out, int, char** row, char**) {
-          static_cast<std::vector<std::string>*>(out)->push_back(row[0] ? row[0] : "NULL");
-          return 0;
-        },
-        &values, nullptr);
-    sqlite3_close(db);
-    return values;
-  }
+  std::vector<std::string> column(const std::string& sql) { return hub::testing::sqlite_column(file_, sql); }
   std::filesystem::path file_;
   hub::StorageSettings storage_;
 };
