@@ -125,7 +125,9 @@ LoggingSettings read_logging(yaml::MapReader& top) {
 HttpSettings read_http(yaml::MapReader& top) {
   yaml::MapReader http(top.source(), top.node("http"), "http");
   HttpSettings settings;
+  settings.io_threads = static_cast<int>(http.integer("io_threads", settings.io_threads, 0, 64));
   settings.threads = static_cast<int>(http.integer("threads", settings.threads, 1, 1024));
+  settings.idle_timeout_seconds = static_cast<int>(http.integer("idle_timeout_seconds", settings.idle_timeout_seconds, 1, 86400));
   settings.max_queued = static_cast<int>(http.integer("max_queued", settings.max_queued, 1, 1'000'000));
   settings.max_body_bytes =
       static_cast<size_t>(http.integer("max_body_bytes", static_cast<int64_t>(settings.max_body_bytes), 1024, 1 << 30));

@@ -218,7 +218,8 @@ const PluginInstance* Hub::instance(const std::string& id) const {
 std::shared_ptr<http::Router> Hub::Impl::routes() {
   auto router = std::make_shared<http::Router>();
   router->add("GET", "/health", [this](const http::Request& request) { return health(request); });
-  router->add("GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); });
+  router->add(
+      "GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); }, http::Runs::on_io_thread);
   add_registry_routes(*router, registry.get());
   router->add("GET", "/metrics", [this](const http::Request&) {
     return http::Response{200, "text/plain; version=0.0.4", metrics->prometheus_text()};

@@ -50,9 +50,11 @@ struct LoggingSettings {
 };
 
 struct HttpSettings {
-  int threads = 16;
+  int io_threads = 0;  // event loops; 0: one per core, at most 4
+  int threads = 8;     // workers for handlers that may wait on storage
   int max_queued = 1024;
   size_t max_body_bytes = 1 << 20;
+  int idle_timeout_seconds = 60;  // a keep-alive connection silent this long is closed
 };
 
 struct NatsSettings {

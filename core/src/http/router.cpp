@@ -63,8 +63,8 @@ std::optional<std::map<std::string, std::string>> parse_query(const std::string&
   return values;
 }
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back({method, split(pattern), std::move(handler)});
+void Router::add(const std::string& method, const std::string& pattern, Handler handler, Runs runs) {
+  routes_.push_back({method, split(pattern), std::move(handler), runs});
 }
 
 std::optional<std::map<std::string, std::string>> Router::match(const Route& route, const std::vector<std::string>& segments) {
@@ -82,21 +82,31 @@ std::optional<std::map<std::string, std::string>> Router::match(const Route& rou
   return params;
 }
 
-Response Router::dispatch(Request& request) const {
+Resolution Router::resolve(Request& request) const {
   const std::vector<std::string> segments = split(request.path);
+  const std::string method = request.method == "HEAD" ? "GET" : request.method;
   std::string allowed;
   for (const Route& route : routes_) {
     auto params = match(route, segments);
     if (!params) continue;
-    if (route.method == request.method) {
+    if (route.method == method) {
       request.params = std::move(*params);
-      return route.handler(request);
+      return {&route.handler, route.runs, {}};
     }
     allowed += (allowed.empty() ? "" : ", ") + route.method;
   }
+  Resolution refused;
   if (!allowed.empty())
-    return error(request, 405, "method_not_allowed", request.method + " is not allowed on " + request.path + "; allowed: " + allowed);
-  return error(request, 404, "not_found", "no such endpoint: " + request.method + " " + request.path);
+    refused.refusal =
+        error(request, 405, "method_not_allowed", request.method + " is not allowed on " + request.path + "; allowed: " + allowed);
+  else
+    refused.refusal = error(request, 404, "not_found", "no such endpoint: " + request.method + " " + request.path);
+  return refused;
+}
+
+Response Router::dispatch(Request& request) const {
+  Resolution resolution = resolve(request);
+  return resolution.handler ? (*resolution.handler)(request) : std::move(resolution.refusal);
 }
 
 }  // namespace hub::http

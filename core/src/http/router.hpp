@@ -16,6 +16,7 @@ struct Request {
   std::string body;
   std::string content_type;
   bool wants_protobuf = false;                // Accept: application/x-protobuf
+  bool may_wait = true;                       // false on an I/O thread: see Runs::on_io_thread_first
   std::map<std::string, std::string> params;  // from the pattern's {names}, decoded
 };
 
@@ -23,9 +24,29 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+
+  // What a Runs::on_io_thread_first handler answers when it finds it must wait.
+  static Response to_worker() { return {0, {}, {}}; }
+  bool wants_worker() const { return status == 0; }
 };
 
 using Handler = std::function<Response(const Request&)>;
+
+// Where the HTTP front runs a handler. Handlers that only read memory answer on
+// the I/O thread that read the request; anything that may wait (storage, a
+// probe) runs on a worker, so a slow database never stalls other connections.
+// on_io_thread_first suits handlers that rarely wait (a heartbeat that changes
+// a status must store it): they run on the I/O thread with may_wait false and,
+// when they would wait, change nothing and answer Response::to_worker() to be
+// run again on a worker.
+enum class Runs { on_worker, on_io_thread, on_io_thread_first };
+
+// The route a request resolved to, or the 404/405 that refuses it.
+struct Resolution {
+  const Handler* handler = nullptr;
+  Runs runs = Runs::on_worker;
+  Response refusal;
+};
 
 // %XX and '+' decoded; nullopt for a malformed escape.
 std::optional<std::string> url_decode(const std::string& text);
@@ -34,8 +55,11 @@ std::optional<std::map<std::string, std::string>> parse_query(const std::string&
 
 class Router {
  public:
-  void add(const std::string& method, const std::string& pattern, Handler handler);
-  // 404 when no pattern matches, 405 (naming the allowed methods) when only the method does not.
+  void add(const std::string& method, const std::string& pattern, Handler handler, Runs runs = Runs::on_worker);
+  // Fills request.params. A refusal is 404 when no pattern matches, 405 (naming
+  // the allowed methods) when only the method does not. HEAD resolves as GET.
+  Resolution resolve(Request& request) const;
+  // resolve() and run the handler on this thread.
   Response dispatch(Request& request) const;
 
  private:
@@ -43,6 +67,7 @@ class Router {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
+    Runs runs;
   };
   static std::optional<std::map<std::string, std::string>> match(const Route& route, const std::vector<std::string>& segments);
   std::vector<Route> routes_;

@@ -1,4 +1,9 @@
-// The HTTP front: Poco's multi-threaded HTTPServer dispatching to a Router.
+// The HTTP front: event loops (epoll) that read and answer keep-alive
+// connections, and a worker pool for the handlers that may wait.
+//
+// Departs from DESIGN.md's "event-driven front on Poco's SocketReactor": Poco
+// 1.11's reactor cannot be woken while it polls, and answers finished on a
+// worker (and, later, blocking queries) must reach their connection at once.
 #pragma once
 
 #include "router.hpp"
@@ -15,7 +20,7 @@ class Server {
   Server(const ListenAddress& listen, const HttpSettings& settings, std::shared_ptr<const Router> router);
   ~Server();
   void start();
-  void stop();
+  void stop();  // closes every connection; handlers still running finish first
   uint16_t port() const;
 
  private:

@@ -138,7 +138,7 @@ Registry::Entry* Registry::find(Service& service, const std::string& instance_id
 }
 
 Registry::Beat Registry::heartbeat(const std::string& service_name, const std::string& instance_id, const std::string& status,
-                                   const std::map<std::string, double>& metrics) {
+                                   const std::map<std::string, double>& metrics, bool may_store) {
   const int64_t now_unix = clock_->now_unix_us();
   Beat beat;
   {
@@ -147,6 +147,10 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
     if (service == services_.end()) return {Lookup::unknown_service};
     Entry* entry = find(*service->second, instance_id, beat.lookup);
     if (!entry) return beat;
+    if (!may_store && entry->record.status != status) {
+      beat.needs_store = true;
+      return beat;
+    }
     entry->beat_unix_us.store(now_unix, std::memory_order_relaxed);
     entry->beat_mono_us.store(clock_->monotonic_us(), std::memory_order_relaxed);
     entry->dirty.store(true, std::memory_order_relaxed);

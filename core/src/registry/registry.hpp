@@ -48,10 +48,12 @@ class Registry {
     std::string instance_id;
     std::string status;
     std::string previous_status;
+    bool needs_store = false;  // may_store was false and the status changes: nothing was applied
   };
-  // instance_id may be empty when the service has one instance.
+  // instance_id may be empty when the service has one instance. A heartbeat
+  // that changes the status stores it, unless may_store is false.
   Beat heartbeat(const std::string& service, const std::string& instance_id, const std::string& status,
-                 const std::map<std::string, double>& metrics);
+                 const std::map<std::string, double>& metrics, bool may_store = true);
 
   struct Removed {
     Lookup lookup = Lookup::found;

@@ -171,10 +171,11 @@ class RegistryApi {
       if (metric.empty() || metric.size() > 100) return bad_request(request, "metrics: each metric name is 1 to 100 characters");
     Registry::Beat beat;
     try {
-      beat = registry_.heartbeat(*name, in.instance_id(), status, {in.metrics().begin(), in.metrics().end()});
+      beat = registry_.heartbeat(*name, in.instance_id(), status, {in.metrics().begin(), in.metrics().end()}, request.may_wait);
     } catch (const StorageError& error) {
       return unavailable(request, "the status change was not stored", error);
     }
+    if (beat.needs_store) return Response::to_worker();
     if (beat.lookup != Registry::Lookup::found) return lookup_failed(request, beat.lookup, *name, in.instance_id());
     v1::HeartbeatResponse out;
     out.set_service_name(*name);
@@ -321,12 +322,17 @@ void add_registry_routes(http::Router& router, Registry* registry) {
   }
   auto api = std::make_shared<RegistryApi>(*registry);
   router.add("POST", "/register", [api](const Request& r) { return api->register_instance(r); });
-  router.add("POST", "/heartbeat", [api](const Request& r) { return api->heartbeat(r); });
+  router.add(
+      "POST", "/heartbeat", [api](const Request& r) { return api->heartbeat(r); }, http::Runs::on_io_thread_first);
   router.add("POST", "/deregister", [api](const Request& r) { return api->deregister(r); });
-  router.add("GET", "/services", [api](const Request& r) { return api->list(r); });
-  router.add("GET", "/services/{name}", [api](const Request& r) { return api->service(r); });
-  router.add("GET", "/services/{name}/dependencies", [api](const Request& r) { return api->dependencies(r); });
-  router.add("GET", "/discover/{name}", [api](const Request& r) { return api->discover(r); });
+  router.add(
+      "GET", "/services", [api](const Request& r) { return api->list(r); }, http::Runs::on_io_thread);
+  router.add(
+      "GET", "/services/{name}", [api](const Request& r) { return api->service(r); }, http::Runs::on_io_thread);
+  router.add(
+      "GET", "/services/{name}/dependencies", [api](const Request& r) { return api->dependencies(r); }, http::Runs::on_io_thread);
+  router.add(
+      "GET", "/discover/{name}", [api](const Request& r) { return api->discover(r); }, http::Runs::on_io_thread);
 }
 
 }  // namespace hub

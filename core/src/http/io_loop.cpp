@@ -1,0 +1,352 @@
+#include "io_loop.hpp"
+
+#include "encoding.hpp"
+#include "response_text.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+namespace hub::http {
+
+namespace {
+
+constexpr uint64_t kListenKey = 0;
+constexpr uint64_t kWakeKey = 1;
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kOutputHighWater = 1 << 20;  // stop serving a connection that does not read its answers
+constexpr std::chrono::seconds kLingerAfterError{2};
+constexpr std::chrono::milliseconds kAcceptPause{100};
+
+Response call_handler(const Handler& handler, const Request& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception& failure) {
+    spdlog::error("{} {} failed: {}", request.method, request.path, failure.what());
+    return error(request, 500, "internal_error", std::string("the hub failed to answer: ") + failure.what());
+  }
+}
+
+const char* error_code(int status) {
+  switch (status) {
+    case 413: return "payload_too_large";
+    case 431: return "headers_too_large";
+    case 501: return "not_implemented";
+    case 505: return "http_version_not_supported";
+    default: return "bad_request";
+  }
+}
+
+Request to_request(ParsedRequest& parsed) {
+  Request request;
+  request.method = std::move(parsed.method);
+  const size_t question = parsed.target.find('?');
+  request.path = parsed.target.substr(0, question);
+  if (question != std::string::npos) request.query = parsed.target.substr(question + 1);
+  request.content_type = std::move(parsed.content_type);
+  request.wants_protobuf = parsed.accept.find(kProtobufType) != std::string::npos;
+  request.body = std::move(parsed.body);
+  return request;
+}
+
+}  // namespace
+
+struct IoLoop::Connection {
+  Connection(int fd, uint64_t key) : fd(fd), key(key) {}
+  ~Connection() { ::close(fd); }
+  const int fd;
+  const uint64_t key;
+  std::string input;
+  std::string output;
+  size_t output_sent = 0;
+  bool readable = false;         // edge-triggered: data may wait until we read to EAGAIN
+  bool awaiting_answer = false;  // a worker holds a request; later ones wait so answers keep their order
+  bool keep_alive = true;        // of the request being answered
+  bool head_only = false;
+  bool sent_continue = false;
+  bool peer_closed = false;
+  bool closing = false;   // answer then close
+  bool draining = false;  // write side shut after an error; unread input is discarded
+  Clock::time_point last_activity = Clock::now();
+};
+
+IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers,
+               const HttpSettings& settings)
+    : listen_fd_(listen_fd),
+      next_loop_(std::move(next_loop)),
+      router_(router),
+      workers_(workers),
+      limits_{64 * 1024, settings.max_body_bytes},
+      idle_timeout_(settings.idle_timeout_seconds),
+      next_key_(2) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error(std::string("cannot create an event loop: ") + std::strerror(errno));
+  watch(wake_fd_, kWakeKey, EPOLLIN);
+  if (listen_fd_ >= 0) watch(listen_fd_, kListenKey, EPOLLIN);
+}
+
+IoLoop::~IoLoop() {
+  run_posted();  // connections handed over after the loop stopped are adopted, then closed
+  connections_.clear();
+  ::close(wake_fd_);
+  ::close(epoll_fd_);
+}
+
+void IoLoop::watch(int fd, uint64_t key, uint32_t events) {
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = key;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0)
+    throw std::runtime_error(std::string("cannot watch a socket: ") + std::strerror(errno));
+}
+
+void IoLoop::stop() {
+  stopping_ = true;
+  const uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void IoLoop::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    posted_.push_back(std::move(task));
+  }
+  const uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void IoLoop::run() {
+  epoll_event events[128];
+  while (!stopping_) {
+    const int ready = ::epoll_wait(epoll_fd_, events, 128, accepting_ ? 1000 : static_cast<int>(kAcceptPause.count()));
+    if (ready < 0 && errno != EINTR) {
+      spdlog::critical("HTTP: epoll_wait failed ({}); this event loop stops", std::strerror(errno));
+      return;
+    }
+    for (int i = 0; i < ready; ++i) {
+      const uint64_t key = events[i].data.u64;
+      if (key == kListenKey) {
+        accept_all();
+      } else if (key == kWakeKey) {
+        uint64_t count;
+        (void)!::read(wake_fd_, &count, sizeof count);
+        run_posted();
+      } else if (auto found = connections_.find(key); found != connections_.end()) {
+        on_event(*found->second, events[i].events);
+      }
+    }
+    const auto now = Clock::now();
+    if (now >= next_sweep_ || !accepting_) sweep(now);
+  }
+  connections_.clear();  // answers still on workers find no connection and are dropped
+}
+
+void IoLoop::accept_all() {
+  for (int accepted = 0; accepted < 64; ++accepted) {
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: the listening socket stays readable, so stop polling it a moment.
+        spdlog::warn("HTTP: cannot accept a connection ({}); pausing accepts", std::strerror(errno));
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        accepting_ = false;
+        accept_paused_until_ = Clock::now() + kAcceptPause;
+      }
+      return;
+    }
+    IoLoop& target = next_loop_();
+    if (&target == this)
+      adopt(fd);
+    else
+      target.post([&target, fd] { target.adopt(fd); });
+  }
+}
+
+void IoLoop::adopt(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const uint64_t key = next_key_++;
+  auto connection = std::make_unique<Connection>(fd, key);
+  connection->readable = true;  // data may have arrived before the watch
+  Connection& added = *connection;
+  connections_.emplace(key, std::move(connection));
+  try {
+    watch(fd, key, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+  } catch (const std::exception& failure) {
+    spdlog::warn("HTTP: dropping a new connection: {}", failure.what());
+    return close(added);
+  }
+  pump(added);
+}
+
+void IoLoop::on_event(Connection& connection, uint32_t events) {
+  if (events & (EPOLLERR | EPOLLHUP)) return close(connection);
+  connection.last_activity = Clock::now();
+  if (events & (EPOLLIN | EPOLLRDHUP)) connection.readable = true;
+  pump(connection);
+}
+
+// Serves what the connection has buffered and what it can read, then writes.
+void IoLoop::pump(Connection& connection) {
+  for (;;) {
+    if (connection.draining) {
+      while (connection.readable && read_some(connection)) connection.input.clear();
+      flush(connection);
+      break;
+    }
+    serve_buffered(connection);
+    const bool output_full = connection.output.size() > kOutputHighWater;
+    if (!connection.awaiting_answer && !connection.closing && !output_full && connection.readable && read_some(connection)) continue;
+    flush(connection);
+    // Requests held back while a large answer was written can be served now.
+    if (!(output_full && connection.output.empty())) break;
+  }
+  finish_if_done(connection);
+}
+
+// Reads one chunk; false when nothing came (EAGAIN, end of stream or an error).
+bool IoLoop::read_some(Connection& connection) {
+  char chunk[kReadChunk];
+  const ssize_t n = ::recv(connection.fd, chunk, sizeof chunk, 0);
+  if (n > 0) {
+    connection.input.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+  connection.readable = false;
+  if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) connection.peer_closed = true;
+  return false;
+}
+
+void IoLoop::serve_buffered(Connection& connection) {
+  while (!connection.awaiting_answer && !connection.closing && !connection.input.empty() &&
+         connection.output.size() <= kOutputHighWater) {
+    ParsedRequest parsed;
+    const ParseOutcome outcome = parse_request(connection.input, limits_, parsed);
+    if (outcome.state == ParseOutcome::State::need_more) {
+      if (outcome.expects_continue && !connection.sent_continue) {
+        connection.output += "HTTP/1.1 100 Continue\r\n\r\n";
+        connection.sent_continue = true;
+      }
+      return;
+    }
+    if (outcome.state == ParseOutcome::State::invalid) {
+      Request request;
+      connection.keep_alive = false;
+      connection.head_only = false;
+      connection.input.clear();
+      answer(connection, error(request, outcome.error_status, error_code(outcome.error_status), outcome.error_message));
+      connection.draining = true;  // the rest of what it sends cannot be framed
+      return;
+    }
+    connection.input.erase(0, outcome.consumed);
+    connection.sent_continue = false;
+    dispatch(connection, parsed);
+  }
+}
+
+void IoLoop::dispatch(Connection& connection, ParsedRequest& parsed) {
+  connection.keep_alive = parsed.keep_alive;
+  connection.head_only = parsed.method == "HEAD";
+  auto request = std::make_shared<Request>(to_request(parsed));
+  Resolution resolution = router_.resolve(*request);
+  if (!resolution.handler) return answer(connection, resolution.refusal);
+  if (resolution.runs != Runs::on_worker) {
+    request->may_wait = false;
+    Response response = call_handler(*resolution.handler, *request);
+    if (!response.wants_worker()) return answer(connection, response);
+    request->may_wait = true;
+  }
+  connection.awaiting_answer = true;
+  const uint64_t key = connection.key;
+  const Handler* handler = resolution.handler;
+  const bool queued = workers_.try_submit([this, key, handler, request] {
+    auto response = std::make_shared<Response>(call_handler(*handler, *request));
+    post([this, key, response] {
+      auto found = connections_.find(key);
+      if (found == connections_.end()) return;  // the client went away meanwhile
+      Connection& waiting = *found->second;
+      waiting.awaiting_answer = false;
+      answer(waiting, *response);
+      pump(waiting);
+    });
+  });
+  if (!queued) {
+    connection.awaiting_answer = false;
+    answer(connection, error(*request, 503, "server_busy", "too many requests are waiting for a worker; retry later"));
+  }
+}
+
+void IoLoop::answer(Connection& connection, const Response& response) {
+  append_response(connection.output, response, connection.keep_alive, connection.head_only);
+  if (!connection.keep_alive) connection.closing = true;
+}
+
+void IoLoop::flush(Connection& connection) {
+  while (connection.output_sent < connection.output.size()) {
+    const ssize_t n = ::send(connection.fd, connection.output.data() + connection.output_sent,
+                             connection.output.size() - connection.output_sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) connection.peer_closed = true, connection.closing = true;
+      if (errno != EINTR) return;
+      continue;
+    }
+    connection.output_sent += static_cast<size_t>(n);
+  }
+  connection.output.clear();
+  connection.output_sent = 0;
+}
+
+void IoLoop::finish_if_done(Connection& connection) {
+  const bool written = connection.output.empty();
+  if (connection.awaiting_answer) {
+    if (connection.peer_closed && !written) close(connection);  // nobody left to read the rest
+    return;
+  }
+  if (!written) return;
+  if (connection.draining) {
+    if (connection.peer_closed) return close(connection);
+    ::shutdown(connection.fd, SHUT_WR);  // the answer is out; let the client read it before the reset
+    return;
+  }
+  if (connection.closing || connection.peer_closed) close(connection);
+}
+
+void IoLoop::close(Connection& connection) {
+  connections_.erase(connection.key);  // the destructor closes the socket, which leaves the epoll set
+}
+
+void IoLoop::run_posted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(posted_mutex_);
+    tasks.swap(posted_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void IoLoop::sweep(Clock::time_point now) {
+  if (!accepting_ && now >= accept_paused_until_) {
+    watch(listen_fd_, kListenKey, EPOLLIN);
+    accepting_ = true;
+  }
+  if (now < next_sweep_) return;
+  next_sweep_ = now + std::chrono::seconds(1);
+  std::vector<uint64_t> expired;
+  for (const auto& [key, connection] : connections_) {
+    const auto idle = now - connection->last_activity;
+    if ((connection->draining && idle > kLingerAfterError) || (!connection->awaiting_answer && idle > idle_timeout_))
+      expired.push_back(key);
+  }
+  for (uint64_t key : expired) connections_.erase(key);
+}
+
+}  // namespace hub::http

@@ -1,0 +1,77 @@
+// One event loop of the HTTP front: an epoll set of keep-alive connections that
+// this thread reads, parses, answers and writes. The first loop accepts and
+// deals connections out in turn, so the loops share the load evenly. Requests
+// whose handler may wait go to the worker pool; their answers come back through
+// post(), in request order per connection.
+#pragma once
+
+#include "request_parser.hpp"
+#include "router.hpp"
+#include "worker_pool.hpp"
+
+#include <hub/deployment.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace hub::http {
+
+class IoLoop {
+ public:
+  // The loop that accepts gets the listening socket and `next_loop`, which
+  // names the loop that takes each new connection; the others get -1.
+  IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const HttpSettings& settings);
+  ~IoLoop();  // closes its connections
+  IoLoop(const IoLoop&) = delete;
+  IoLoop& operator=(const IoLoop&) = delete;
+
+  void run();   // until stop(); on the loop's own thread
+  void stop();  // from any thread
+  // Runs `task` on the loop's thread at its next turn.
+  void post(std::function<void()> task);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Connection;
+
+  void watch(int fd, uint64_t key, uint32_t events);
+  void accept_all();
+  void adopt(int fd);
+  void on_event(Connection& connection, uint32_t events);
+  void pump(Connection& connection);
+  bool read_some(Connection& connection);
+  void serve_buffered(Connection& connection);
+  void dispatch(Connection& connection, ParsedRequest& parsed);
+  void answer(Connection& connection, const Response& response);
+  void flush(Connection& connection);
+  void finish_if_done(Connection& connection);
+  void close(Connection& connection);
+  void run_posted();
+  void sweep(Clock::time_point now);
+
+  const int listen_fd_;
+  const std::function<IoLoop&()> next_loop_;
+  const Router& router_;
+  WorkerPool& workers_;
+  const ParseLimits limits_;
+  const std::chrono::seconds idle_timeout_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  uint64_t next_key_;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  Clock::time_point accept_paused_until_{};
+  bool accepting_ = true;
+  Clock::time_point next_sweep_{};
+
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;
+};
+
+}  // namespace hub::http

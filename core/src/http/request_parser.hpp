@@ -1,0 +1,38 @@
+// Incremental HTTP/1.1 request parsing for the event-driven front: the caller
+// keeps the bytes read so far and asks, after every read, whether they hold a
+// whole request yet.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace hub::http {
+
+struct ParsedRequest {
+  std::string method;
+  std::string target;  // origin-form: path and query
+  std::string content_type;
+  std::string accept;
+  std::string body;
+  bool keep_alive = true;  // HTTP/1.1 default; HTTP/1.0 only with "Connection: keep-alive"
+};
+
+struct ParseLimits {
+  size_t max_header_bytes = 64 * 1024;
+  size_t max_body_bytes = 1 << 20;
+};
+
+struct ParseOutcome {
+  enum class State { need_more, complete, invalid };
+  State state = State::need_more;
+  size_t consumed = 0;            // bytes of the input the complete request used
+  bool expects_continue = false;  // need_more after the headers of an "Expect: 100-continue" request
+  int error_status = 0;           // invalid: 400, 413, 431, 501 or 505
+  std::string error_message;      // invalid: what was wrong
+};
+
+// Parses the request at the start of `input`. `request` is filled when complete.
+ParseOutcome parse_request(std::string_view input, const ParseLimits& limits, ParsedRequest& request);
+
+}  // namespace hub::http
