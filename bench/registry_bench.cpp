@@ -1,6 +1,6 @@
 // Registry benchmark: starts hubd (SQLite storage, the embedded default) as a
 // child process, registers 10,000 instances, then measures with plain
-// keep-alive HTTP/1.1 connections from this process:
+// keep-alive HTTP/1.1 connections from one event loop in this process:
 //   - GET /discover/{name} at 1 and 32 connections: requests/s, p50, p99
 //   - GET /services/{name} at 32 connections
 //   - POST /heartbeat at 32 connections: heartbeats/s
@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -51,29 +53,42 @@ class Connection {
   }
   ~Connection() { ::close(fd_); }
 
+  int fd() const { return fd_; }
+
   // Sends `request` whole and returns the status of the answer.
   int exchange(const std::string& request) {
+    send(request);
+    int status;
+    while ((status = receive()) == 0) {
+    }
+    return status;
+  }
+
+  void send(const std::string& request) {
     for (size_t sent = 0; sent < request.size();) {
       const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
       if (n <= 0) throw std::runtime_error("send failed");
       sent += static_cast<size_t>(n);
     }
-    buffer_.clear();
-    size_t header_end = std::string::npos;
-    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) read_more();
-    const size_t length_at = buffer_.find("Content-Length: ");
-    const size_t length = length_at < header_end ? std::stoul(buffer_.substr(length_at + 16)) : 0;
-    while (buffer_.size() < header_end + 4 + length) read_more();
-    return std::stoi(buffer_.substr(9, 3));
   }
 
- private:
-  void read_more() {
+  // Reads what has arrived; the status once the answer is whole, else 0.
+  int receive() {
     char chunk[16384];
     const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
     if (n <= 0) throw std::runtime_error("connection closed");
     buffer_.append(chunk, static_cast<size_t>(n));
+    const size_t header_end = buffer_.find("\r\n\r\n");
+    if (header_end == std::string::npos) return 0;
+    const size_t length_at = buffer_.find("Content-Length: ");
+    const size_t length = length_at < header_end ? std::stoul(buffer_.substr(length_at + 16)) : 0;
+    if (buffer_.size() < header_end + 4 + length) return 0;
+    const int status = std::stoi(buffer_.substr(9, 3));
+    buffer_.erase(0, header_end + 4 + length);
+    return status;
   }
+
+ private:
   int fd_;
   std::string buffer_;
 };
@@ -99,36 +114,60 @@ struct Result {
   size_t errors = 0;
 };
 
-// `connections` threads send make_request(thread, n) back to back for `seconds`.
+// `connections` keep-alive connections, driven by one event loop as wrk does
+// (a thread per connection would measure the load generator's scheduling on
+// these 2 cores more than the hub), each sending make_request(connection, n)
+// back to back for `seconds`. Latency is from the send to the last byte of the answer.
 Result run(uint16_t port, int connections, double seconds, const std::function<std::string(int, uint64_t)>& make_request) {
-  std::vector<std::vector<float>> latencies(connections);
-  std::atomic<size_t> errors{0};
-  std::atomic<bool> go{false};
+  struct Link {
+    std::unique_ptr<Connection> connection;
+    uint64_t sent = 0;
+    Clock::time_point started;
+  };
+  const int poll = ::epoll_create1(0);
+  std::vector<Link> links(static_cast<size_t>(connections));
+  std::vector<float> latencies;
+  size_t errors = 0;
   const auto start = Clock::now();
   const auto until = start + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
-  for (int c = 0; c < connections; ++c)
-    threads.emplace_back([&, c] {
-      Connection connection(port);
-      while (!go) std::this_thread::yield();
-      for (uint64_t n = 0; Clock::now() < until; ++n) {
-        const std::string request = make_request(c, n);
-        const auto sent = Clock::now();
-        const int status = connection.exchange(request);
-        latencies[c].push_back(std::chrono::duration<float, std::milli>(Clock::now() - sent).count());
-        if (status >= 400) ++errors;
-      }
-    });
-  go = true;
-  for (auto& thread : threads) thread.join();
+  auto send_next = [&](int c) {
+    Link& link = links[static_cast<size_t>(c)];
+    link.started = Clock::now();
+    link.connection->send(make_request(c, link.sent++));
+  };
+  for (int c = 0; c < connections; ++c) {
+    links[static_cast<size_t>(c)].connection = std::make_unique<Connection>(port);
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u32 = static_cast<uint32_t>(c);
+    ::epoll_ctl(poll, EPOLL_CTL_ADD, links[static_cast<size_t>(c)].connection->fd(), &event);
+    send_next(c);
+  }
+  int in_flight = connections;
+  epoll_event ready[64];
+  while (in_flight > 0) {
+    const int n = ::epoll_wait(poll, ready, 64, 1000);
+    for (int i = 0; i < n; ++i) {
+      const int c = static_cast<int>(ready[i].data.u32);
+      Link& link = links[static_cast<size_t>(c)];
+      const int status = link.connection->receive();
+      if (status == 0) continue;  // the answer is not whole yet
+      const auto now = Clock::now();
+      latencies.push_back(std::chrono::duration<float, std::milli>(now - link.started).count());
+      if (status >= 400) ++errors;
+      if (now < until)
+        send_next(c);
+      else
+        --in_flight;
+    }
+  }
+  ::close(poll);
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  std::vector<float> all;
-  for (auto& per : latencies) all.insert(all.end(), per.begin(), per.end());
-  std::sort(all.begin(), all.end());
+  std::sort(latencies.begin(), latencies.end());
   Result result;
-  result.per_second = static_cast<double>(all.size()) / elapsed;
-  result.p50_ms = all.empty() ? 0 : all[all.size() / 2];
-  result.p99_ms = all.empty() ? 0 : all[all.size() * 99 / 100];
+  result.per_second = static_cast<double>(latencies.size()) / elapsed;
+  result.p50_ms = latencies.empty() ? 0 : latencies[latencies.size() / 2];
+  result.p99_ms = latencies.empty() ? 0 : latencies[latencies.size() * 99 / 100];
   result.errors = errors;
   return result;
 }
@@ -149,13 +188,15 @@ long resident_kib(pid_t pid) {
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::stod(argv[1]) : 5;
+  const int io_threads = argc > 2 ? std::stoi(argv[2]) : 0;  // 0: the hub's default, one per core
   const std::filesystem::path scratch = std::filesystem::temp_directory_path() / ("hub-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(scratch);
   const uint16_t port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
   {
     std::ofstream yaml(scratch / "bench.yaml");
     yaml << "listen: 127.0.0.1:" << port << "\nstorage: {backend: sqlite, sqlite: {path: " << (scratch / "hub.db").string()
-         << "}}\nlogging: {level: warn}\nhttp: {threads: 64}\nplugins:\n  search_paths: [" HUB_PLUGIN_DIR "]\n  libraries:\n"
+         << "}}\nlogging: {level: warn}\nhttp: {io_threads: " << io_threads
+         << "}\nplugins:\n  search_paths: [" HUB_PLUGIN_DIR "]\n  libraries:\n"
          << "    - library: discovery\n      enable: [{implementation: liveness}]\n";
   }
   const pid_t hubd = ::fork();
