@@ -135,6 +135,18 @@ HttpSettings read_http(yaml::MapReader& top) {
   return settings;
 }
 
+ConfigManagementSettings read_config_management(yaml::MapReader& top) {
+  yaml::MapReader section(top.source(), top.node("config_management"), "config_management");
+  ConfigManagementSettings settings;
+  settings.retention_versions = static_cast<int>(section.integer("retention_versions", settings.retention_versions, 1, 100000));
+  settings.max_config_bytes =
+      static_cast<size_t>(section.integer("max_config_bytes", static_cast<int64_t>(settings.max_config_bytes), 64, 16 * 1024 * 1024));
+  settings.max_depth = static_cast<int>(section.integer("max_depth", settings.max_depth, 1, 256));
+  settings.max_watch_seconds = static_cast<int>(section.integer("max_watch_seconds", settings.max_watch_seconds, 1, 3600));
+  section.finish();
+  return settings;
+}
+
 EventsSettings read_events(yaml::MapReader& top) {
   yaml::MapReader events(top.source(), top.node("events"), "events");
   EventsSettings settings;
@@ -217,6 +229,7 @@ Deployment parse_deployment(const std::string& yaml_text, const std::string& nam
     deployment.logging = read_logging(top);
     deployment.http = read_http(top);
     deployment.events = read_events(top);
+    deployment.config_management = read_config_management(top);
     yaml::MapReader plugins(source, top.node("plugins"), "plugins");
     for (const std::string& path : plugins.strings("search_paths")) deployment.plugin_search_paths.push_back(resolve(base_dir, path));
     deployment.plugins = read_libraries(plugins);

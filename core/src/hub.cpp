@@ -1,6 +1,7 @@
 #include <hub/errors.hpp>
 #include <hub/hub.hpp>
 
+#include "config/config_api.hpp"
 #include "events/nats_publisher.hpp"
 #include "http/encoding.hpp"
 #include "http/server.hpp"
@@ -39,6 +40,7 @@ struct Hub::Impl {
   PluginSet plugins;
   std::unique_ptr<Registry> registry;  // only when a discovery implementation is enabled
   std::unique_ptr<DiscoveryPlugins> discovery;
+  std::unique_ptr<config::ConfigStore> configs;
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
   // The housekeeping thread: liveness passes, heartbeat flushes, storage reconnects.
@@ -81,6 +83,8 @@ void Hub::start() {
     impl_->connect_events();
     impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
     impl_->open_registry();
+    impl_->configs = std::make_unique<config::ConfigStore>(*impl_->storage, deployment.config_management, *impl_->clock, impl_->events);
+    impl_->configs->restore();
     impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());
     impl_->server->start();
     impl_->stopping = false;
@@ -171,6 +175,7 @@ void Hub::Impl::release() {
       logger->warn("the last heartbeats were not written at stop: {}", error.what());
     }
   }
+  configs.reset();
   discovery.reset();
   registry.reset();
   plugins.clear();
@@ -221,6 +226,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   router->add(
       "GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); }, http::Runs::on_io_thread);
   add_registry_routes(*router, registry.get());
+  config::add_config_routes(*router, *configs);
   router->add("GET", "/metrics", [this](const http::Request&) {
     return http::Response{200, "text/plain; version=0.0.4", metrics->prometheus_text()};
   });

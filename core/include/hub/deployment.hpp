@@ -57,6 +57,14 @@ struct HttpSettings {
   int idle_timeout_seconds = 60;  // a keep-alive connection silent this long is closed
 };
 
+// Versioned configs (the `config_management` section).
+struct ConfigManagementSettings {
+  int retention_versions = 20;  // versions kept per service besides the active one
+  size_t max_config_bytes = 256 * 1024;
+  int max_depth = 32;
+  int max_watch_seconds = 300;  // the longest a blocking query may wait
+};
+
 struct NatsSettings {
   std::string url = "nats://127.0.0.1:4222";
   std::string subject_prefix = "central-hub";
@@ -87,6 +95,7 @@ struct Deployment {
   StorageSettings storage;
   LoggingSettings logging;
   HttpSettings http;
+  ConfigManagementSettings config_management;
   EventsSettings events;
   std::vector<std::filesystem::path> plugin_search_paths;
   std::vector<PluginLibrarySettings> plugins;

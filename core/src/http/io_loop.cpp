@@ -5,15 +5,15 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 
 namespace hub::http {
 
@@ -37,11 +37,16 @@ Response call_handler(const Handler& handler, const Request& request) {
 
 const char* error_code(int status) {
   switch (status) {
-    case 413: return "payload_too_large";
-    case 431: return "headers_too_large";
-    case 501: return "not_implemented";
-    case 505: return "http_version_not_supported";
-    default: return "bad_request";
+    case 413:
+      return "payload_too_large";
+    case 431:
+      return "headers_too_large";
+    case 501:
+      return "not_implemented";
+    case 505:
+      return "http_version_not_supported";
+    default:
+      return "bad_request";
   }
 }
 
@@ -78,8 +83,7 @@ struct IoLoop::Connection {
   Clock::time_point last_activity = Clock::now();
 };
 
-IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers,
-               const HttpSettings& settings)
+IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const HttpSettings& settings)
     : listen_fd_(listen_fd),
       next_loop_(std::move(next_loop)),
       router_(router),
@@ -95,7 +99,7 @@ IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& 
 }
 
 IoLoop::~IoLoop() {
-  run_posted();  // connections handed over after the loop stopped are adopted, then closed
+  for (int fd : handed_over_) ::close(fd);
   connections_.clear();
   ::close(wake_fd_);
   ::close(epoll_fd_);
@@ -111,6 +115,15 @@ void IoLoop::watch(int fd, uint64_t key, uint32_t events) {
 
 void IoLoop::stop() {
   stopping_ = true;
+  const uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+void IoLoop::hand_over(int fd) {
+  {
+    std::lock_guard lock(posted_mutex_);
+    handed_over_.push_back(fd);
+  }
   const uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof one);
 }
@@ -167,7 +180,7 @@ void IoLoop::accept_all() {
     if (&target == this)
       adopt(fd);
     else
-      target.post([&target, fd] { target.adopt(fd); });
+      target.hand_over(fd);
   }
 }
 
@@ -227,8 +240,7 @@ bool IoLoop::read_some(Connection& connection) {
 }
 
 void IoLoop::serve_buffered(Connection& connection) {
-  while (!connection.awaiting_answer && !connection.closing && !connection.input.empty() &&
-         connection.output.size() <= kOutputHighWater) {
+  while (!connection.awaiting_answer && !connection.closing && !connection.input.empty() && connection.output.size() <= kOutputHighWater) {
     ParsedRequest parsed;
     const ParseOutcome outcome = parse_request(connection.input, limits_, parsed);
     if (outcome.state == ParseOutcome::State::need_more) {
@@ -258,6 +270,7 @@ void IoLoop::dispatch(Connection& connection, ParsedRequest& parsed) {
   connection.head_only = parsed.method == "HEAD";
   auto request = std::make_shared<Request>(to_request(parsed));
   Resolution resolution = router_.resolve(*request);
+  if (resolution.async_handler) return run_async(connection, *resolution.async_handler, std::move(request));
   if (!resolution.handler) return answer(connection, resolution.refusal);
   if (resolution.runs != Runs::on_worker) {
     request->may_wait = false;
@@ -265,24 +278,44 @@ void IoLoop::dispatch(Connection& connection, ParsedRequest& parsed) {
     if (!response.wants_worker()) return answer(connection, response);
     request->may_wait = true;
   }
+  run_on_worker(connection, *resolution.handler, std::move(request));
+}
+
+void IoLoop::run_on_worker(Connection& connection, const Handler& handler, std::shared_ptr<Request> request) {
   connection.awaiting_answer = true;
-  const uint64_t key = connection.key;
-  const Handler* handler = resolution.handler;
-  const bool queued = workers_.try_submit([this, key, handler, request] {
-    auto response = std::make_shared<Response>(call_handler(*handler, *request));
-    post([this, key, response] {
-      auto found = connections_.find(key);
-      if (found == connections_.end()) return;  // the client went away meanwhile
-      Connection& waiting = *found->second;
-      waiting.awaiting_answer = false;
-      answer(waiting, *response);
-      pump(waiting);
-    });
+  const bool queued = workers_.try_submit([this, key = connection.key, &handler, request] {
+    auto response = std::make_shared<Response>(call_handler(handler, *request));
+    post([this, key, response] { finish(key, *response); });
   });
   if (!queued) {
     connection.awaiting_answer = false;
     answer(connection, error(*request, 503, "server_busy", "too many requests are waiting for a worker; retry later"));
   }
+}
+
+void IoLoop::run_async(Connection& connection, const AsyncHandler& handler, std::shared_ptr<Request> request) {
+  connection.awaiting_answer = true;
+  // The reply may come after the server is gone: it then finds no loop and is dropped.
+  Reply reply = [loop = weak_from_this(), key = connection.key](Response response) {
+    if (auto alive = loop.lock()) alive->post([alive = alive.get(), key, response = std::move(response)] { alive->finish(key, response); });
+  };
+  try {
+    handler(*request, std::move(reply));
+  } catch (const std::exception& failure) {
+    spdlog::error("{} {} failed: {}", request->method, request->path, failure.what());
+    connection.awaiting_answer = false;
+    answer(connection, error(*request, 500, "internal_error", std::string("the hub failed to answer: ") + failure.what()));
+  }
+}
+
+// An answer that was waited for reaches its connection, if the client is still there.
+void IoLoop::finish(uint64_t key, const Response& response) {
+  auto found = connections_.find(key);
+  if (found == connections_.end()) return;
+  Connection& waiting = *found->second;
+  waiting.awaiting_answer = false;
+  answer(waiting, response);
+  pump(waiting);
 }
 
 void IoLoop::answer(Connection& connection, const Response& response) {
@@ -326,10 +359,13 @@ void IoLoop::close(Connection& connection) {
 
 void IoLoop::run_posted() {
   std::vector<std::function<void()>> tasks;
+  std::vector<int> fds;
   {
     std::lock_guard lock(posted_mutex_);
     tasks.swap(posted_);
+    fds.swap(handed_over_);
   }
+  for (int fd : fds) adopt(fd);
   for (auto& task : tasks) task();
 }
 

@@ -22,19 +22,21 @@
 
 namespace hub::http {
 
-class IoLoop {
+class IoLoop : public std::enable_shared_from_this<IoLoop> {
  public:
   // The loop that accepts gets the listening socket and `next_loop`, which
   // names the loop that takes each new connection; the others get -1.
   IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const HttpSettings& settings);
-  ~IoLoop();  // closes its connections
+  ~IoLoop();  // closes its connections and those handed over but not yet adopted
   IoLoop(const IoLoop&) = delete;
   IoLoop& operator=(const IoLoop&) = delete;
 
   void run();   // until stop(); on the loop's own thread
   void stop();  // from any thread
-  // Runs `task` on the loop's thread at its next turn.
+  // Runs `task` on the loop's thread at its next turn; dropped if the loop has stopped.
   void post(std::function<void()> task);
+  // Gives the loop a connection accepted by another loop.
+  void hand_over(int fd);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -48,6 +50,9 @@ class IoLoop {
   bool read_some(Connection& connection);
   void serve_buffered(Connection& connection);
   void dispatch(Connection& connection, ParsedRequest& parsed);
+  void run_on_worker(Connection& connection, const Handler& handler, std::shared_ptr<Request> request);
+  void run_async(Connection& connection, const AsyncHandler& handler, std::shared_ptr<Request> request);
+  void finish(uint64_t key, const Response& response);
   void answer(Connection& connection, const Response& response);
   void flush(Connection& connection);
   void finish_if_done(Connection& connection);
@@ -72,6 +77,7 @@ class IoLoop {
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;
+  std::vector<int> handed_over_;
 };
 
 }  // namespace hub::http

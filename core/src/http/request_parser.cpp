@@ -11,8 +11,9 @@ namespace {
 constexpr std::string_view kCrlf = "\r\n";
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 std::string_view trim(std::string_view text) {
@@ -23,9 +24,8 @@ std::string_view trim(std::string_view text) {
 
 bool is_token(std::string_view text) {
   static constexpr std::string_view kSeparators = "()<>@,;:\\\"/[]?={} \t";
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return c > 32 && c < 127 && kSeparators.find(c) == std::string_view::npos;
-  });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c > 32 && c < 127 && kSeparators.find(c) == std::string_view::npos; });
 }
 
 // Calls `each(token)` for the comma-separated tokens of a header value.
@@ -51,9 +51,12 @@ std::optional<size_t> parse_size(std::string_view digits, int base) {
   size_t value = 0;
   for (char c : digits) {
     int digit = -1;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    else if (base == 16 && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    else if (base == 16 && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+      digit = c - '0';
+    else if (base == 16 && c >= 'a' && c <= 'f')
+      digit = c - 'a' + 10;
+    else if (base == 16 && c >= 'A' && c <= 'F')
+      digit = c - 'A' + 10;
     if (digit < 0) return std::nullopt;
     value = value * static_cast<size_t>(base) + static_cast<size_t>(digit);
   }
@@ -106,8 +109,8 @@ std::optional<ParseOutcome> read_request_line(std::string_view line, ParsedReque
   const std::string_view method = line.substr(0, first), version = line.substr(second + 1);
   std::string_view target = line.substr(first + 1, second - first - 1);
   if (!is_token(method)) return invalid(400, "malformed request method");
-  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || !std::isdigit(static_cast<unsigned char>(version[5])) ||
-      !std::isdigit(static_cast<unsigned char>(version[7])))
+  if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
+      !std::isdigit(static_cast<unsigned char>(version[5])) || !std::isdigit(static_cast<unsigned char>(version[7])))
     return invalid(400, "malformed HTTP version");
   if (version[5] != '1') return invalid(505, "only HTTP/1.0 and HTTP/1.1 are served");
   minor_version = version[7] - '0';

@@ -2,6 +2,9 @@
 
 #include "encoding.hpp"
 
+#include <future>
+#include <memory>
+
 namespace hub::http {
 
 namespace {
@@ -64,7 +67,11 @@ std::optional<std::map<std::string, std::string>> parse_query(const std::string&
 }
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler, Runs runs) {
-  routes_.push_back({method, split(pattern), std::move(handler), runs});
+  routes_.push_back({method, split(pattern), std::move(handler), runs, {}});
+}
+
+void Router::add_async(const std::string& method, const std::string& pattern, AsyncHandler handler) {
+  routes_.push_back({method, split(pattern), {}, Runs::on_io_thread, std::move(handler)});
 }
 
 std::optional<std::map<std::string, std::string>> Router::match(const Route& route, const std::vector<std::string>& segments) {
@@ -91,7 +98,8 @@ Resolution Router::resolve(Request& request) const {
     if (!params) continue;
     if (route.method == method) {
       request.params = std::move(*params);
-      return {&route.handler, route.runs, {}};
+      if (route.async_handler) return {nullptr, &route.async_handler, route.runs, {}};
+      return {&route.handler, nullptr, route.runs, {}};
     }
     allowed += (allowed.empty() ? "" : ", ") + route.method;
   }
@@ -106,7 +114,11 @@ Resolution Router::resolve(Request& request) const {
 
 Response Router::dispatch(Request& request) const {
   Resolution resolution = resolve(request);
-  return resolution.handler ? (*resolution.handler)(request) : std::move(resolution.refusal);
+  if (resolution.handler) return (*resolution.handler)(request);
+  if (!resolution.async_handler) return std::move(resolution.refusal);
+  auto answer = std::make_shared<std::promise<Response>>();
+  (*resolution.async_handler)(request, [answer](Response response) { answer->set_value(std::move(response)); });
+  return answer->get_future().get();
 }
 
 }  // namespace hub::http

@@ -31,6 +31,9 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+// Answers later, from any thread, exactly once (a blocking query, a push).
+using Reply = std::function<void(Response)>;
+using AsyncHandler = std::function<void(const Request&, Reply)>;
 
 // Where the HTTP front runs a handler. Handlers that only read memory answer on
 // the I/O thread that read the request; anything that may wait (storage, a
@@ -44,6 +47,7 @@ enum class Runs { on_worker, on_io_thread, on_io_thread_first };
 // The route a request resolved to, or the 404/405 that refuses it.
 struct Resolution {
   const Handler* handler = nullptr;
+  const AsyncHandler* async_handler = nullptr;  // runs on the I/O thread and must not block
   Runs runs = Runs::on_worker;
   Response refusal;
 };
@@ -56,10 +60,11 @@ std::optional<std::map<std::string, std::string>> parse_query(const std::string&
 class Router {
  public:
   void add(const std::string& method, const std::string& pattern, Handler handler, Runs runs = Runs::on_worker);
+  void add_async(const std::string& method, const std::string& pattern, AsyncHandler handler);
   // Fills request.params. A refusal is 404 when no pattern matches, 405 (naming
   // the allowed methods) when only the method does not. HEAD resolves as GET.
   Resolution resolve(Request& request) const;
-  // resolve() and run the handler on this thread.
+  // resolve() and run the handler on this thread, waiting for an async one's reply.
   Response dispatch(Request& request) const;
 
  private:
@@ -68,6 +73,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
     Runs runs;
+    AsyncHandler async_handler;
   };
   static std::optional<std::map<std::string, std::string>> match(const Route& route, const std::vector<std::string>& segments);
   std::vector<Route> routes_;

@@ -26,7 +26,7 @@ struct Server::Impl {
   HttpSettings settings;
   std::shared_ptr<const Router> router;
   std::unique_ptr<WorkerPool> workers;
-  std::vector<std::unique_ptr<IoLoop>> loops;
+  std::vector<std::shared_ptr<IoLoop>> loops;  // shared: a late async reply may hold one a moment
   std::vector<std::thread> threads;
   size_t next_loop = 0;  // only the accepting loop's thread turns it
 };
@@ -54,7 +54,7 @@ void Server::start() {
   impl_->workers = std::make_unique<WorkerPool>(impl_->settings.threads, static_cast<size_t>(impl_->settings.max_queued));
   auto next_loop = [impl = impl_.get()]() -> IoLoop& { return *impl->loops[impl->next_loop++ % impl->loops.size()]; };
   for (int i = 0; i < loop_count(impl_->settings); ++i)
-    impl_->loops.push_back(std::make_unique<IoLoop>(i == 0 ? impl_->socket.impl()->sockfd() : -1, next_loop, *impl_->router,
+    impl_->loops.push_back(std::make_shared<IoLoop>(i == 0 ? impl_->socket.impl()->sockfd() : -1, next_loop, *impl_->router,
                                                     *impl_->workers, impl_->settings));
   for (auto& loop : impl_->loops) impl_->threads.emplace_back([&loop = *loop] { loop.run(); });
 }

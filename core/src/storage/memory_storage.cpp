@@ -1,5 +1,7 @@
 #include "storage.hpp"
 
+#include <atomic>
+
 namespace hub {
 
 namespace {
@@ -16,6 +18,13 @@ class MemoryStorage final : public Storage {
   void save_status(const std::string&, const std::string&, const std::string&, int64_t) override {}
   void save_heartbeats(const std::vector<HeartbeatMark>&, const std::vector<MetricSample>&) override {}
   std::vector<InstanceRecord> load_instances() override { return {}; }
+  // The config store's memory is the only copy; revisions still increase.
+  int64_t save_config_change(const ConfigVersion*, const ConfigChange&, int64_t) override { return ++revision_; }
+  std::vector<ConfigVersion> load_config_versions() override { return {}; }
+  std::vector<ConfigChange> load_config_changes(int) override { return {}; }
+
+ private:
+  std::atomic<int64_t> revision_{0};
 };
 
 }  // namespace

@@ -117,6 +117,56 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return records;
   }
 
+  int64_t save_config_change(const ConfigVersion* added, const ConfigChange& change, int64_t prune_through) override {
+    int64_t revision = 0;
+    write([&](pqxx::work& tx) {
+      if (added)
+        tx.exec_params(
+            "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) "
+            "VALUES ($1, $2::jsonb, $3, FALSE, $4, " +
+                timestamp("$5") + ")",
+            added->scope, added->content, added->version, added->created_by, added->created_at_unix_us);
+      tx.exec_params("UPDATE service_configs SET active = (version = $2) WHERE service_name = $1", change.scope, change.version);
+      tx.exec_params("DELETE FROM service_configs WHERE service_name = $1 AND version <= $2 AND NOT active", change.scope, prune_through);
+      revision =
+          tx.exec_params1("INSERT INTO config_changes (service_name, version, action, created_by, created_at) VALUES ($1, $2, $3, $4, " +
+                              timestamp("$5") + ") RETURNING revision",
+                          change.scope, change.version, change.action, change.created_by, change.at_unix_us)[0]
+              .as<long long>();
+    });
+    return revision;
+  }
+
+  std::vector<ConfigVersion> load_config_versions() override {
+    std::vector<ConfigVersion> versions;
+    write([&](pqxx::work& tx) {
+      versions.clear();
+      const pqxx::result rows =
+          tx.exec("SELECT service_name, version, config_data::text, COALESCE(created_by, ''), COALESCE(" + micros("created_at") +
+                  ", 0), COALESCE(active, FALSE) FROM service_configs ORDER BY service_name, version");
+      for (const auto& row : rows)
+        versions.push_back({row[0].as<std::string>(), row[1].as<long long>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                            row[4].as<long long>(), row[5].as<bool>()});
+    });
+    return versions;
+  }
+
+  std::vector<ConfigChange> load_config_changes(int per_scope) override {
+    std::vector<ConfigChange> changes;
+    write([&](pqxx::work& tx) {
+      changes.clear();
+      const pqxx::result rows = tx.exec_params(
+          "SELECT revision, service_name, version, action, COALESCE(created_by, ''), COALESCE(" + micros("created_at") +
+              ", 0) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY service_name ORDER BY revision DESC) AS newest FROM config_changes) "
+              "AS ranked WHERE newest <= $1 ORDER BY revision",
+          per_scope);
+      for (const auto& row : rows)
+        changes.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<long long>(), row[3].as<std::string>(),
+                           row[4].as<std::string>(), row[5].as<long long>()});
+    });
+    return changes;
+  }
+
   int migrate(const std::vector<Migration>& migrations) override {
     std::lock_guard lock(mutex_);
     return run_migrations(*this, migrations);

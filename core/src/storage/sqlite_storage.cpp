@@ -174,6 +174,62 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     });
   }
 
+  int64_t save_config_change(const ConfigVersion* added, const ConfigChange& change, int64_t prune_through) override {
+    int64_t revision = 0;
+    transaction([&] {
+      if (added) {
+        Statement insert(db_,
+                         "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) "
+                         "VALUES (?1, ?2, ?3, 0, ?4, ?5)");
+        insert.bind(1, added->scope)
+            .bind(2, added->content)
+            .bind(3, added->version)
+            .bind(4, added->created_by)
+            .bind(5, sql_timestamp_utc(added->created_at_unix_us))
+            .run();
+      }
+      Statement activate(db_, "UPDATE service_configs SET active = (version = ?2) WHERE service_name = ?1");
+      activate.bind(1, change.scope).bind(2, change.version).run();
+      Statement prune(db_, "DELETE FROM service_configs WHERE service_name = ?1 AND version <= ?2 AND NOT active");
+      prune.bind(1, change.scope).bind(2, prune_through).run();
+      Statement record(db_,
+                       "INSERT INTO config_changes (service_name, version, action, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+      record.bind(1, change.scope)
+          .bind(2, change.version)
+          .bind(3, change.action)
+          .bind(4, change.created_by)
+          .bind(5, sql_timestamp_utc(change.at_unix_us))
+          .run();
+      revision = sqlite3_last_insert_rowid(db_);
+    });
+    return revision;
+  }
+
+  std::vector<ConfigVersion> load_config_versions() override {
+    std::lock_guard lock(mutex_);
+    const std::string sql = "SELECT service_name, version, config_data, COALESCE(created_by, ''), COALESCE(" + unix_micros("created_at") +
+                            ", 0), active FROM service_configs ORDER BY service_name, version";
+    Statement rows(db_, sql.c_str());
+    std::vector<ConfigVersion> versions;
+    while (rows.next_row())
+      versions.push_back({rows.text(0), rows.integer(1), rows.text(2), rows.text(3), rows.integer(4), rows.integer(5) != 0});
+    return versions;
+  }
+
+  std::vector<ConfigChange> load_config_changes(int per_scope) override {
+    std::lock_guard lock(mutex_);
+    const std::string sql =
+        "SELECT revision, service_name, version, action, COALESCE(created_by, ''), COALESCE(" + unix_micros("created_at") +
+        ", 0) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY service_name ORDER BY revision DESC) AS newest FROM config_changes) "
+        "WHERE newest <= ?1 ORDER BY revision";
+    Statement rows(db_, sql.c_str());
+    rows.bind(1, static_cast<int64_t>(per_scope));
+    std::vector<ConfigChange> changes;
+    while (rows.next_row())
+      changes.push_back({rows.integer(0), rows.text(1), rows.integer(2), rows.text(3), rows.text(4), rows.integer(5)});
+    return changes;
+  }
+
   std::vector<InstanceRecord> load_instances() override {
     std::lock_guard lock(mutex_);
     const std::string sql =

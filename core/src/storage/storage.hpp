@@ -3,6 +3,7 @@
 #pragma once
 
 #include "component_status.hpp"
+#include "config_version_store.hpp"
 #include "migrations.hpp"
 #include "registry_store.hpp"
 
@@ -13,7 +14,7 @@
 
 namespace hub {
 
-class Storage : public RegistryStore {
+class Storage : public RegistryStore, public ConfigVersionStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;

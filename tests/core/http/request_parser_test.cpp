@@ -12,8 +12,9 @@ ParseOutcome parse(const std::string& input, ParsedRequest& request, ParseLimits
 }
 
 TEST(RequestParser, ReadsAWholeRequestAndSaysHowMuchItUsed) {
-  const std::string first = "POST /register?x=1 HTTP/1.1\r\nHost: hub\r\ncontent-type: application/json\r\nAccept: application/x-protobuf\r\n"
-                            "Content-Length: 5\r\n\r\nhello";
+  const std::string first =
+      "POST /register?x=1 HTTP/1.1\r\nHost: hub\r\ncontent-type: application/json\r\nAccept: application/x-protobuf\r\n"
+      "Content-Length: 5\r\n\r\nhello";
   ParsedRequest request;
   const ParseOutcome outcome = parse(first + "GET / HTTP/1.1\r\n\r\n", request);
   ASSERT_EQ(outcome.state, State::complete);
@@ -37,8 +38,9 @@ TEST(RequestParser, NeedsMoreUntilTheLastByteArrives) {
 }
 
 TEST(RequestParser, DecodesAChunkedBodyWithExtensionsAndTrailers) {
-  const std::string whole = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;name=x\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n"
-                            "0\r\nTrailer: yes\r\n\r\n";
+  const std::string whole =
+      "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;name=x\r\nWiki\r\n6\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n"
+      "0\r\nTrailer: yes\r\n\r\n";
   for (size_t cut = 0; cut < whole.size(); ++cut) {
     ParsedRequest request;
     ASSERT_EQ(parse(whole.substr(0, cut), request).state, State::need_more) << "cut at " << cut;
@@ -98,7 +100,8 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, RequestParserRefuses,
     ::testing::Values(Refusal{"GARBAGE\r\n\r\n", 400, "request line"}, Refusal{"GET / HTTP/2.0\r\n\r\n", 505, "HTTP/1.0 and HTTP/1.1"},
                       Refusal{"GET / HTTX/1.1\r\n\r\n", 400, "HTTP version"}, Refusal{"GET nopath HTTP/1.1\r\n\r\n", 400, "target"},
-                      Refusal{"G(T / HTTP/1.1\r\n\r\n", 400, "method"}, Refusal{"GET / HTTP/1.1\r\nNo colon here\r\n\r\n", 400, "header line"},
+                      Refusal{"G(T / HTTP/1.1\r\n\r\n", 400, "method"},
+                      Refusal{"GET / HTTP/1.1\r\nNo colon here\r\n\r\n", 400, "header line"},
                       Refusal{"GET / HTTP/1.1\r\nA: b\r\n folded\r\n\r\n", 400, "folded"},
                       Refusal{"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400, "Content-Length"},
                       Refusal{"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "two different"},

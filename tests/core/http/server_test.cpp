@@ -1,5 +1,5 @@
-#include "http/encoding.hpp"
 #include "http/server.hpp"
+#include "http/encoding.hpp"
 #include "support/raw_http.hpp"
 
 #include <gtest/gtest.h>
@@ -50,17 +50,22 @@ Response text(std::string body, int status = 200) {
 class HttpServer : public ::testing::Test {
  protected:
   void start(HttpSettings settings = {}) {
-    router_->add("GET", "/fast/{word}", [](const Request& r) { return text("fast " + r.params.at("word")); }, Runs::on_io_thread);
+    router_->add(
+        "GET", "/fast/{word}", [](const Request& r) { return text("fast " + r.params.at("word")); }, Runs::on_io_thread);
     router_->add("POST", "/echo", [](const Request& r) { return text(r.content_type + "|" + r.body); });
     router_->add("GET", "/slow", [this](const Request&) {
       gate_.wait_open();
       return text("slow");
     });
-    router_->add("GET", "/big", [](const Request&) { return text(std::string(4 << 20, 'x')); }, Runs::on_io_thread);
-    router_->add("GET", "/first/{mode}", [](const Request& r) {
-      if (!r.may_wait && r.params.at("mode") == "wait") return Response::to_worker();
-      return text(r.may_wait ? "on a worker" : "on the I/O thread");
-    }, Runs::on_io_thread_first);
+    router_->add(
+        "GET", "/big", [](const Request&) { return text(std::string(4 << 20, 'x')); }, Runs::on_io_thread);
+    router_->add(
+        "GET", "/first/{mode}",
+        [](const Request& r) {
+          if (!r.may_wait && r.params.at("mode") == "wait") return Response::to_worker();
+          return text(r.may_wait ? "on a worker" : "on the I/O thread");
+        },
+        Runs::on_io_thread_first);
     router_->add("GET", "/throws", [](const Request&) -> Response { throw std::runtime_error("the disk is on fire"); });
     server_ = std::make_unique<Server>(ListenAddress{"127.0.0.1", 0}, settings, router_);
     server_->start();

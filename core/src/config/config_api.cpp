@@ -1,0 +1,271 @@
+#include "config_api.hpp"
+
+#include "http/encoding.hpp"
+#include "registry/instance_validation.hpp"
+#include "time_text.hpp"
+
+#include <hub/errors.hpp>
+
+#include <cmath>
+#include <set>
+
+namespace hub::config {
+
+namespace {
+
+using http::Request;
+using http::Response;
+
+Response json_answer(const Json& body, int status = 200) {
+  return {status, "application/json", body.dump()};
+}
+
+Response refused(const Request& request, const Refusal& refusal) {
+  return http::error(request, refusal.status, refusal.code, refusal.message);
+}
+
+Response bad_request(const Request& request, const std::string& message) {
+  return http::error(request, 400, "bad_request", message);
+}
+
+std::string scope_name(const std::string& scope) {
+  return scope == kGlobalConfigScope ? "_global" : scope;
+}
+
+Json effective_json(const EffectiveConfig& effective) {
+  Json out = {{"service_name", effective.service},     {"version", effective.version},
+              {"global_version", effective.global_version}, {"revision", effective.revision},
+              {"created_by", effective.created_by},   {"created_at", effective.created_at_unix_us ? rfc3339_utc(effective.created_at_unix_us) : ""},
+              {"config", effective.config}};
+  return out;
+}
+
+std::optional<int64_t> parse_integer(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+class ConfigApi {
+ public:
+  explicit ConfigApi(ConfigStore& store) : store_(store) {}
+
+  // The scope a request names, or a 400 saying why the name is not a service name.
+  std::optional<Response> scope_of(const Request& request, bool global, std::string& scope) const {
+    if (global) {
+      scope = kGlobalConfigScope;
+      return std::nullopt;
+    }
+    scope = request.params.at("service");
+    if (std::string problem = validate_service_name("service", scope); !problem.empty()) return bad_request(request, problem);
+    return std::nullopt;
+  }
+
+  // The request body as a JSON object with only `allowed` fields.
+  std::optional<Response> body_of(const Request& request, const std::set<std::string>& allowed, Json& body) const {
+    std::string problem;
+    // A margin over the body's own level: check_config names the path of what is too deep.
+    auto parsed = parse_json(request.body, store_.settings().max_depth + 2, problem);
+    if (!parsed) return bad_request(request, "the body is not valid JSON: " + problem);
+    if (!parsed->is_object()) return bad_request(request, std::string("the body must be a JSON object, got ") + parsed->type_name());
+    for (const auto& [key, value] : parsed->items())
+      if (!allowed.count(key)) {
+        std::string names;
+        for (const std::string& name : allowed) names += (names.empty() ? "" : ", ") + name;
+        return bad_request(request, "unknown field \"" + key + "\"; expected " + names);
+      }
+    body = std::move(*parsed);
+    return std::nullopt;
+  }
+
+  std::optional<Response> author_of(const Request& request, const Json& body, std::string& author) const {
+    author = "api";
+    if (!body.contains("created_by")) return std::nullopt;
+    if (!body["created_by"].is_string()) return bad_request(request, "created_by: must be a string");
+    author = body["created_by"].get<std::string>();
+    if (author.empty() || author.size() > 100) return bad_request(request, "created_by: 1 to 100 characters");
+    return std::nullopt;
+  }
+
+  Response get(const Request& request, bool global) const {
+    std::string scope;
+    if (auto failed = scope_of(request, global, scope)) return *failed;
+    EffectiveConfig effective = store_.effective(scope);
+    if (global) effective.service = "_global", effective.version = effective.global_version;
+    return json_answer(effective_json(effective));
+  }
+
+  Response update(const Request& request, bool global) const {
+    std::string scope, author;
+    Json body;
+    if (auto failed = scope_of(request, global, scope)) return *failed;
+    if (auto failed = body_of(request, {"config_data", "created_by"}, body)) return *failed;
+    if (!body.contains("config_data")) return bad_request(request, "config_data: required, the config as a JSON object");
+    if (auto failed = author_of(request, body, author)) return *failed;
+    try {
+      const Saved saved = store_.update(scope, body["config_data"], author);
+      if (saved.refusal) return refused(request, saved.refusal);
+      return json_answer({{"service_name", scope_name(scope)}, {"version", saved.version}, {"revision", saved.revision}, {"created_by", author}},
+                         201);
+    } catch (const StorageError& error) {
+      return http::error(request, 503, "storage_unavailable", "the config was not stored, nothing changed: " + std::string(error.what()));
+    }
+  }
+
+  Response rollback(const Request& request, bool global) const {
+    std::string scope, author;
+    Json body;
+    if (auto failed = scope_of(request, global, scope)) return *failed;
+    if (auto failed = body_of(request, {"version", "created_by"}, body)) return *failed;
+    if (!body.contains("version") || !body["version"].is_number_integer())
+      return bad_request(request, "version: required, the number of the version to make active again");
+    if (auto failed = author_of(request, body, author)) return *failed;
+    try {
+      const Saved saved = store_.rollback(scope, body["version"].get<int64_t>(), author);
+      if (saved.refusal) return refused(request, saved.refusal);
+      return json_answer({{"service_name", scope_name(scope)},
+                          {"version", saved.version},
+                          {"revision", saved.revision},
+                          {"action", "rollback"},
+                          {"created_by", author}});
+    } catch (const StorageError& error) {
+      return http::error(request, 503, "storage_unavailable", "the rollback was not stored, nothing changed: " + std::string(error.what()));
+    }
+  }
+
+  Response history(const Request& request, bool global) const {
+    std::string scope;
+    if (auto failed = scope_of(request, global, scope)) return *failed;
+    size_t limit = 100;
+    if (auto failed = query_integer(request, "limit", 1, 10000, limit)) return *failed;
+    const auto history = store_.history(scope, limit);
+    if (!history) return http::error(request, 404, "no_config", scope_label(scope) + " has no config yet");
+    Json versions = Json::array(), changes = Json::array();
+    for (const ConfigVersion& version : history->versions)
+      versions.push_back({{"version", version.version},
+                          {"active", version.active},
+                          {"created_by", version.created_by},
+                          {"created_at", rfc3339_utc(version.created_at_unix_us)},
+                          {"bytes", version.content.size()}});
+    for (const ConfigChange& change : history->changes)
+      changes.push_back({{"revision", change.revision},
+                         {"version", change.version},
+                         {"action", change.action},
+                         {"created_by", change.created_by},
+                         {"at", rfc3339_utc(change.at_unix_us)}});
+    return json_answer({{"service_name", scope_name(scope)},
+                        {"active_version", history->active_version},
+                        {"latest_version", history->latest_version},
+                        {"retention_versions", store_.settings().retention_versions},
+                        {"versions", versions},
+                        {"changes", changes}});
+  }
+
+  Response version(const Request& request, bool global) const {
+    std::string scope;
+    if (auto failed = scope_of(request, global, scope)) return *failed;
+    const auto number = parse_integer(request.params.at("version"));
+    if (!number) return bad_request(request, "version: \"" + request.params.at("version") + "\" is not a version number");
+    ConfigVersion found;
+    if (Refusal refusal = store_.version(scope, *number, found)) return refused(request, refusal);
+    return json_answer({{"service_name", scope_name(scope)},
+                        {"version", found.version},
+                        {"active", found.active},
+                        {"created_by", found.created_by},
+                        {"created_at", rfc3339_utc(found.created_at_unix_us)},
+                        {"config_data", Json::parse(found.content)}});
+  }
+
+  Response diff(const Request& request, bool global) const {
+    std::string scope;
+    if (auto failed = scope_of(request, global, scope)) return *failed;
+    size_t from = 0, to = 0;
+    if (auto failed = query_integer(request, "from", 1, INT64_MAX, from)) return *failed;
+    if (auto failed = query_integer(request, "to", 1, INT64_MAX, to)) return *failed;
+    if (!from) return bad_request(request, "from: required, the version to compare from");
+    if (!to) {
+      const auto history = store_.history(scope, 1);
+      to = history ? static_cast<size_t>(history->active_version) : 0;
+    }
+    ConfigVersion older, newer;
+    if (Refusal refusal = store_.version(scope, static_cast<int64_t>(from), older)) return refused(request, refusal);
+    if (Refusal refusal = store_.version(scope, static_cast<int64_t>(to), newer)) return refused(request, refusal);
+    Json changes = Json::array();
+    for (const ConfigDifference& difference : config::diff(Json::parse(older.content), Json::parse(newer.content))) {
+      Json change = {{"path", difference.path}, {"change", difference.change}};
+      if (difference.change != "added") change["from"] = difference.from;
+      if (difference.change != "removed") change["to"] = difference.to;
+      changes.push_back(std::move(change));
+    }
+    return json_answer({{"service_name", scope_name(scope)}, {"from", from}, {"to", to}, {"changes", changes}});
+  }
+
+  void watch(const Request& request, const http::Reply& reply) const {
+    std::string scope;
+    if (auto failed = scope_of(request, false, scope)) return reply(*failed);
+    size_t index = 0;
+    if (auto failed = query_integer(request, "index", 0, INT64_MAX, index)) return reply(*failed);
+    const int max_wait = store_.settings().max_watch_seconds;
+    double wait_seconds = std::min(60, max_wait);
+    auto query = http::parse_query(request.query);
+    if (query && query->count("wait")) {
+      const std::string& text = query->at("wait");
+      char* end = nullptr;
+      wait_seconds = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !std::isfinite(wait_seconds) || wait_seconds <= 0 || wait_seconds > max_wait)
+        return reply(bad_request(request, "wait: \"" + text + "\" is not a number of seconds above 0 and up to " + std::to_string(max_wait)));
+    }
+    const auto wait = std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
+    // The store outlives its waiters; this API object may not.
+    store_.watch(scope, static_cast<int64_t>(index), wait, [&store = store_, scope, index, reply](bool changed) {
+      if (!changed) return reply(json_answer({{"service_name", scope}, {"revision", index}, {"changed", false}}));
+      Json answer = effective_json(store.effective(scope));
+      answer["changed"] = true;
+      reply(json_answer(answer));
+    });
+  }
+
+ private:
+  static std::string scope_label(const std::string& scope) {
+    return scope == kGlobalConfigScope ? "the global config" : "service " + scope;
+  }
+
+  static std::optional<Response> query_integer(const Request& request, const std::string& name, size_t min, size_t max, size_t& out) {
+    auto query = http::parse_query(request.query);
+    if (!query) return bad_request(request, "the query string has a malformed %-escape");
+    auto found = query->find(name);
+    if (found == query->end()) return std::nullopt;
+    const auto value = parse_integer(found->second);
+    if (!value || static_cast<size_t>(*value) < min || static_cast<size_t>(*value) > max)
+      return bad_request(request, name + ": \"" + found->second + "\" is not a whole number from " + std::to_string(min));
+    out = static_cast<size_t>(*value);
+    return std::nullopt;
+  }
+
+  ConfigStore& store_;
+};
+
+}  // namespace
+
+void add_config_routes(http::Router& router, ConfigStore& store) {
+  auto api = std::make_shared<ConfigApi>(store);
+  using http::Runs;
+  for (const bool global : {false, true}) {
+    const std::string base = global ? "/global-config" : "/config/{service}";
+    router.add("GET", base, [api, global](const Request& r) { return api->get(r, global); }, Runs::on_io_thread);
+    router.add("PUT", base, [api, global](const Request& r) { return api->update(r, global); });
+    router.add("POST", base, [api, global](const Request& r) { return api->update(r, global); });
+    router.add("GET", base + "/history", [api, global](const Request& r) { return api->history(r, global); }, Runs::on_io_thread);
+    router.add("GET", base + "/versions/{version}", [api, global](const Request& r) { return api->version(r, global); },
+               Runs::on_io_thread);
+    router.add("GET", base + "/diff", [api, global](const Request& r) { return api->diff(r, global); }, Runs::on_io_thread);
+    router.add("POST", base + "/rollback", [api, global](const Request& r) { return api->rollback(r, global); });
+  }
+  router.add_async("GET", "/config/{service}/watch", [api](const Request& r, http::Reply reply) { api->watch(r, reply); });
+}
+
+}  // namespace hub::config

@@ -1,0 +1,269 @@
+#include "config_store.hpp"
+
+#include "json_text.hpp"
+#include "time_text.hpp"
+
+#include <hub/errors.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace hub::config {
+
+namespace {
+
+constexpr size_t kChangesKept = 100;
+
+bool is_global(const std::string& scope) {
+  return scope == kGlobalConfigScope;
+}
+
+std::string scope_label(const std::string& scope) {
+  return is_global(scope) ? "the global config" : "service " + scope;
+}
+
+}  // namespace
+
+ConfigStore::ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock,
+                         const EventBus& events)
+    : storage_(storage), settings_(settings), clock_(clock), events_(events) {}
+
+ConfigStore::~ConfigStore() = default;
+
+void ConfigStore::restore() {
+  std::map<std::string, Scope> loaded;
+  for (ConfigVersion& version : storage_.load_config_versions()) {
+    Scope& scope = loaded[version.scope];
+    scope.latest = std::max(scope.latest, version.version);
+    if (version.active) {
+      scope.active = version.version;
+      std::string problem;
+      auto content = parse_json(version.content, 1000, problem);
+      if (!content || !content->is_object())
+        throw StorageError("service_configs: version " + std::to_string(version.version) + " of " + scope_label(version.scope) +
+                           " is not a JSON object: " + problem);
+      scope.active_content = std::move(*content);
+    }
+    const int64_t number = version.version;
+    scope.versions.emplace(number, std::move(version));
+  }
+  for (ConfigChange& change : storage_.load_config_changes(static_cast<int>(kChangesKept))) {
+    Scope& scope = loaded[change.scope];
+    scope.revision = std::max(scope.revision, change.revision);
+    scope.changes.push_back(std::move(change));
+  }
+  std::unique_lock lock(mutex_);
+  scopes_ = std::move(loaded);
+}
+
+int64_t ConfigStore::revision_locked(const std::string& service) const {
+  int64_t revision = 0;
+  if (auto found = scopes_.find(service); found != scopes_.end()) revision = found->second.revision;
+  if (auto global = scopes_.find(kGlobalConfigScope); global != scopes_.end()) revision = std::max(revision, global->second.revision);
+  return revision;
+}
+
+int64_t ConfigStore::revision_of(const std::string& service) const {
+  std::shared_lock lock(mutex_);
+  return revision_locked(service);
+}
+
+EffectiveConfig ConfigStore::effective(const std::string& service) const {
+  EffectiveConfig out;
+  out.service = service;
+  std::shared_lock lock(mutex_);
+  out.revision = revision_locked(service);
+  if (auto global = scopes_.find(kGlobalConfigScope); global != scopes_.end() && global->second.active) {
+    out.global_version = global->second.active;
+    out.config = global->second.active_content;
+  }
+  if (auto found = scopes_.find(service); found != scopes_.end() && found->second.active && !is_global(service)) {
+    const Scope& scope = found->second;
+    out.version = scope.active;
+    out.config = deep_merge(out.config, scope.active_content);
+    const ConfigVersion& active = scope.versions.at(scope.active);
+    out.created_by = active.created_by;
+    out.created_at_unix_us = active.created_at_unix_us;
+  }
+  return out;
+}
+
+Saved ConfigStore::update(const std::string& scope, const Json& content, const std::string& created_by) {
+  const ConfigLimits limits{settings_.max_config_bytes, settings_.max_depth};
+  if (std::string problem = check_config(content, limits); !problem.empty()) {
+    const bool secret = problem.find("look like secrets") != std::string::npos;
+    return {0, 0, {400, secret ? "secret_in_config" : "invalid_config", problem}};
+  }
+  std::lock_guard write(write_mutex_);
+  ConfigVersion added;
+  added.scope = scope;
+  {
+    std::shared_lock lock(mutex_);
+    auto found = scopes_.find(scope);
+    added.version = (found == scopes_.end() ? 0 : found->second.latest) + 1;
+  }
+  added.content = content.dump();
+  added.created_by = created_by;
+  added.created_at_unix_us = clock_.now_unix_us();
+  added.active = true;
+  return apply(scope, &added, "update", added.version, created_by);
+}
+
+Saved ConfigStore::rollback(const std::string& scope, int64_t version, const std::string& created_by) {
+  std::lock_guard write(write_mutex_);
+  ConfigVersion target;
+  if (Refusal refusal = this->version(scope, version, target)) return {0, 0, refusal};
+  {
+    std::shared_lock lock(mutex_);
+    if (scopes_.at(scope).active == version)
+      return {0, 0, {409, "already_active", "version " + std::to_string(version) + " of " + scope_label(scope) + " is already active"}};
+  }
+  return apply(scope, nullptr, "rollback", version, created_by);
+}
+
+// Stores the change first; memory, watchers and the event follow only once it is stored.
+Saved ConfigStore::apply(const std::string& scope_name, const ConfigVersion* added, const std::string& action, int64_t version,
+                         const std::string& created_by) {
+  ConfigChange change{0, scope_name, version, action, created_by, clock_.now_unix_us()};
+  int64_t latest = added ? added->version : 0;
+  {
+    std::shared_lock lock(mutex_);
+    if (auto found = scopes_.find(scope_name); found != scopes_.end()) latest = std::max(latest, found->second.latest);
+  }
+  const int64_t prune_through = latest - settings_.retention_versions;
+  change.revision = storage_.save_config_change(added, change, prune_through);
+  {
+    std::unique_lock lock(mutex_);
+    Scope& scope = scopes_[scope_name];
+    if (added) scope.versions[added->version] = *added;
+    for (auto& [number, stored] : scope.versions) stored.active = number == version;
+    scope.active = version;
+    scope.latest = latest;
+    std::string ignored;
+    scope.active_content = *parse_json(scope.versions.at(version).content, 1000, ignored);
+    for (auto it = scope.versions.begin(); it != scope.versions.end() && it->first <= prune_through;)
+      it = it->second.active ? std::next(it) : scope.versions.erase(it);
+    remember(scope, change);
+  }
+  spdlog::info("config: {} of {} by {}: version {} active, revision {}", action, scope_label(scope_name), created_by, version,
+               change.revision);
+  wake(scope_name);
+  publish(scope_name, change);
+  return {version, change.revision, {}};
+}
+
+void ConfigStore::remember(Scope& scope, const ConfigChange& change) {
+  scope.revision = change.revision;
+  scope.changes.push_back(change);
+  if (scope.changes.size() > kChangesKept) scope.changes.pop_front();
+}
+
+void ConfigStore::publish(const std::string& scope, const ConfigChange& change) const {
+  auto event_for = [&](const std::string& topic, const EffectiveConfig& effective) {
+    events_.publish(Event{topic,
+                          "{\"service_name\":" + json_quote(effective.service) + ",\"version\":" + std::to_string(effective.version) +
+                              ",\"global_version\":" + std::to_string(effective.global_version) +
+                              ",\"revision\":" + std::to_string(effective.revision) + ",\"action\":" + json_quote(change.action) +
+                              ",\"created_by\":" + json_quote(change.created_by) + ",\"config\":" + effective.config.dump() + "}",
+                          change.at_unix_us});
+  };
+  if (!is_global(scope)) return event_for("config." + scope, effective(scope));
+  EffectiveConfig global = effective(kGlobalConfigScope);
+  global.service = "_global";
+  event_for("config._global", global);
+  std::vector<std::string> services;
+  {
+    std::shared_lock lock(mutex_);
+    for (const auto& [name, ignored] : scopes_)
+      if (!is_global(name)) services.push_back(name);
+  }
+  for (const std::string& service : services) event_for("config." + service, effective(service));
+}
+
+std::optional<ConfigHistory> ConfigStore::history(const std::string& scope_name, size_t limit) const {
+  std::shared_lock lock(mutex_);
+  auto found = scopes_.find(scope_name);
+  if (found == scopes_.end()) return std::nullopt;
+  const Scope& scope = found->second;
+  ConfigHistory history;
+  history.active_version = scope.active;
+  history.latest_version = scope.latest;
+  for (auto it = scope.versions.rbegin(); it != scope.versions.rend() && history.versions.size() < limit; ++it)
+    history.versions.push_back(it->second);
+  for (auto it = scope.changes.rbegin(); it != scope.changes.rend() && history.changes.size() < limit; ++it)
+    history.changes.push_back(*it);
+  return history;
+}
+
+Refusal ConfigStore::version(const std::string& scope_name, int64_t version, ConfigVersion& out) const {
+  std::shared_lock lock(mutex_);
+  auto found = scopes_.find(scope_name);
+  const int64_t latest = found == scopes_.end() ? 0 : found->second.latest;
+  if (version < 1 || version > latest)
+    return {404, "no_such_version",
+            scope_label(scope_name) + " has no version " + std::to_string(version) +
+                (latest ? "; its versions run from 1 to " + std::to_string(latest) : "; it has no config yet")};
+  auto stored = found->second.versions.find(version);
+  if (stored == found->second.versions.end())
+    return {410, "version_pruned",
+            "version " + std::to_string(version) + " of " + scope_label(scope_name) + " was pruned: the hub keeps the latest " +
+                std::to_string(settings_.retention_versions) + " versions and the active one"};
+  out = stored->second;
+  return {};
+}
+
+void ConfigStore::watch(const std::string& service, int64_t known_revision, std::chrono::milliseconds wait,
+                        std::function<void(bool)> done) {
+  uint64_t id;
+  {
+    std::lock_guard lock(watch_mutex_);
+    id = next_waiter_++;
+    waiters_.emplace(id, Waiter{service, known_revision, std::move(done), 0});
+  }
+  // Checked after the waiter is in place, so a change in between wakes it one way or the other.
+  if (revision_of(service) != known_revision) {
+    if (auto waiter = take_waiter(id)) waiter->done(true);
+    return;
+  }
+  const uint64_t timer = timer_.schedule(DeadlineTimer::Clock::now() + wait, [this, id] {
+    if (auto waiter = take_waiter(id)) waiter->done(false);
+  });
+  std::lock_guard lock(watch_mutex_);
+  if (auto found = waiters_.find(id); found != waiters_.end()) found->second.timer = timer;
+}
+
+std::optional<ConfigStore::Waiter> ConfigStore::take_waiter(uint64_t id) {
+  std::lock_guard lock(watch_mutex_);
+  auto found = waiters_.find(id);
+  if (found == waiters_.end()) return std::nullopt;
+  Waiter waiter = std::move(found->second);
+  waiters_.erase(found);
+  return waiter;
+}
+
+void ConfigStore::wake(const std::string& scope) {
+  std::vector<Waiter> woken;
+  {
+    std::lock_guard lock(watch_mutex_);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (is_global(scope) || it->second.service == scope) {
+        woken.push_back(std::move(it->second));
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (Waiter& waiter : woken) {
+    if (waiter.timer) timer_.cancel(waiter.timer);
+    waiter.done(true);
+  }
+}
+
+size_t ConfigStore::watching() const {
+  std::lock_guard lock(watch_mutex_);
+  return waiters_.size();
+}
+
+}  // namespace hub::config

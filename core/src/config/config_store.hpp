@@ -1,0 +1,129 @@
+// Versioned configs, kept in memory and stored through ConfigVersionStore
+// before any change is acknowledged. Each service's config is a JSON object in
+// numbered versions, one active; the global config is merged under every
+// service's. Every change (update or rollback) gets a hub-wide revision, which
+// blocking watches compare.
+#pragma once
+
+#include "config_json.hpp"
+#include "deadline_timer.hpp"
+#include "storage/config_version_store.hpp"
+
+#include <hub/clock.hpp>
+#include <hub/deployment.hpp>
+#include <hub/event_bus.hpp>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+
+namespace hub::config {
+
+// Why a request was refused: an HTTP status, a short code and a message.
+struct Refusal {
+  int status = 0;
+  std::string code;
+  std::string message;
+  explicit operator bool() const { return status != 0; }
+};
+
+// A service's config as its clients see it: the global config with the service's laid over it.
+struct EffectiveConfig {
+  std::string service;
+  int64_t version = 0;         // the service's active version; 0 when it has none
+  int64_t global_version = 0;  // the global config's active version; 0 when there is none
+  int64_t revision = 0;        // of the latest change to either
+  Json config = Json::object();
+  std::string created_by;
+  int64_t created_at_unix_us = 0;
+};
+
+struct Saved {
+  int64_t version = 0;
+  int64_t revision = 0;
+  Refusal refusal;
+};
+
+struct ConfigHistory {
+  int64_t active_version = 0;
+  int64_t latest_version = 0;
+  std::vector<ConfigVersion> versions;  // retained ones, newest first
+  std::vector<ConfigChange> changes;    // the latest ones, newest first
+};
+
+class ConfigStore {
+ public:
+  ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock, const EventBus& events);
+  ~ConfigStore();  // pending watches end without an answer
+  ConfigStore(const ConfigStore&) = delete;
+  ConfigStore& operator=(const ConfigStore&) = delete;
+
+  // Loads what storage holds; throws StorageError.
+  void restore();
+
+  const ConfigManagementSettings& settings() const { return settings_; }
+
+  EffectiveConfig effective(const std::string& service) const;
+  int64_t revision_of(const std::string& service) const;
+
+  // `scope` is a service name or kGlobalConfigScope. Both throw StorageError
+  // when the change could not be stored; then nothing changed.
+  Saved update(const std::string& scope, const Json& content, const std::string& created_by);
+  Saved rollback(const std::string& scope, int64_t version, const std::string& created_by);
+
+  std::optional<ConfigHistory> history(const std::string& scope, size_t limit) const;
+  // The stored version, or a 404/410 refusal that says whether it never existed or was pruned.
+  Refusal version(const std::string& scope, int64_t version, ConfigVersion& out) const;
+
+  // Calls done(true) once the service's revision differs from `known_revision`
+  // (at once if it already does), or done(false) when `wait` ends first. done
+  // runs on the thread of the change or of the timer and must not block.
+  void watch(const std::string& service, int64_t known_revision, std::chrono::milliseconds wait, std::function<void(bool)> done);
+  size_t watching() const;
+
+ private:
+  struct Scope {
+    std::map<int64_t, ConfigVersion> versions;  // retained
+    int64_t active = 0;
+    int64_t latest = 0;
+    int64_t revision = 0;
+    Json active_content = Json::object();
+    std::deque<ConfigChange> changes;  // oldest first
+  };
+  struct Waiter {
+    std::string service;
+    int64_t known_revision = 0;
+    std::function<void(bool)> done;
+    uint64_t timer = 0;
+  };
+
+  Saved apply(const std::string& scope, const ConfigVersion* added, const std::string& action, int64_t version,
+              const std::string& created_by);
+  void remember(Scope& scope, const ConfigChange& change);
+  void publish(const std::string& scope, const ConfigChange& change) const;
+  void wake(const std::string& scope);
+  std::optional<Waiter> take_waiter(uint64_t id);
+  int64_t revision_locked(const std::string& service) const;
+
+  ConfigVersionStore& storage_;
+  const ConfigManagementSettings settings_;
+  const Clock& clock_;
+  const EventBus& events_;
+
+  mutable std::shared_mutex mutex_;
+  std::mutex write_mutex_;  // one change at a time, so revisions apply in order
+  std::map<std::string, Scope> scopes_;
+
+  mutable std::mutex watch_mutex_;
+  uint64_t next_waiter_ = 1;
+  std::map<uint64_t, Waiter> waiters_;
+  DeadlineTimer timer_;  // last: stopped before the waiters it refers to go
+};
+
+}  // namespace hub::config
