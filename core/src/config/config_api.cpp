@@ -33,9 +33,12 @@ std::string scope_name(const std::string& scope) {
 }
 
 Json effective_json(const EffectiveConfig& effective) {
-  Json out = {{"service_name", effective.service},     {"version", effective.version},
-              {"global_version", effective.global_version}, {"revision", effective.revision},
-              {"created_by", effective.created_by},   {"created_at", effective.created_at_unix_us ? rfc3339_utc(effective.created_at_unix_us) : ""},
+  Json out = {{"service_name", effective.service},
+              {"version", effective.version},
+              {"global_version", effective.global_version},
+              {"revision", effective.revision},
+              {"created_by", effective.created_by},
+              {"created_at", effective.created_at_unix_us ? rfc3339_utc(effective.created_at_unix_us) : ""},
               {"config", effective.config}};
   return out;
 }
@@ -109,8 +112,8 @@ class ConfigApi {
     try {
       const Saved saved = store_.update(scope, body["config_data"], author);
       if (saved.refusal) return refused(request, saved.refusal);
-      return json_answer({{"service_name", scope_name(scope)}, {"version", saved.version}, {"revision", saved.revision}, {"created_by", author}},
-                         201);
+      return json_answer(
+          {{"service_name", scope_name(scope)}, {"version", saved.version}, {"revision", saved.revision}, {"created_by", author}}, 201);
     } catch (const StorageError& error) {
       return http::error(request, 503, "storage_unavailable", "the config was not stored, nothing changed: " + std::string(error.what()));
     }
@@ -217,7 +220,8 @@ class ConfigApi {
       char* end = nullptr;
       wait_seconds = std::strtod(text.c_str(), &end);
       if (text.empty() || *end != '\0' || !std::isfinite(wait_seconds) || wait_seconds <= 0 || wait_seconds > max_wait)
-        return reply(bad_request(request, "wait: \"" + text + "\" is not a number of seconds above 0 and up to " + std::to_string(max_wait)));
+        return reply(
+            bad_request(request, "wait: \"" + text + "\" is not a number of seconds above 0 and up to " + std::to_string(max_wait)));
     }
     const auto wait = std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
     // The store outlives its waiters; this API object may not.
@@ -256,13 +260,16 @@ void add_config_routes(http::Router& router, ConfigStore& store) {
   using http::Runs;
   for (const bool global : {false, true}) {
     const std::string base = global ? "/global-config" : "/config/{service}";
-    router.add("GET", base, [api, global](const Request& r) { return api->get(r, global); }, Runs::on_io_thread);
+    router.add(
+        "GET", base, [api, global](const Request& r) { return api->get(r, global); }, Runs::on_io_thread);
     router.add("PUT", base, [api, global](const Request& r) { return api->update(r, global); });
     router.add("POST", base, [api, global](const Request& r) { return api->update(r, global); });
-    router.add("GET", base + "/history", [api, global](const Request& r) { return api->history(r, global); }, Runs::on_io_thread);
-    router.add("GET", base + "/versions/{version}", [api, global](const Request& r) { return api->version(r, global); },
-               Runs::on_io_thread);
-    router.add("GET", base + "/diff", [api, global](const Request& r) { return api->diff(r, global); }, Runs::on_io_thread);
+    router.add(
+        "GET", base + "/history", [api, global](const Request& r) { return api->history(r, global); }, Runs::on_io_thread);
+    router.add(
+        "GET", base + "/versions/{version}", [api, global](const Request& r) { return api->version(r, global); }, Runs::on_io_thread);
+    router.add(
+        "GET", base + "/diff", [api, global](const Request& r) { return api->diff(r, global); }, Runs::on_io_thread);
     router.add("POST", base + "/rollback", [api, global](const Request& r) { return api->rollback(r, global); });
   }
   router.add_async("GET", "/config/{service}/watch", [api](const Request& r, http::Reply reply) { api->watch(r, reply); });

@@ -82,16 +82,17 @@ std::optional<Json> parse_json(const std::string& text, int max_depth, std::stri
   } catch (const TooDeep&) {
     problem = "nested deeper than " + std::to_string(max_depth) + " levels";
   } catch (const Json::parse_error& error) {
-    problem = "malformed JSON at byte " + std::to_string(error.byte) + ": " + std::string(error.what()).substr(std::string(error.what()).find(':') + 2);
+    problem = "malformed JSON at byte " + std::to_string(error.byte) + ": " +
+              std::string(error.what()).substr(std::string(error.what()).find(':') + 2);
   }
   return std::nullopt;
 }
 
 bool looks_like_secret(const std::string& key) {
-  static const char* const kSecretWords[] = {"password", "passwd", "passphrase", "secret", "token",      "credential",
+  static const char* const kSecretWords[] = {"password",    "passwd", "passphrase", "secret",    "token",     "credential",
                                              "credentials", "apikey", "privatekey", "accesskey", "secretkey", "signingkey"};
-  static const std::pair<const char*, const char*> kSecretPairs[] = {
-      {"api", "key"}, {"private", "key"}, {"access", "key"}, {"secret", "key"}, {"signing", "key"}, {"client", "secret"}};
+  static const std::pair<const char*, const char*> kSecretPairs[] = {{"api", "key"},    {"private", "key"}, {"access", "key"},
+                                                                     {"secret", "key"}, {"signing", "key"}, {"client", "secret"}};
   const std::vector<std::string> words = words_of(key);
   for (const std::string& word : words)
     for (const char* secret : kSecretWords)

@@ -25,8 +25,7 @@ std::string scope_label(const std::string& scope) {
 
 }  // namespace
 
-ConfigStore::ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock,
-                         const EventBus& events)
+ConfigStore::ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock, const EventBus& events)
     : storage_(storage), settings_(settings), clock_(clock), events_(events) {}
 
 ConfigStore::~ConfigStore() = default;
@@ -191,8 +190,7 @@ std::optional<ConfigHistory> ConfigStore::history(const std::string& scope_name,
   history.latest_version = scope.latest;
   for (auto it = scope.versions.rbegin(); it != scope.versions.rend() && history.versions.size() < limit; ++it)
     history.versions.push_back(it->second);
-  for (auto it = scope.changes.rbegin(); it != scope.changes.rend() && history.changes.size() < limit; ++it)
-    history.changes.push_back(*it);
+  for (auto it = scope.changes.rbegin(); it != scope.changes.rend() && history.changes.size() < limit; ++it) history.changes.push_back(*it);
   return history;
 }
 

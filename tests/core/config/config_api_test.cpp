@@ -178,20 +178,21 @@ TEST_P(ConfigApiRefuses, WithA400NamingTheProblemAndChangesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ConfigApiRefuses,
-    testing::Values(
-        BadUpdate{R"({"config_data": {"operational": {"db": {"password": "x"}}}})",
-                  "config_data.operational.db.password: keys that look like secrets are refused"},
-        BadUpdate{R"({"config_data": {"brokers": [{"host": "a"}, {"sasl_token": "t"}]}})", "config_data.brokers[1].sasl_token"},
-        BadUpdate{R"({"config_data": {"polygonApiKey": "k"}})", "config_data.polygonApiKey"},
-        BadUpdate{R"({"config_data": {"tls": {"private-key": "k"}}})", "config_data.tls.private-key"},
-        BadUpdate{R"({"config_data": {"aws": {"credentials": {}}}})", "config_data.aws.credentials"},
-        BadUpdate{R"({"config_data": [1, 2]})", "config_data: must be a JSON object, got array"},
-        BadUpdate{R"({"config_data": {"a": {"b": {"c": {"d": {}}}}}})", "config_data.a.b.c.d: nested deeper than 4 levels"},
-        BadUpdate{R"({"config_data": {"text": ")" + std::string(300, 'x') + R"("}})", "over the limit of 200"},
-        BadUpdate{R"({"config_data": {"a": 1},})", "the body is not valid JSON: malformed JSON at byte"},
-        BadUpdate{R"({"config_data": {"a": 1}, "author": "x"})", "unknown field \"author\"; expected config_data, created_by"},
-        BadUpdate{R"({"created_by": "x"})", "config_data: required"}, BadUpdate{R"({"config_data": {}, "created_by": 7})", "created_by: must be a string"},
-        BadUpdate{R"({"config_data": {"": 1}})", "empty keys are not accepted"}, BadUpdate{R"("just a string")", "the body must be a JSON object"}));
+    testing::Values(BadUpdate{R"({"config_data": {"operational": {"db": {"password": "x"}}}})",
+                              "config_data.operational.db.password: keys that look like secrets are refused"},
+                    BadUpdate{R"({"config_data": {"brokers": [{"host": "a"}, {"sasl_token": "t"}]}})", "config_data.brokers[1].sasl_token"},
+                    BadUpdate{R"({"config_data": {"polygonApiKey": "k"}})", "config_data.polygonApiKey"},
+                    BadUpdate{R"({"config_data": {"tls": {"private-key": "k"}}})", "config_data.tls.private-key"},
+                    BadUpdate{R"({"config_data": {"aws": {"credentials": {}}}})", "config_data.aws.credentials"},
+                    BadUpdate{R"({"config_data": [1, 2]})", "config_data: must be a JSON object, got array"},
+                    BadUpdate{R"({"config_data": {"a": {"b": {"c": {"d": {}}}}}})", "config_data.a.b.c.d: nested deeper than 4 levels"},
+                    BadUpdate{R"({"config_data": {"text": ")" + std::string(300, 'x') + R"("}})", "over the limit of 200"},
+                    BadUpdate{R"({"config_data": {"a": 1},})", "the body is not valid JSON: malformed JSON at byte"},
+                    BadUpdate{R"({"config_data": {"a": 1}, "author": "x"})", "unknown field \"author\"; expected config_data, created_by"},
+                    BadUpdate{R"({"created_by": "x"})", "config_data: required"},
+                    BadUpdate{R"({"config_data": {}, "created_by": 7})", "created_by: must be a string"},
+                    BadUpdate{R"({"config_data": {"": 1}})", "empty keys are not accepted"},
+                    BadUpdate{R"("just a string")", "the body must be a JSON object"}));
 
 TEST_F(ConfigApi, NonSecretKeysThatContainSecretishLettersAreAccepted) {
   update("/config/llm", R"({"max_tokens": 512, "tokenizer": "bpe", "author": "x", "keyboard": 1, "secretary_count": 0})");
@@ -223,7 +224,8 @@ TEST_F(ConfigApi, AWatchWithNothingNewAnswersUnchangedAtTheEndOfItsWait) {
 TEST_F(ConfigApi, AnUpdateAndARollbackEachReachAWaitingWatcher) {
   const Json first = update("/config/svc", R"({"a": 1})");
   const int revision = first["revision"];
-  auto watcher = std::async(std::launch::async, [&] { return json_of(get("/config/svc/watch?index=" + std::to_string(revision) + "&wait=30")); });
+  auto watcher =
+      std::async(std::launch::async, [&] { return json_of(get("/config/svc/watch?index=" + std::to_string(revision) + "&wait=30")); });
   const Json second = update("/config/svc", R"({"a": 2})");
   const Json woken = watcher.get();
   EXPECT_EQ(woken["changed"], true);
@@ -243,9 +245,8 @@ TEST_F(ConfigApi, AnUpdateAndARollbackEachReachAWaitingWatcher) {
 TEST_F(ConfigApi, AGlobalChangeWakesTheWatchersOfEveryService) {
   std::vector<std::future<Json>> watchers;
   for (int i = 0; i < 20; ++i)
-    watchers.push_back(std::async(std::launch::async, [this, i] {
-      return json_of(get("/config/service-" + std::to_string(i) + "/watch?index=0&wait=30"));
-    }));
+    watchers.push_back(std::async(std::launch::async,
+                                  [this, i] { return json_of(get("/config/service-" + std::to_string(i) + "/watch?index=0&wait=30")); }));
   update("/global-config", R"({"region": "eu"})");
   for (auto& watcher : watchers) {
     const Json answer = watcher.get();
@@ -258,9 +259,8 @@ TEST_F(ConfigApi, AGlobalChangeWakesTheWatchersOfEveryService) {
 TEST_F(ConfigApi, AChangeToOneServiceLeavesTheWatchersOfAnotherWaiting) {
   update("/config/a", R"({"x": 1})");
   const int b_revision = json_of(get("/config/b"))["revision"];
-  auto b_watcher = std::async(std::launch::async, [&] {
-    return json_of(get("/config/b/watch?index=" + std::to_string(b_revision) + "&wait=0.5"));
-  });
+  auto b_watcher =
+      std::async(std::launch::async, [&] { return json_of(get("/config/b/watch?index=" + std::to_string(b_revision) + "&wait=0.5")); });
   update("/config/a", R"({"x": 2})");
   EXPECT_EQ(b_watcher.get()["changed"], false);
 }

@@ -1,0 +1,78 @@
+// hubd as a child process, for tests that kill it the hard way.
+#pragma once
+
+#include <hub/http_call.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace hub::testing {
+
+class HubdProcess {
+ public:
+  // Writes `yaml` (which must listen on `port`) to `config` and starts hubd on it; waits for /health.
+  HubdProcess(const std::filesystem::path& config, const std::string& yaml, uint16_t port) : url_("http://127.0.0.1:" + std::to_string(port)) {
+    std::ofstream(config) << yaml;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl(HUB_HUBD_PATH, "hubd", "--config", config.c_str(), static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      try {
+        if (http_call("GET", url_ + "/health").status == 200) return;
+      } catch (const std::exception&) {
+      }
+      int status;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) throw std::runtime_error("hubd exited at start; see its log above");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a starting process; bounded by the deadline
+    }
+    kill();
+    throw std::runtime_error("hubd did not answer /health within 20 s");
+  }
+  ~HubdProcess() { kill(); }
+  HubdProcess(const HubdProcess&) = delete;
+  HubdProcess& operator=(const HubdProcess&) = delete;
+
+  const std::string& url() const { return url_; }
+  // SIGKILL: no flush, no clean stop.
+  void kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::string url_;
+  pid_t pid_ = -1;
+};
+
+// A loopback port the kernel just handed out and took back, for a child to bind.
+inline uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    throw std::runtime_error("no free loopback port");
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace hub::testing
