@@ -1,6 +1,8 @@
 // hubd as a child process, for tests that kill it the hard way.
 #pragma once
 
+#include "support/free_port.hpp"
+
 #include <hub/http_call.hpp>
 
 #include <arpa/inet.h>
@@ -22,7 +24,8 @@ namespace hub::testing {
 class HubdProcess {
  public:
   // Writes `yaml` (which must listen on `port`) to `config` and starts hubd on it; waits for /health.
-  HubdProcess(const std::filesystem::path& config, const std::string& yaml, uint16_t port) : url_("http://127.0.0.1:" + std::to_string(port)) {
+  HubdProcess(const std::filesystem::path& config, const std::string& yaml, uint16_t port)
+      : url_("http://127.0.0.1:" + std::to_string(port)) {
     std::ofstream(config) << yaml;
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -60,19 +63,5 @@ class HubdProcess {
   std::string url_;
   pid_t pid_ = -1;
 };
-
-// A loopback port the kernel just handed out and took back, for a child to bind.
-inline uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    throw std::runtime_error("no free loopback port");
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 }  // namespace hub::testing
