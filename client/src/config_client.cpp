@@ -40,9 +40,12 @@ struct Layer2 {
 
 const char* to_string(ConfigSource source) {
   switch (source) {
-    case ConfigSource::hub: return "hub";
-    case ConfigSource::cache: return "cache";
-    default: return "safe defaults";
+    case ConfigSource::hub:
+      return "hub";
+    case ConfigSource::cache:
+      return "cache";
+    default:
+      return "safe defaults";
   }
 }
 
@@ -94,7 +97,8 @@ struct ConfigClient::Impl {
       const std::string body(std::istreambuf_iterator<char>(in), {});
       Json parsed = Json::parse(body, nullptr, false);
       if (response.getStatus() != 200) {
-        const std::string why = parsed.is_object() && parsed.contains("message") ? parsed["message"].get<std::string>() : body.substr(0, 200);
+        const std::string why =
+            parsed.is_object() && parsed.contains("message") ? parsed["message"].get<std::string>() : body.substr(0, 200);
         throw std::runtime_error("GET " + path + ": " + std::to_string(response.getStatus()) + " " + why);
       }
       if (!parsed.is_object()) throw std::runtime_error("GET " + path + ": the answer is not a JSON object");

@@ -45,8 +45,9 @@ void DeadlineTimer::run() {
       continue;
     }
     const auto next = order_.begin();
-    if (Clock::now() < next->first) {
-      changed_.wait_until(lock, next->first);
+    const Clock::time_point deadline = next->first;  // a copy: cancel() may free the node while we wait
+    if (Clock::now() < deadline) {
+      changed_.wait_until(lock, deadline);
       continue;
     }
     auto found = pending_.find(next->second);

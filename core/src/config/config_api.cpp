@@ -233,7 +233,35 @@ class ConfigApi {
     });
   }
 
+  void stream(const Request& request, const std::shared_ptr<http::PushChannel>& channel) const {
+    std::string scope;
+    if (auto failed = scope_of(request, false, scope)) return channel->close(Json::parse(failed->body)["message"].get<std::string>());
+    size_t index = 0;
+    if (auto failed = query_integer(request, "index", 0, INT64_MAX, index))
+      return channel->close(Json::parse(failed->body)["message"].get<std::string>());
+    int64_t known = static_cast<int64_t>(index);
+    if (!index) known = push_current(store_, scope, *channel);
+    follow(store_, scope, known, channel);
+  }
+
  private:
+  static int64_t push_current(ConfigStore& store, const std::string& service, http::PushChannel& channel) {
+    const EffectiveConfig effective = store.effective(service);
+    Json message = effective_json(effective);
+    message["changed"] = true;
+    channel.send(message.dump());
+    return effective.revision;
+  }
+
+  // One blocking watch after another for as long as the client stays.
+  static void follow(ConfigStore& store, const std::string& service, int64_t known, std::shared_ptr<http::PushChannel> channel) {
+    const auto wait = std::chrono::seconds(store.settings().max_watch_seconds);
+    store.watch(service, known, wait, [&store, service, known, channel](bool changed) {
+      if (!channel->open()) return;
+      follow(store, service, changed ? push_current(store, service, *channel) : known, channel);
+    });
+  }
+
   static std::string scope_label(const std::string& scope) {
     return scope == kGlobalConfigScope ? "the global config" : "service " + scope;
   }
@@ -273,6 +301,8 @@ void add_config_routes(http::Router& router, ConfigStore& store) {
     router.add("POST", base + "/rollback", [api, global](const Request& r) { return api->rollback(r, global); });
   }
   router.add_async("GET", "/config/{service}/watch", [api](const Request& r, http::Reply reply) { api->watch(r, reply); });
+  router.add_stream("/config/{service}/stream",
+                    [api](const Request& r, std::shared_ptr<http::PushChannel> channel) { api->stream(r, channel); });
 }
 
 }  // namespace hub::config

@@ -2,6 +2,7 @@
 
 #include "encoding.hpp"
 #include "response_text.hpp"
+#include "websocket.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -66,7 +67,7 @@ Request to_request(ParsedRequest& parsed) {
 
 struct IoLoop::Connection {
   Connection(int fd, uint64_t key) : fd(fd), key(key) {}
-  ~Connection() { ::close(fd); }
+  ~Connection();
   const int fd;
   const uint64_t key;
   std::string input;
@@ -78,10 +79,39 @@ struct IoLoop::Connection {
   bool head_only = false;
   bool sent_continue = false;
   bool peer_closed = false;
-  bool closing = false;   // answer then close
-  bool draining = false;  // write side shut after an error; unread input is discarded
+  bool closing = false;    // answer then close
+  bool draining = false;   // write side shut after an error; unread input is discarded
+  bool websocket = false;  // after the handshake: frames, not requests
+  std::shared_ptr<Channel> channel;
   Clock::time_point last_activity = Clock::now();
 };
+
+// What a stream handler holds: sends go through the loop to the connection, if it is still there.
+class IoLoop::Channel final : public PushChannel {
+ public:
+  Channel(std::weak_ptr<IoLoop> loop, uint64_t key) : loop_(std::move(loop)), key_(key) {}
+  void send(std::string text) override {
+    if (!open_) return;
+    if (auto loop = loop_.lock()) loop->post([loop = loop.get(), key = key_, text = std::move(text)] { loop->push(key, text, false); });
+  }
+  void close(std::string reason) override {
+    if (!open_.exchange(false)) return;
+    if (auto loop = loop_.lock())
+      loop->post([loop = loop.get(), key = key_, reason = std::move(reason)] { loop->push(key, reason, true); });
+  }
+  bool open() const override { return open_ && !loop_.expired(); }
+  void closed() { open_ = false; }
+
+ private:
+  std::weak_ptr<IoLoop> loop_;
+  const uint64_t key_;
+  std::atomic<bool> open_{true};
+};
+
+IoLoop::Connection::~Connection() {
+  if (channel) channel->closed();
+  ::close(fd);
+}
 
 IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const HttpSettings& settings)
     : listen_fd_(listen_fd),
@@ -240,6 +270,7 @@ bool IoLoop::read_some(Connection& connection) {
 }
 
 void IoLoop::serve_buffered(Connection& connection) {
+  if (connection.websocket) return serve_websocket(connection);
   while (!connection.awaiting_answer && !connection.closing && !connection.input.empty() && connection.output.size() <= kOutputHighWater) {
     ParsedRequest parsed;
     const ParseOutcome outcome = parse_request(connection.input, limits_, parsed);
@@ -270,6 +301,7 @@ void IoLoop::dispatch(Connection& connection, ParsedRequest& parsed) {
   connection.head_only = parsed.method == "HEAD";
   auto request = std::make_shared<Request>(to_request(parsed));
   Resolution resolution = router_.resolve(*request);
+  if (resolution.stream_handler) return open_stream(connection, *resolution.stream_handler, parsed, std::move(request));
   if (resolution.async_handler) return run_async(connection, *resolution.async_handler, std::move(request));
   if (!resolution.handler) return answer(connection, resolution.refusal);
   if (resolution.runs != Runs::on_worker) {
@@ -306,6 +338,59 @@ void IoLoop::run_async(Connection& connection, const AsyncHandler& handler, std:
     connection.awaiting_answer = false;
     answer(connection, error(*request, 500, "internal_error", std::string("the hub failed to answer: ") + failure.what()));
   }
+}
+
+void IoLoop::open_stream(Connection& connection, const StreamHandler& handler, const ParsedRequest& parsed,
+                         std::shared_ptr<Request> request) {
+  if (!parsed.upgrade_websocket)
+    return answer(connection, error(*request, 426, "upgrade_required", request->path + " is a WebSocket: connect with Upgrade: websocket"));
+  if (parsed.websocket_version != "13" || parsed.websocket_key.empty())
+    return answer(connection,
+                  error(*request, 400, "bad_request", "a WebSocket handshake needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13"));
+  connection.output += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+                       websocket::accept_key(parsed.websocket_key) + "\r\n\r\n";
+  connection.websocket = true;
+  connection.channel = std::make_shared<Channel>(weak_from_this(), connection.key);
+  try {
+    handler(*request, connection.channel);
+  } catch (const std::exception& failure) {
+    spdlog::error("{} {} failed: {}", request->method, request->path, failure.what());
+    websocket::append_frame(connection.output, websocket::close, std::string("\x03\xf3", 2) + "internal error");  // 1011
+    connection.closing = true;
+  }
+}
+
+// Frames from a client of a push stream: pings are answered, a close is returned, data is ignored.
+void IoLoop::serve_websocket(Connection& connection) {
+  while (!connection.closing && !connection.input.empty()) {
+    websocket::Frame frame = websocket::parse_client_frame(connection.input, limits_.max_body_bytes);
+    if (frame.state == websocket::Frame::State::need_more) return;
+    if (frame.state == websocket::Frame::State::invalid) {
+      websocket::append_frame(connection.output, websocket::close, std::string("\x03\xea", 2) + frame.problem);  // 1002
+      connection.closing = true;
+      return;
+    }
+    connection.input.erase(0, frame.consumed);
+    if (frame.opcode == websocket::ping) websocket::append_frame(connection.output, websocket::pong, frame.payload);
+    if (frame.opcode == websocket::close) {
+      websocket::append_frame(connection.output, websocket::close, frame.payload.substr(0, 2));
+      connection.closing = true;
+    }
+  }
+}
+
+void IoLoop::push(uint64_t key, const std::string& text, bool last) {
+  auto found = connections_.find(key);
+  if (found == connections_.end() || !found->second->websocket || found->second->closing) return;
+  Connection& connection = *found->second;
+  if (last) {
+    websocket::append_frame(connection.output, websocket::close, std::string("\x03\xf0", 2) + text.substr(0, 120));  // 1008
+    connection.closing = true;
+  } else {
+    websocket::append_frame(connection.output, websocket::text, text);
+  }
+  flush(connection);
+  finish_if_done(connection);
 }
 
 // An answer that was waited for reaches its connection, if the client is still there.
@@ -379,8 +464,8 @@ void IoLoop::sweep(Clock::time_point now) {
   std::vector<uint64_t> expired;
   for (const auto& [key, connection] : connections_) {
     const auto idle = now - connection->last_activity;
-    if ((connection->draining && idle > kLingerAfterError) || (!connection->awaiting_answer && idle > idle_timeout_))
-      expired.push_back(key);
+    const bool waits = connection->awaiting_answer || connection->websocket;  // push streams live as long as their client
+    if ((connection->draining && idle > kLingerAfterError) || (!waits && idle > idle_timeout_)) expired.push_back(key);
   }
   for (uint64_t key : expired) connections_.erase(key);
 }

@@ -41,6 +41,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
  private:
   using Clock = std::chrono::steady_clock;
   struct Connection;
+  class Channel;
 
   void watch(int fd, uint64_t key, uint32_t events);
   void accept_all();
@@ -52,6 +53,9 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   void dispatch(Connection& connection, ParsedRequest& parsed);
   void run_on_worker(Connection& connection, const Handler& handler, std::shared_ptr<Request> request);
   void run_async(Connection& connection, const AsyncHandler& handler, std::shared_ptr<Request> request);
+  void open_stream(Connection& connection, const StreamHandler& handler, const ParsedRequest& parsed, std::shared_ptr<Request> request);
+  void serve_websocket(Connection& connection);
+  void push(uint64_t key, const std::string& text, bool last);
   void finish(uint64_t key, const Response& response);
   void answer(Connection& connection, const Response& response);
   void flush(Connection& connection);

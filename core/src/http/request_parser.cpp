@@ -69,6 +69,8 @@ struct Framing {
   bool chunked = false;
   bool expects_continue = false;
   std::optional<bool> connection_keep_alive;
+  bool connection_upgrade = false;
+  bool upgrade_websocket = false;
 };
 
 std::optional<ParseOutcome> read_header(std::string_view line, Framing& framing, ParsedRequest& request) {
@@ -91,7 +93,14 @@ std::optional<ParseOutcome> read_header(std::string_view line, Framing& framing,
     for_each_token(value, [&](std::string_view token) {
       if (equals_ignoring_case(token, "close")) framing.connection_keep_alive = false;
       if (equals_ignoring_case(token, "keep-alive") && !framing.connection_keep_alive) framing.connection_keep_alive = true;
+      if (equals_ignoring_case(token, "upgrade")) framing.connection_upgrade = true;
     });
+  } else if (equals_ignoring_case(name, "upgrade")) {
+    for_each_token(value, [&](std::string_view token) { framing.upgrade_websocket |= equals_ignoring_case(token, "websocket"); });
+  } else if (equals_ignoring_case(name, "sec-websocket-key")) {
+    request.websocket_key = value;
+  } else if (equals_ignoring_case(name, "sec-websocket-version")) {
+    request.websocket_version = value;
   } else if (equals_ignoring_case(name, "expect")) {
     framing.expects_continue = equals_ignoring_case(value, "100-continue");
   } else if (equals_ignoring_case(name, "content-type")) {
@@ -182,6 +191,7 @@ ParseOutcome parse_request(std::string_view input, const ParseLimits& limits, Pa
     if (failure) return *failure;
   }
   request.keep_alive = framing.connection_keep_alive.value_or(minor_version >= 1);
+  request.upgrade_websocket = framing.upgrade_websocket && framing.connection_upgrade;
   const size_t body_start = header_end + 4;
   if (framing.chunked) {
     if (framing.content_length) return invalid(400, "both Content-Length and Transfer-Encoding are set");

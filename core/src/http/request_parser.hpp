@@ -16,6 +16,10 @@ struct ParsedRequest {
   std::string accept;
   std::string body;
   bool keep_alive = true;  // HTTP/1.1 default; HTTP/1.0 only with "Connection: keep-alive"
+  // A WebSocket opening handshake: "Upgrade: websocket" with "Connection: Upgrade".
+  bool upgrade_websocket = false;
+  std::string websocket_key;      // Sec-WebSocket-Key
+  std::string websocket_version;  // Sec-WebSocket-Version
 };
 
 struct ParseLimits {

@@ -67,11 +67,15 @@ std::optional<std::map<std::string, std::string>> parse_query(const std::string&
 }
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler, Runs runs) {
-  routes_.push_back({method, split(pattern), std::move(handler), runs, {}});
+  routes_.push_back({method, split(pattern), std::move(handler), runs, {}, {}});
+}
+
+void Router::add_stream(const std::string& pattern, StreamHandler handler) {
+  routes_.push_back({"GET", split(pattern), {}, Runs::on_io_thread, {}, std::move(handler)});
 }
 
 void Router::add_async(const std::string& method, const std::string& pattern, AsyncHandler handler) {
-  routes_.push_back({method, split(pattern), {}, Runs::on_io_thread, std::move(handler)});
+  routes_.push_back({method, split(pattern), {}, Runs::on_io_thread, std::move(handler), {}});
 }
 
 std::optional<std::map<std::string, std::string>> Router::match(const Route& route, const std::vector<std::string>& segments) {
@@ -98,8 +102,9 @@ Resolution Router::resolve(Request& request) const {
     if (!params) continue;
     if (route.method == method) {
       request.params = std::move(*params);
-      if (route.async_handler) return {nullptr, &route.async_handler, route.runs, {}};
-      return {&route.handler, nullptr, route.runs, {}};
+      if (route.stream_handler) return {nullptr, nullptr, &route.stream_handler, route.runs, {}};
+      if (route.async_handler) return {nullptr, &route.async_handler, nullptr, route.runs, {}};
+      return {&route.handler, nullptr, nullptr, route.runs, {}};
     }
     allowed += (allowed.empty() ? "" : ", ") + route.method;
   }
@@ -115,6 +120,8 @@ Resolution Router::resolve(Request& request) const {
 Response Router::dispatch(Request& request) const {
   Resolution resolution = resolve(request);
   if (resolution.handler) return (*resolution.handler)(request);
+  if (resolution.stream_handler)
+    return error(request, 426, "upgrade_required", request.path + " is a WebSocket: connect with Upgrade: websocket");
   if (!resolution.async_handler) return std::move(resolution.refusal);
   auto answer = std::make_shared<std::promise<Response>>();
   (*resolution.async_handler)(request, [answer](Response response) { answer->set_value(std::move(response)); });

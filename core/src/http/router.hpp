@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,17 @@ using Handler = std::function<Response(const Request&)>;
 using Reply = std::function<void(Response)>;
 using AsyncHandler = std::function<void(const Request&, Reply)>;
 
+// A WebSocket the hub pushes text messages into, from any thread.
+class PushChannel {
+ public:
+  virtual ~PushChannel() = default;
+  virtual void send(std::string text) = 0;  // dropped once the client has gone
+  virtual bool open() const = 0;
+  // Ends the stream with a close frame (1008) carrying `reason`.
+  virtual void close(std::string reason) = 0;
+};
+using StreamHandler = std::function<void(const Request&, std::shared_ptr<PushChannel>)>;
+
 // Where the HTTP front runs a handler. Handlers that only read memory answer on
 // the I/O thread that read the request; anything that may wait (storage, a
 // probe) runs on a worker, so a slow database never stalls other connections.
@@ -47,7 +59,8 @@ enum class Runs { on_worker, on_io_thread, on_io_thread_first };
 // The route a request resolved to, or the 404/405 that refuses it.
 struct Resolution {
   const Handler* handler = nullptr;
-  const AsyncHandler* async_handler = nullptr;  // runs on the I/O thread and must not block
+  const AsyncHandler* async_handler = nullptr;    // runs on the I/O thread and must not block
+  const StreamHandler* stream_handler = nullptr;  // the same, after the WebSocket handshake
   Runs runs = Runs::on_worker;
   Response refusal;
 };
@@ -61,6 +74,8 @@ class Router {
  public:
   void add(const std::string& method, const std::string& pattern, Handler handler, Runs runs = Runs::on_worker);
   void add_async(const std::string& method, const std::string& pattern, AsyncHandler handler);
+  // A GET that upgrades to a WebSocket; plain GETs get 426.
+  void add_stream(const std::string& pattern, StreamHandler handler);
   // Fills request.params. A refusal is 404 when no pattern matches, 405 (naming
   // the allowed methods) when only the method does not. HEAD resolves as GET.
   Resolution resolve(Request& request) const;
@@ -74,6 +89,7 @@ class Router {
     Handler handler;
     Runs runs;
     AsyncHandler async_handler;
+    StreamHandler stream_handler;
   };
   static std::optional<std::map<std::string, std::string>> match(const Route& route, const std::vector<std::string>& segments);
   std::vector<Route> routes_;
