@@ -7,6 +7,9 @@
 //   - hubd's resident memory with the 10,000 instances
 //
 //   build/bench/registry_bench [seconds-per-phase]
+#include "http_connection.hpp"
+#include "hubd_child.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,61 +40,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kServices = 1000;
 constexpr int kInstancesPerService = 10;
-
-// One keep-alive connection speaking just enough HTTP/1.1 for the hub's answers.
-class Connection {
- public:
-  explicit Connection(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) throw std::runtime_error("connect failed");
-    int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  ~Connection() { ::close(fd_); }
-
-  int fd() const { return fd_; }
-
-  // Sends `request` whole and returns the status of the answer.
-  int exchange(const std::string& request) {
-    send(request);
-    int status;
-    while ((status = receive()) == 0) {
-    }
-    return status;
-  }
-
-  void send(const std::string& request) {
-    for (size_t sent = 0; sent < request.size();) {
-      const ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) throw std::runtime_error("send failed");
-      sent += static_cast<size_t>(n);
-    }
-  }
-
-  // Reads what has arrived; the status once the answer is whole, else 0.
-  int receive() {
-    char chunk[16384];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) throw std::runtime_error("connection closed");
-    buffer_.append(chunk, static_cast<size_t>(n));
-    const size_t header_end = buffer_.find("\r\n\r\n");
-    if (header_end == std::string::npos) return 0;
-    const size_t length_at = buffer_.find("Content-Length: ");
-    const size_t length = length_at < header_end ? std::stoul(buffer_.substr(length_at + 16)) : 0;
-    if (buffer_.size() < header_end + 4 + length) return 0;
-    const int status = std::stoi(buffer_.substr(9, 3));
-    buffer_.erase(0, header_end + 4 + length);
-    return status;
-  }
-
- private:
-  int fd_;
-  std::string buffer_;
-};
 
 std::string get(const std::string& path) {
   return "GET " + path + " HTTP/1.1\r\nHost: hub\r\n\r\n";
@@ -177,49 +125,20 @@ void print(const char* what, int connections, const Result& result, const char* 
               result.p50_ms, result.p99_ms, result.errors);
 }
 
-long resident_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::stod(argv[1]) : 5;
   const int io_threads = argc > 2 ? std::stoi(argv[2]) : 0;  // 0: the hub's default, one per core
   const std::filesystem::path scratch = std::filesystem::temp_directory_path() / ("hub-bench-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(scratch);
   const uint16_t port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
-  {
-    std::ofstream yaml(scratch / "bench.yaml");
-    yaml << "listen: 127.0.0.1:" << port << "\nstorage: {backend: sqlite, sqlite: {path: " << (scratch / "hub.db").string()
-         << "}}\nlogging: {level: warn}\nhttp: {io_threads: " << io_threads
-         << "}\nplugins:\n  search_paths: [" HUB_PLUGIN_DIR "]\n  libraries:\n"
-         << "    - library: discovery\n      enable: [{implementation: liveness}]\n";
-  }
-  const pid_t hubd = ::fork();
-  if (hubd == 0) {
-    const std::string config = (scratch / "bench.yaml").string();
-    ::execl(HUB_HUBD_PATH, "hubd", "--config", config.c_str(), static_cast<char*>(nullptr));
-    std::perror("exec hubd");
-    std::_Exit(127);
-  }
-  const auto deadline = Clock::now() + std::chrono::seconds(20);
-  for (;;) {
-    try {
-      Connection probe(port);
-      if (probe.exchange(get("/health")) == 200) break;
-    } catch (const std::exception&) {
-    }
-    if (Clock::now() > deadline) {
-      std::cerr << "hubd did not answer on port " << port << "\n";
-      ::kill(hubd, SIGTERM);
-      return 1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const pid_t hubd = start_hubd(scratch, port,
+                                "storage: {backend: sqlite, sqlite: {path: " + (scratch / "hub.db").string() +
+                                    "}}\nlogging: {level: warn}\nhttp: {io_threads: " + std::to_string(io_threads) +
+                                    "}\nplugins:\n  search_paths: [" HUB_PLUGIN_DIR
+                                    "]\n  libraries:\n"
+                                    "    - library: discovery\n      enable: [{implementation: liveness}]\n");
+  if (hubd < 0) return 1;
   const long idle_kib = resident_kib(hubd);
   std::printf("hubd pid %d, SQLite storage, %d services x %d instances, %.0f s per phase, %u cores\n", hubd, kServices,
               kInstancesPerService, seconds, std::thread::hardware_concurrency());

@@ -83,7 +83,8 @@ void Hub::start() {
     impl_->connect_events();
     impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
     impl_->open_registry();
-    impl_->configs = std::make_unique<config::ConfigStore>(*impl_->storage, deployment.config_management, *impl_->clock, impl_->events);
+    impl_->configs =
+        std::make_unique<config::ConfigStore>(*impl_->storage, deployment.config_management, *impl_->clock, impl_->events, impl_->logger);
     impl_->configs->restore();
     impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());
     impl_->server->start();
@@ -228,6 +229,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   add_registry_routes(*router, registry.get());
   config::add_config_routes(*router, *configs);
   router->add("GET", "/metrics", [this](const http::Request&) {
+    metrics->gauge_set("hub_config_watchers", static_cast<double>(configs->watching()));
     return http::Response{200, "text/plain; version=0.0.4", metrics->prometheus_text()};
   });
   return router;

@@ -7,6 +7,9 @@
 #include <hub/errors.hpp>
 
 #include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 
 namespace hub::config {
@@ -52,6 +55,30 @@ std::optional<int64_t> parse_integer(const std::string& text) {
   }
   return value;
 }
+
+// The answer a woken watch sends, serialized once per service and revision
+// however many clients watch it.
+class WatchAnswers {
+ public:
+  std::shared_ptr<const std::string> changed(ConfigStore& store, const std::string& service) {
+    const int64_t revision = store.revision_of(service);
+    {
+      std::lock_guard lock(mutex_);
+      auto found = answers_.find(service);
+      if (found != answers_.end() && found->second.first == revision) return found->second.second;
+    }
+    Json answer = effective_json(store.effective(service));
+    answer["changed"] = true;
+    auto text = std::make_shared<const std::string>(answer.dump());
+    std::lock_guard lock(mutex_);
+    if (answer["revision"] == revision) answers_[service] = {revision, text};
+    return text;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::pair<int64_t, std::shared_ptr<const std::string>>> answers_;
+};
 
 class ConfigApi {
  public:
@@ -225,11 +252,9 @@ class ConfigApi {
     }
     const auto wait = std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
     // The store outlives its waiters; this API object may not.
-    store_.watch(scope, static_cast<int64_t>(index), wait, [&store = store_, scope, index, reply](bool changed) {
+    store_.watch(scope, static_cast<int64_t>(index), wait, [&store = store_, answers = answers_, scope, index, reply](bool changed) {
       if (!changed) return reply(json_answer({{"service_name", scope}, {"revision", index}, {"changed", false}}));
-      Json answer = effective_json(store.effective(scope));
-      answer["changed"] = true;
-      reply(json_answer(answer));
+      reply(Response{200, "application/json", *answers->changed(store, scope)});
     });
   }
 
@@ -279,6 +304,7 @@ class ConfigApi {
   }
 
   ConfigStore& store_;
+  std::shared_ptr<WatchAnswers> answers_ = std::make_shared<WatchAnswers>();
 };
 
 }  // namespace

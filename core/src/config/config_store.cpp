@@ -5,8 +5,6 @@
 
 #include <hub/errors.hpp>
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 namespace hub::config {
@@ -25,8 +23,9 @@ std::string scope_label(const std::string& scope) {
 
 }  // namespace
 
-ConfigStore::ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock, const EventBus& events)
-    : storage_(storage), settings_(settings), clock_(clock), events_(events) {}
+ConfigStore::ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock, const EventBus& events,
+                         std::shared_ptr<spdlog::logger> logger)
+    : storage_(storage), settings_(settings), clock_(clock), events_(events), logger_(std::move(logger)) {}
 
 ConfigStore::~ConfigStore() = default;
 
@@ -145,8 +144,8 @@ Saved ConfigStore::apply(const std::string& scope_name, const ConfigVersion* add
       it = it->second.active ? std::next(it) : scope.versions.erase(it);
     remember(scope, change);
   }
-  spdlog::info("config: {} of {} by {}: version {} active, revision {}", action, scope_label(scope_name), created_by, version,
-               change.revision);
+  logger_->info("config: {} of {} by {}: version {} active, revision {}", action, scope_label(scope_name), created_by, version,
+                change.revision);
   wake(scope_name);
   publish(scope_name, change);
   return {version, change.revision, {}};

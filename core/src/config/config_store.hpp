@@ -13,6 +13,8 @@
 #include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
 
+#include <spdlog/logger.h>
+
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -59,7 +61,8 @@ struct ConfigHistory {
 
 class ConfigStore {
  public:
-  ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock, const EventBus& events);
+  ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock, const EventBus& events,
+              std::shared_ptr<spdlog::logger> logger);
   ~ConfigStore();  // pending watches end without an answer
   ConfigStore(const ConfigStore&) = delete;
   ConfigStore& operator=(const ConfigStore&) = delete;
@@ -115,6 +118,7 @@ class ConfigStore {
   const ConfigManagementSettings settings_;
   const Clock& clock_;
   const EventBus& events_;
+  std::shared_ptr<spdlog::logger> logger_;
 
   mutable std::shared_mutex mutex_;
   std::mutex write_mutex_;  // one change at a time, so revisions apply in order
