@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace hub::testing {
 
@@ -33,6 +34,14 @@ inline std::optional<PostgresSettings> test_postgres() {
 inline std::optional<std::string> test_nats_url() {
   if (!std::getenv("HUB_TEST_NATS_URL")) return std::nullopt;
   return environment_or("HUB_TEST_NATS_URL", "");
+}
+
+// HUB_TEST_REDIS_ADDRESS: "HOST:PORT".
+inline std::optional<std::pair<std::string, uint16_t>> test_redis() {
+  const std::string address = environment_or("HUB_TEST_REDIS_ADDRESS", "");
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(address.substr(0, colon), static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
 }
 
 }  // namespace hub::testing

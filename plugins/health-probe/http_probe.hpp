@@ -1,0 +1,28 @@
+// http: a GET of the instance's health endpoint. Healthy when the status is
+// one of `expected_status` (default: any 2xx); degraded when the body says
+// "status": "degraded", as the seed's services report themselves.
+//
+//   config: {path: /health, expected_status: [200, 204]}
+#pragma once
+
+#include "timed_check.hpp"
+
+#include <string>
+#include <vector>
+
+namespace hub::probes {
+
+class HttpProbe {
+ public:
+  explicit HttpProbe(const hub::Context& context);
+  hub::ProbeResult check(const hub::ProbeTarget& target, hub::Deadline deadline);
+
+ private:
+  bool expected(int status) const;
+
+  hub::Host host_;
+  std::string default_path_;
+  std::vector<int> expected_status_;
+};
+
+}  // namespace hub::probes

@@ -1,0 +1,17 @@
+// nats: the NATS protocol's handshake, then PING answered by PONG.
+#pragma once
+
+#include "timed_check.hpp"
+
+namespace hub::probes {
+
+class NatsProbe {
+ public:
+  explicit NatsProbe(const hub::Context& context) : host_(context.host) {}
+  hub::ProbeResult check(const hub::ProbeTarget& target, hub::Deadline deadline);
+
+ private:
+  hub::Host host_;
+};
+
+}  // namespace hub::probes

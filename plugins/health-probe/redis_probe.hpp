@@ -1,0 +1,23 @@
+// redis: RESP's PING, answered by +PONG. With `password_env`, AUTH first
+// with the password from that environment variable (secrets stay out of YAML).
+//
+//   config: {password_env: REDIS_PASSWORD}
+#pragma once
+
+#include "timed_check.hpp"
+
+#include <string>
+
+namespace hub::probes {
+
+class RedisProbe {
+ public:
+  explicit RedisProbe(const hub::Context& context);
+  hub::ProbeResult check(const hub::ProbeTarget& target, hub::Deadline deadline);
+
+ private:
+  hub::Host host_;
+  std::string password_env_;
+};
+
+}  // namespace hub::probes
