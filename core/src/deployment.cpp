@@ -1,6 +1,7 @@
 #include <hub/deployment.hpp>
 #include <hub/errors.hpp>
 
+#include "health/health_settings_yaml.hpp"
 #include "plugin_config_yaml.hpp"
 #include "yaml_reader.hpp"
 
@@ -230,6 +231,7 @@ Deployment parse_deployment(const std::string& yaml_text, const std::string& nam
     deployment.http = read_http(top);
     deployment.events = read_events(top);
     deployment.config_management = read_config_management(top);
+    deployment.health_monitoring = read_health_monitoring(top);
     yaml::MapReader plugins(source, top.node("plugins"), "plugins");
     for (const std::string& path : plugins.strings("search_paths")) deployment.plugin_search_paths.push_back(resolve(base_dir, path));
     deployment.plugins = read_libraries(plugins);

@@ -3,6 +3,8 @@
 
 #include "config/config_api.hpp"
 #include "events/nats_publisher.hpp"
+#include "health/health_api.hpp"
+#include "health/health_monitor.hpp"
 #include "http/encoding.hpp"
 #include "http/server.hpp"
 #include "hub/api/v1/status.pb.h"
@@ -41,6 +43,8 @@ struct Hub::Impl {
   std::unique_ptr<Registry> registry;  // only when a discovery implementation is enabled
   std::unique_ptr<DiscoveryPlugins> discovery;
   std::unique_ptr<config::ConfigStore> configs;
+  // Released after the plugins: the plugins may hold its reporter contexts until destroyed.
+  std::unique_ptr<HealthMonitor> monitor;
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
   // The housekeeping thread: liveness passes, heartbeat flushes, storage reconnects.
@@ -55,6 +59,7 @@ struct Hub::Impl {
   http::Response plugin_list(const http::Request& request) const;
   void connect_events();
   void open_registry();
+  void open_monitor();
   void housekeeping_loop();
   void housekeep();
   void stop_housekeeping();
@@ -86,6 +91,7 @@ void Hub::start() {
     impl_->configs =
         std::make_unique<config::ConfigStore>(*impl_->storage, deployment.config_management, *impl_->clock, impl_->events, impl_->logger);
     impl_->configs->restore();
+    impl_->open_monitor();
     impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());
     impl_->server->start();
     impl_->stopping = false;
@@ -126,6 +132,16 @@ void Hub::Impl::open_registry() {
   discovery->start();
 }
 
+void Hub::Impl::open_monitor() {
+  const HealthMonitoringSettings& settings = options.deployment.health_monitoring;
+  if (!settings.enabled) return;
+  std::map<std::string, const PluginInstance*> probes;
+  for (const auto& instance : plugins.instances())
+    if (instance->kind() == HUB_KIND_HEALTH_PROBE) probes[instance->id()] = instance.get();
+  monitor = std::make_unique<HealthMonitor>(settings, std::move(probes), clock, registry.get(), *storage, events, *metrics, logger);
+  monitor->start(options.health_scheduler_thread);
+}
+
 void Hub::Impl::housekeeping_loop() {
   std::unique_lock lock(housekeeping_mutex);
   while (!housekeeping_wake.wait_for(lock, options.housekeeping_interval, [this] { return stopping; })) {
@@ -137,6 +153,13 @@ void Hub::Impl::housekeeping_loop() {
 
 // Errors are logged when storage starts and stops failing, not on every pass.
 void Hub::Impl::housekeep() {
+  if (monitor) {
+    try {
+      monitor->flush();
+    } catch (const std::exception& error) {
+      logger->warn("health results not written yet, kept for the next pass: {}", error.what());
+    }
+  }
   if (!registry) return;
   try {
     if (storage_failing && storage->check().status != "healthy") return;
@@ -169,6 +192,17 @@ void Hub::Impl::release() {
   if (server) server->stop();
   server.reset();
   if (discovery) discovery->stop();
+  if (monitor) {
+    for (const PluginInstance* hung : monitor->stop()) {
+      logger->error("probe '{}' never returned from check(); it is left loaded and is not destroyed", hung->id());
+      plugins.abandon(hung);
+    }
+    try {
+      monitor->flush();
+    } catch (const std::exception& error) {
+      logger->warn("the last health results were not written at stop: {}", error.what());
+    }
+  }
   if (registry) {
     try {
       registry->flush_heartbeats();
@@ -180,6 +214,7 @@ void Hub::Impl::release() {
   discovery.reset();
   registry.reset();
   plugins.clear();
+  monitor.reset();
   if (nats) events.unsubscribe(nats_subscription);
   nats.reset();
   storage.reset();
@@ -210,6 +245,11 @@ int Hub::run_liveness_pass() {
   return impl_->registry->run_liveness_pass(impl_->discovery->liveness_policy());
 }
 
+int Hub::run_health_checks() {
+  if (!impl_->monitor) throw std::logic_error("health monitoring is not enabled in this deployment");
+  return impl_->monitor->run_due_checks();
+}
+
 void Hub::flush_heartbeats() {
   std::lock_guard lock(impl_->lifecycle);
   if (impl_->registry) impl_->registry->flush_heartbeats();
@@ -228,6 +268,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
       "GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); }, http::Runs::on_io_thread);
   add_registry_routes(*router, registry.get());
   config::add_config_routes(*router, *configs);
+  add_health_routes(*router, monitor.get(), registry.get(), *clock);
   router->add("GET", "/metrics", [this](const http::Request&) {
     metrics->gauge_set("hub_config_watchers", static_cast<double>(configs->watching()));
     return http::Response{200, "text/plain; version=0.0.4", metrics->prometheus_text()};

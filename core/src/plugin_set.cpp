@@ -73,3 +73,16 @@ void PluginSet::clear() {
 }
 
 }  // namespace hub
+
+namespace hub {
+
+void PluginSet::abandon(const PluginInstance* instance) {
+  for (auto& owned : instances_)
+    if (owned.get() == instance) {
+      (void)owned.release();  // on purpose: see the header
+      std::erase(instances_, nullptr);
+      return;
+    }
+}
+
+}  // namespace hub

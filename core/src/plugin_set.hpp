@@ -23,6 +23,9 @@ class PluginSet {
   // and a PluginError says where in the deployment it came from.
   void load(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins, const HostServices& services);
   void clear();
+  // For an instance a thread is still inside of at stop (a hung probe): it is
+  // never destroyed and its library never unloaded, so that thread stays safe.
+  void abandon(const PluginInstance* instance);
 
   const std::vector<std::shared_ptr<const PluginLibrary>>& libraries() const { return libraries_; }
   const std::vector<std::unique_ptr<PluginInstance>>& instances() const { return instances_; }

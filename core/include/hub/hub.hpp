@@ -34,6 +34,9 @@ struct HubOptions {
   // How often, in real time, the hub runs the liveness policy, writes coalesced
   // heartbeats to storage and retries a lost storage connection.
   std::chrono::milliseconds housekeeping_interval{1000};
+  // The health checks' scheduler. Tests that drive a ManualClock turn it off
+  // and call Hub::run_health_checks() after moving the clock.
+  bool health_scheduler_thread = true;
 
   static HubOptions from_file(const std::filesystem::path& deployment_file);
 };
@@ -62,6 +65,9 @@ class Hub {
   // flush_heartbeats throws StorageError when storage refuses them.
   int run_liveness_pass();
   void flush_heartbeats();
+  // Runs every health check that is due on the hub's clock and waits for their
+  // results; returns how many ran. Throws std::logic_error without health_monitoring.
+  int run_health_checks();
   // The instance with that id, or nullptr. Valid until stop().
   const PluginInstance* instance(const std::string& id) const;
 

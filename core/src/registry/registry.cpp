@@ -29,7 +29,25 @@ struct Registry::Entry {
   std::atomic<int64_t> beat_mono_us{0};
   std::atomic<bool> dirty{false};  // a heartbeat storage has not seen
   int64_t down_since_mono_us = 0;
+  // record.status is the worse of what the instance says of itself (its
+  // heartbeats, or the liveness policy) and what health checks concluded.
+  std::string reported = "healthy";
+  std::string probed;  // empty: no health check verdict
 };
+
+namespace {
+
+int severity(const std::string& status) {
+  if (status == "down") return 2;
+  if (status == "degraded") return 1;
+  return status == "healthy" ? 0 : -1;
+}
+
+std::string worse(const std::string& reported, const std::string& probed) {
+  return severity(probed) > severity(reported) ? probed : reported;
+}
+
+}  // namespace
 
 struct Registry::AnswerCache {
   std::mutex mutex;
@@ -71,6 +89,7 @@ void Registry::insert_unlocked(InstanceRecord record) {
   auto& service = services_[record.service_name];
   if (!service) service = std::make_unique<Service>();
   const std::string id = record.instance_id;
+  entry->reported = record.status;
   entry->record = std::move(record);
   service->entries[id] = std::move(entry);
   changed(*service);
@@ -147,7 +166,7 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
     if (service == services_.end()) return {Lookup::unknown_service};
     Entry* entry = find(*service->second, instance_id, beat.lookup);
     if (!entry) return beat;
-    if (!may_store && entry->record.status != status) {
+    if (!may_store && entry->reported != status && worse(status, entry->probed) != entry->record.status) {
       beat.needs_store = true;
       return beat;
     }
@@ -157,6 +176,7 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
     ++service->second->beats;
     beat.instance_id = entry->record.instance_id;
     beat.previous_status = entry->record.status;
+    beat.reported_changes = entry->reported != status;
   }
   {
     std::lock_guard lock(samples_mutex_);
@@ -165,24 +185,59 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
       for (const auto& [type, value] : metrics) samples_.push_back({service_name, type, value, status, now_unix});
     }
   }
-  beat.status = status;
-  if (beat.previous_status != status) {
+  if (beat.reported_changes) {
     std::lock_guard write(write_mutex_);
-    change_status(service_name, beat.instance_id, status);
+    change_status(service_name, beat.instance_id, status, std::nullopt);
   }
+  beat.status = service_status_of(service_name, beat.instance_id).value_or(status);
   return beat;
 }
 
-bool Registry::change_status(const std::string& service_name, const std::string& instance_id, const std::string& status) {
-  store_.save_status(service_name, instance_id, status, status == "down" ? clock_->now_unix_us() : 0);
+bool Registry::change_status(const std::string& service_name, const std::string& instance_id, std::optional<std::string> reported,
+                             std::optional<std::string> probed) {
+  std::string before, after;
+  {
+    std::shared_lock lock(mutex_);
+    auto service = services_.find(service_name);
+    if (service == services_.end()) return false;
+    auto entry = service->second->entries.find(instance_id);
+    if (entry == service->second->entries.end()) return false;
+    before = entry->second->record.status;
+    after = worse(reported.value_or(entry->second->reported), probed.value_or(entry->second->probed));
+  }
+  if (after != before) store_.save_status(service_name, instance_id, after, after == "down" ? clock_->now_unix_us() : 0);
   std::unique_lock lock(mutex_);
   // Found again after the store: a discovery source may have removed the instance meanwhile.
   auto service = services_.find(service_name);
   if (service == services_.end()) return false;
   auto entry = service->second->entries.find(instance_id);
   if (entry == service->second->entries.end()) return false;
-  set_status(*service->second, *entry->second, status);
+  if (reported) entry->second->reported = *reported;
+  if (probed) entry->second->probed = *probed;
+  if (after != entry->second->record.status) set_status(*service->second, *entry->second, after);
   return true;
+}
+
+std::optional<std::string> Registry::service_status_of(const std::string& service_name, const std::string& instance_id) const {
+  std::shared_lock lock(mutex_);
+  auto service = services_.find(service_name);
+  if (service == services_.end()) return std::nullopt;
+  auto entry = service->second->entries.find(instance_id);
+  if (entry == service->second->entries.end()) return std::nullopt;
+  return entry->second->record.status;
+}
+
+bool Registry::set_probe_status(const std::string& service_name, const std::string& instance_id, const std::string& status) {
+  {
+    std::shared_lock lock(mutex_);
+    auto service = services_.find(service_name);
+    if (service == services_.end()) return false;
+    auto entry = service->second->entries.find(instance_id);
+    if (entry == service->second->entries.end()) return false;
+    if (entry->second->probed == status) return true;
+  }
+  std::lock_guard write(write_mutex_);
+  return change_status(service_name, instance_id, std::nullopt, status);
 }
 
 void Registry::set_status(Service& service, Entry& entry, const std::string& status) {
@@ -433,7 +488,7 @@ int Registry::run_liveness_pass(const LivenessPolicy& policy) {
         if (entry->record.source != "self") continue;
         const int64_t beat = entry->beat_mono_us.load(std::memory_order_relaxed);
         candidates.push_back(
-            {name, id, entry->record.status, beat, now - beat, entry->record.status == "down" ? now - entry->down_since_mono_us : 0});
+            {name, id, entry->reported, beat, now - beat, entry->record.status == "down" ? now - entry->down_since_mono_us : 0});
       }
   }
   int changes = 0;
@@ -465,7 +520,7 @@ int Registry::run_liveness_pass(const LivenessPolicy& policy) {
     }
     const std::string status = action == HUB_LIVENESS_MARK_DOWN ? "down" : "healthy";
     if (status == candidate.status) continue;
-    if (change_status(candidate.service, candidate.id, status)) ++changes;
+    if (change_status(candidate.service, candidate.id, status, std::nullopt)) ++changes;
   }
   return changes;
 }

@@ -49,6 +49,7 @@ class Registry {
     std::string status;
     std::string previous_status;
     bool needs_store = false;  // may_store was false and the status changes: nothing was applied
+    bool reported_changes = false;
   };
   // instance_id may be empty when the service has one instance. A heartbeat
   // that changes the status stores it, unless may_store is false.
@@ -61,6 +62,10 @@ class Registry {
     size_t remaining = 0;
   };
   Removed deregister(const std::string& service, const std::string& instance_id, const std::string& reason = "requested");
+
+  // A health check's confirmed verdict on one instance; what the registry serves
+  // is the worse of it and the instance's own word. False when the instance is unknown.
+  bool set_probe_status(const std::string& service, const std::string& instance_id, const std::string& status);
 
   // Reads.
   std::vector<InstanceRecord> instances(const std::string& status_filter = "", const std::string& tag_filter = "") const;
@@ -100,8 +105,11 @@ class Registry {
 
   void publish(const std::string& topic, const InstanceRecord& record, const std::string& extra_json = "") const;
   void set_status(Service& service, Entry& entry, const std::string& status);
-  // Stores the status, then serves it; the caller holds write_mutex_. False when the instance is gone.
-  bool change_status(const std::string& service_name, const std::string& instance_id, const std::string& status);
+  // Applies a new reported and/or probed status; stores the served status when it changes, then
+  // serves it. The caller holds write_mutex_. False when the instance is gone.
+  bool change_status(const std::string& service_name, const std::string& instance_id, std::optional<std::string> reported,
+                     std::optional<std::string> probed);
+  std::optional<std::string> service_status_of(const std::string& service_name, const std::string& instance_id) const;
   Entry* find(Service& service, const std::string& instance_id, Lookup& lookup) const;
   void changed(Service& service);
   const Entry* choose(const Service& service, size_t& position) const;

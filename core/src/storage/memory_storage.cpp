@@ -1,6 +1,8 @@
 #include "storage.hpp"
 
 #include <atomic>
+#include <map>
+#include <mutex>
 
 namespace hub {
 
@@ -22,9 +24,34 @@ class MemoryStorage final : public Storage {
   int64_t save_config_change(const ConfigVersion*, const ConfigChange&, int64_t) override { return ++revision_; }
   std::vector<ConfigVersion> load_config_versions() override { return {}; }
   std::vector<ConfigChange> load_config_changes(int) override { return {}; }
+  // Kept so uptime works embedded too; pruned by retention like the tables.
+  void save_health_rows(const std::vector<HealthRow>& rows) override {
+    std::lock_guard lock(mutex_);
+    health_rows_.insert(health_rows_.end(), rows.begin(), rows.end());
+  }
+  void prune_health_rows(int64_t older_than_unix_us) override {
+    std::lock_guard lock(mutex_);
+    std::erase_if(health_rows_, [&](const HealthRow& row) { return row.unix_us < older_than_unix_us; });
+  }
+  std::vector<UptimeCount> load_uptime(int64_t since_unix_us) override {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, UptimeCount> counts;
+    for (const HealthRow& row : health_rows_) {
+      if (row.infrastructure || row.unix_us <= since_unix_us) continue;
+      UptimeCount& count = counts[row.name];
+      count.service = row.name;
+      ++count.total;
+      count.healthy += row.status == "healthy";
+    }
+    std::vector<UptimeCount> result;
+    for (auto& [name, count] : counts) result.push_back(count);
+    return result;
+  }
 
  private:
   std::atomic<int64_t> revision_{0};
+  std::mutex mutex_;
+  std::vector<HealthRow> health_rows_;
 };
 
 }  // namespace

@@ -86,6 +86,45 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     });
   }
 
+  void save_health_rows(const std::vector<HealthRow>& rows) override {
+    write([&](pqxx::work& tx) {
+      for (const HealthRow& row : rows) {
+        if (row.infrastructure)
+          tx.exec_params(
+              "INSERT INTO infrastructure_status (component_name, status, response_time_ms, error_message, checked_at) "
+              "VALUES ($1, $2, $3, NULLIF($4, ''), " +
+                  timestamp("$5") + ")",
+              row.name, row.status, row.latency_ms, row.status == "healthy" ? std::string() : row.message, row.unix_us);
+        else
+          tx.exec_params(
+              "INSERT INTO health_metrics (service_name, metric_type, metric_value, status, timestamp) "
+              "VALUES ($1, 'health_check', $2, $3, " +
+                  timestamp("$4") + ")",
+              row.name, row.latency_ms, row.status, row.unix_us);
+      }
+    });
+  }
+
+  void prune_health_rows(int64_t older_than_unix_us) override {
+    write([&](pqxx::work& tx) {
+      tx.exec_params("DELETE FROM infrastructure_status WHERE checked_at < " + timestamp("$1"), older_than_unix_us);
+      tx.exec_params("DELETE FROM health_metrics WHERE timestamp < " + timestamp("$1"), older_than_unix_us);
+    });
+  }
+
+  std::vector<UptimeCount> load_uptime(int64_t since_unix_us) override {
+    std::vector<UptimeCount> counts;
+    write([&](pqxx::work& tx) {
+      counts.clear();
+      const pqxx::result rows = tx.exec_params(
+          "SELECT service_name, COUNT(*), COUNT(CASE WHEN status = 'healthy' THEN 1 END) FROM health_metrics WHERE timestamp > " +
+              timestamp("$1") + " AND status IS NOT NULL GROUP BY service_name ORDER BY service_name",
+          since_unix_us);
+      for (const auto& row : rows) counts.push_back({row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>()});
+    });
+    return counts;
+  }
+
   std::vector<InstanceRecord> load_instances() override {
     std::vector<InstanceRecord> records;
     write([&](pqxx::work& tx) {

@@ -216,6 +216,48 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     return versions;
   }
 
+  void save_health_rows(const std::vector<HealthRow>& rows) override {
+    transaction([&] {
+      Statement component(db_,
+                          "INSERT INTO infrastructure_status (component_name, status, response_time_ms, error_message, checked_at) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)");
+      Statement service(db_,
+                        "INSERT INTO health_metrics (service_name, metric_type, metric_value, status, timestamp) VALUES (?1, "
+                        "'health_check', ?2, ?3, ?4)");
+      for (const HealthRow& row : rows) {
+        if (row.infrastructure) {
+          component.bind(1, row.name).bind(2, row.status).bind(3, row.latency_ms).bind(5, sql_timestamp_utc(row.unix_us));
+          if (row.status == "healthy")
+            component.bind_null(4);
+          else
+            component.bind(4, row.message);
+          component.run();
+        } else {
+          service.bind(1, row.name).bind(2, row.latency_ms).bind(3, row.status).bind(4, sql_timestamp_utc(row.unix_us)).run();
+        }
+      }
+    });
+  }
+
+  void prune_health_rows(int64_t older_than_unix_us) override {
+    transaction([&] {
+      const std::string cutoff = sql_timestamp_utc(older_than_unix_us);
+      Statement(db_, "DELETE FROM infrastructure_status WHERE checked_at < ?1").bind(1, cutoff).run();
+      Statement(db_, "DELETE FROM health_metrics WHERE timestamp < ?1").bind(1, cutoff).run();
+    });
+  }
+
+  std::vector<UptimeCount> load_uptime(int64_t since_unix_us) override {
+    std::lock_guard lock(mutex_);
+    Statement rows(db_,
+                   "SELECT service_name, COUNT(*), COUNT(CASE WHEN status = 'healthy' THEN 1 END) FROM health_metrics "
+                   "WHERE timestamp > ?1 AND status IS NOT NULL GROUP BY service_name ORDER BY service_name");
+    rows.bind(1, sql_timestamp_utc(since_unix_us));
+    std::vector<UptimeCount> counts;
+    while (rows.next_row()) counts.push_back({rows.text(0), rows.integer(1), rows.integer(2)});
+    return counts;
+  }
+
   std::vector<ConfigChange> load_config_changes(int per_scope) override {
     std::lock_guard lock(mutex_);
     const std::string sql =

@@ -4,6 +4,7 @@
 
 #include "component_status.hpp"
 #include "config_version_store.hpp"
+#include "health_store.hpp"
 #include "migrations.hpp"
 #include "registry_store.hpp"
 
@@ -14,7 +15,7 @@
 
 namespace hub {
 
-class Storage : public RegistryStore, public ConfigVersionStore {
+class Storage : public RegistryStore, public ConfigVersionStore, public HealthStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;

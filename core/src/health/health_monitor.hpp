@@ -1,0 +1,126 @@
+// Health monitoring: checks every registered instance that has a health
+// endpoint (with the deployment's service_probe) and every infrastructure
+// component of the YAML, each on its own interval, through the runner's
+// bounded threads. Results pass flap damping; confirmed changes reach the
+// registry (what discovery serves), raise one alert per transition, and every
+// result is kept in memory (recent history) and in storage (retention).
+#pragma once
+
+#include "health_tracker.hpp"
+#include "probe_runner.hpp"
+#include "registry/registry.hpp"
+#include "storage/health_store.hpp"
+#include "webhook_sender.hpp"
+
+#include <hub/clock.hpp>
+#include <hub/deployment.hpp>
+#include <hub/event_bus.hpp>
+#include <hub/metrics.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace hub {
+
+struct CheckRecord {
+  Health status = Health::unknown;  // what this check found (after the latency threshold)
+  double latency_ms = 0;
+  std::string message;
+  int64_t at_unix_us = 0;
+};
+
+// One checked target, as the API shows it.
+struct TargetHealth {
+  bool infrastructure = false;
+  std::string name;                 // service or component
+  std::string instance_id;          // services only
+  Health status = Health::unknown;  // confirmed
+  std::optional<CheckRecord> last;
+  std::vector<CheckRecord> history;  // oldest first
+};
+
+struct Alert {
+  std::string type;  // service_down, service_recovered, infrastructure_down, ..., latency_exceeded, latency_recovered
+  std::string name, instance_id;
+  std::string status, previous_status;
+  std::string message;
+  double latency_ms = 0;
+  int64_t at_unix_us = 0;
+  std::string json() const;
+};
+
+struct SchedulerStats {
+  size_t targets = 0;
+  uint64_t checks = 0;
+  int in_flight = 0;
+  int stuck_threads = 0;
+  double lateness_p50_ms = 0, lateness_p99_ms = 0, lateness_max_ms = 0;  // over the newest checks
+};
+
+class HealthMonitor {
+ public:
+  HealthMonitor(HealthMonitoringSettings settings, std::map<std::string, const PluginInstance*> probes, std::shared_ptr<Clock> clock,
+                Registry* registry, HealthStore& store, EventBus& events, Metrics& metrics, std::shared_ptr<spdlog::logger> logger);
+  ~HealthMonitor();
+
+  void start(bool scheduler_thread);
+  // Returns the probes a thread is stuck inside (the hub never destroys those).
+  std::vector<const PluginInstance*> stop();
+
+  // Dispatches every check that is due now and waits until none is in flight.
+  // Returns how many were dispatched. What the scheduler thread does, for tests.
+  int run_due_checks();
+  // Writes results to storage and prunes old rows; throws StorageError (rows are kept).
+  void flush();
+
+  std::vector<TargetHealth> targets(bool infrastructure, const std::string& name = "") const;
+  std::vector<Alert> recent_alerts() const;
+  SchedulerStats stats() const;
+  HealthStore& store() { return store_; }
+  const HealthMonitoringSettings& settings() const { return settings_; }
+
+ private:
+  struct Target;
+  void add_infrastructure();
+  void sync_instances();
+  int dispatch_due();
+  void on_outcome(const std::string& key, const ProbeOutcome& outcome);
+  void alert_on(const Target& target, const HealthTransition& transition, const CheckRecord& record);
+  void raise(Alert alert);
+  void scheduler_loop();
+
+  HealthMonitoringSettings settings_;
+  std::map<std::string, const PluginInstance*> probes_;
+  std::shared_ptr<Clock> clock_;
+  Registry* registry_;
+  HealthStore& store_;
+  EventBus& events_;
+  Metrics& metrics_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::unique_ptr<ProbeRunner> runner_;
+  std::unique_ptr<WebhookSender> webhooks_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;
+  std::condition_variable wake_;
+  std::map<std::string, std::unique_ptr<Target>> targets_;
+  int in_flight_ = 0;
+  uint64_t checks_ = 0;
+  std::deque<double> lateness_ms_;
+  double lateness_max_ms_ = 0;
+  std::deque<Alert> alerts_;
+  std::vector<HealthRow> pending_rows_;
+  int64_t last_sync_us_ = INT64_MIN;
+  int64_t last_prune_us_ = INT64_MIN;
+  bool stopping_ = false;
+  std::thread scheduler_;
+};
+
+}  // namespace hub

@@ -1,0 +1,12 @@
+// Reads the deployment's `health_monitoring` section.
+#pragma once
+
+#include "yaml_reader.hpp"
+
+#include <hub/deployment.hpp>
+
+namespace hub {
+
+HealthMonitoringSettings read_health_monitoring(yaml::MapReader& top);
+
+}  // namespace hub

@@ -1,0 +1,49 @@
+// Runs health checks through health_probe plugins and holds them to their
+// deadline from the core's side. check() is called on the runner's threads,
+// since a synchronous plugin blocks in it; a result is decided exactly once:
+// by the plugin's report, by its refusal, or by the deadline, whichever comes
+// first. A thread still inside check() at the deadline is replaced, so a hung
+// probe cannot starve the others; it retires once the plugin returns.
+#pragma once
+
+#include <hub/health_probe.hpp>
+#include <hub/plugin_instance.hpp>
+
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace hub {
+
+class ProbeRunner {
+ public:
+  struct Job {
+    const PluginInstance* probe = nullptr;
+    ProbeTarget target;
+    std::chrono::milliseconds timeout{5000};
+    std::function<void(ProbeOutcome)> done;  // called once, from any thread
+  };
+
+  ProbeRunner(int threads, std::shared_ptr<spdlog::logger> logger);
+  ~ProbeRunner();  // call stop() first
+  ProbeRunner(const ProbeRunner&) = delete;
+  ProbeRunner& operator=(const ProbeRunner&) = delete;
+
+  void submit(Job job);
+  // Stops taking jobs and joins every thread that returns from its plugin
+  // within `grace`. Returns the probes a thread is still stuck inside: the
+  // hub must never destroy those (PluginSet::abandon).
+  std::vector<const PluginInstance*> stop(std::chrono::milliseconds grace);
+  int stuck_threads() const;
+
+  struct Shared;  // what the threads use; a thread stuck in a plugin keeps it alive
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  std::unique_ptr<class DeadlineTimer> timer_;
+};
+
+}  // namespace hub

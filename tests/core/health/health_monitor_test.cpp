@@ -1,0 +1,381 @@
+// Health monitoring end to end in a hub: flap damping and one alert per
+// transition driven by a ManualClock, the registry serving the probes'
+// verdict, a hung probe held to its deadline, webhooks retried, uptime and the
+// API's shapes. The probe here is scripted by the test through the real ABI.
+#define HUB_PLUGIN_STATIC
+#include <hub/plugin.hpp>
+
+#include "discovery_plugin.hpp"
+#include "health_probe_plugin.hpp"
+#include "support/scripted_server.hpp"
+
+#include <hub/errors.hpp>
+#include <hub/testing.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+using hub::testing::ScriptedServer;
+using nlohmann::json;
+using testing::HasSubstr;
+using namespace std::chrono_literals;
+
+namespace {
+
+// What the scripted probe answers next, per target name; set by the test.
+struct Script {
+  std::mutex mutex;
+  std::condition_variable released;
+  std::map<std::string, hub_health> status;
+  std::map<std::string, int64_t> latency_us;
+  std::set<std::string> hang;  // check() blocks until the target leaves this set
+  std::atomic<int> checks{0};
+};
+Script script;
+
+class ScriptedProbe {
+ public:
+  explicit ScriptedProbe(const hub::Context&) {}
+  hub::ProbeResult check(const hub::ProbeTarget& target, hub::Deadline) {
+    const std::string name(target.name());
+    ++script.checks;
+    std::unique_lock lock(script.mutex);
+    script.released.wait(lock, [&] { return !script.hang.count(name); });
+    const hub_health status = script.status.count(name) ? script.status[name] : HUB_HEALTH_HEALTHY;
+    const int64_t latency = script.latency_us.count(name) ? script.latency_us[name] : 1000;
+    return {status, latency, "scripted " + std::to_string(status)};
+  }
+};
+
+HUB_PLUGIN(scripted_probe_plugin, "scripted-probe", "1.0.0", "A probe the test scripts", HUB_HEALTH_PROBE("scripted", ScriptedProbe))
+
+void set_status(const std::string& name, hub_health status, int64_t latency_us = 1000) {
+  std::lock_guard lock(script.mutex);
+  script.status[name] = status;
+  script.latency_us[name] = latency_us;
+}
+
+const std::string kProbes = R"(
+    - library: discovery
+      enable:
+        - implementation: liveness
+          config: {service_timeout_seconds: 90}
+    - library: scripted-probe
+      enable:
+        - implementation: scripted
+          id: scripted
+)";
+
+hub::HubOptions monitored(const std::string& health_yaml, std::shared_ptr<hub::ManualClock> clock,
+                          const std::string& storage = "{backend: memory}") {
+  hub::HubOptions options = hub::testing::test_options();
+  options.deployment = hub::parse_deployment(
+      "listen: 127.0.0.1:0\nstorage: " + storage + "\nlogging: {level: error}\n" + health_yaml + "\nplugins:\n  libraries:\n" + kProbes,
+      "health-test.yaml", ".");
+  options.static_plugins.push_back({"discovery", &discovery_plugin});
+  options.static_plugins.push_back({"scripted-probe", &scripted_probe_plugin});
+  options.clock = clock;
+  options.health_scheduler_thread = clock == nullptr;
+  options.housekeeping_interval = std::chrono::hours(1);  // the test flushes when it wants
+  return options;
+}
+
+class HealthMonitoring : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::lock_guard lock(script.mutex);
+    script.status.clear();
+    script.latency_us.clear();
+    script.hang.clear();
+  }
+  void start(const std::string& health_yaml, const std::string& storage = "{backend: memory}") {
+    hub_ = std::make_unique<hub::testing::TestHub>(monitored(health_yaml, clock_, storage));
+    events_ = (*hub_)->events().subscribe([this](const hub::Event& event) {
+      if (event.topic.rfind("alert.", 0) != 0) return;
+      std::lock_guard lock(mutex_);
+      alert_topics_.push_back(event.topic);
+    });
+  }
+  void TearDown() override {
+    if (hub_) (*hub_)->events().unsubscribe(events_);
+  }
+  // One round: the clock moves by the interval, every due check runs.
+  int round(std::chrono::seconds interval = 10s) {
+    clock_->advance(interval);
+    return (*hub_)->run_health_checks();
+  }
+  json get_json(const std::string& path) {
+    const hub::HttpReply reply = hub_->get(path);
+    EXPECT_EQ(reply.status, 200) << path << ": " << reply.body;
+    return json::parse(reply.body);
+  }
+  std::vector<std::string> alert_topics() {
+    std::lock_guard lock(mutex_);
+    return alert_topics_;
+  }
+
+  std::shared_ptr<hub::ManualClock> clock_ = std::make_shared<hub::ManualClock>();
+  std::unique_ptr<hub::testing::TestHub> hub_;
+  uint64_t events_ = 0;
+  std::mutex mutex_;
+  std::vector<std::string> alert_topics_;
+};
+
+const std::string kDatabase = R"(health_monitoring:
+  check_interval_seconds: 10
+  rise: 2
+  fall: 3
+  infrastructure:
+    - {name: postgresql, probe: scripted, host: 127.0.0.1, port: 5432}
+)";
+
+}  // namespace
+
+TEST_F(HealthMonitoring, FlapDampingConfirmsAfterFallAndRiseWithOneAlertPerTransition) {
+  start(kDatabase);
+  EXPECT_EQ(round(), 1);
+  EXPECT_EQ(get_json("/health/infrastructure")["postgresql"]["status"], "healthy");
+
+  set_status("postgresql", HUB_HEALTH_DOWN);
+  round();
+  round();  // two failures: a blip, not yet down
+  json infrastructure = get_json("/health/infrastructure")["postgresql"];
+  EXPECT_EQ(infrastructure["status"], "healthy");
+  EXPECT_EQ(infrastructure["last_result"], "down");
+  EXPECT_TRUE(alert_topics().empty());
+
+  round();  // the third confirms it
+  infrastructure = get_json("/health/infrastructure")["postgresql"];
+  EXPECT_EQ(infrastructure["status"], "down");
+  EXPECT_EQ(infrastructure["error_message"], "scripted 3");
+  EXPECT_TRUE(infrastructure["response_time_ms"].is_number());
+  EXPECT_THAT(alert_topics(), testing::ElementsAre("alert.infrastructure_down"));
+  for (int i = 0; i < 5; ++i) round();
+  EXPECT_EQ(alert_topics().size(), 1u) << "one alert per transition, not one per check";
+
+  set_status("postgresql", HUB_HEALTH_HEALTHY);
+  round();
+  set_status("postgresql", HUB_HEALTH_DOWN);
+  round();  // an interrupted recovery starts over
+  set_status("postgresql", HUB_HEALTH_HEALTHY);
+  round();
+  EXPECT_EQ(get_json("/health/infrastructure")["postgresql"]["status"], "down");
+  round();
+  EXPECT_EQ(get_json("/health/infrastructure")["postgresql"]["status"], "healthy");
+  EXPECT_THAT(alert_topics(), testing::ElementsAre("alert.infrastructure_down", "alert.infrastructure_recovered"));
+
+  const json alerts = get_json("/health/alerts")["alerts"];
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0]["type"], "infrastructure_down");
+  EXPECT_EQ(alerts[0]["name"], "postgresql");
+  EXPECT_EQ(alerts[0]["previous_status"], "healthy");
+  EXPECT_EQ(alerts[1]["status"], "healthy");
+}
+
+TEST_F(HealthMonitoring, EachTargetKeepsItsOwnInterval) {
+  start(R"(health_monitoring:
+  check_interval_seconds: 60
+  infrastructure:
+    - {name: nats, probe: scripted, port: 4222, interval_seconds: 10}
+    - {name: kafka, probe: scripted, port: 9092}
+)");
+  EXPECT_EQ(round(0s), 2);  // both at once at start
+  int nats_only = 0;
+  for (int i = 0; i < 5; ++i) nats_only += round(10s);
+  EXPECT_EQ(nats_only, 5);
+  EXPECT_EQ(round(10s), 2);  // 60 s in: kafka's turn too
+}
+
+TEST_F(HealthMonitoring, LatencyOverTheThresholdIsDegradedAndAlertedOnceEachWay) {
+  start(R"(health_monitoring:
+  check_interval_seconds: 10
+  fall: 2
+  rise: 2
+  degraded_latency_ms: 100
+  infrastructure:
+    - {name: clickhouse, probe: scripted, port: 8123}
+)");
+  round();
+  set_status("clickhouse", HUB_HEALTH_HEALTHY, 250'000);
+  round();
+  round();
+  const json clickhouse = get_json("/health/infrastructure")["clickhouse"];
+  EXPECT_EQ(clickhouse["status"], "degraded");
+  EXPECT_THAT(clickhouse["error_message"].get<std::string>(), HasSubstr("latency 250 ms is over the 100 ms threshold"));
+  round();
+  set_status("clickhouse", HUB_HEALTH_HEALTHY, 5'000);
+  round();
+  round();
+  EXPECT_EQ(get_json("/health/infrastructure")["clickhouse"]["status"], "healthy");
+  EXPECT_THAT(alert_topics(), testing::ElementsAre("alert.latency_exceeded", "alert.latency_recovered"));
+}
+
+TEST_F(HealthMonitoring, InstancesWithAHealthEndpointAreCheckedAndDiscoveryServesTheVerdict) {
+  start(R"(health_monitoring:
+  check_interval_seconds: 10
+  fall: 2
+  service_probe: scripted
+)");
+  ASSERT_EQ(hub_->post("/register", R"({"name": "api-gateway", "host": "10.0.0.5", "port": 8000, "health_endpoint": "/health"})").status,
+            201);
+  ASSERT_EQ(hub_->post("/register", R"({"name": "batch-job", "host": "10.0.0.6", "port": 8000})").status, 201);
+  EXPECT_EQ((*hub_)->run_health_checks(), 0) << "a new instance's first check is spread over the first 10 s";
+  EXPECT_EQ(round(), 1) << "only the instance with a health endpoint is checked";
+  json services = get_json("/health/services");
+  EXPECT_EQ(services["api-gateway"]["status"], "healthy");
+  EXPECT_TRUE(services["api-gateway"]["latency"].is_number());
+  EXPECT_TRUE(services["api-gateway"]["last_check"].is_string());
+  EXPECT_EQ(services["batch-job"]["latency"], nullptr);  // heartbeats only
+
+  set_status("api-gateway", HUB_HEALTH_DOWN);
+  round();
+  round();
+  EXPECT_EQ(get_json("/services/api-gateway")["instances"][0]["status"], "down");
+  // The instance still says it is healthy; the checks' verdict wins until they pass.
+  EXPECT_EQ(hub_->post("/heartbeat", R"({"service_name": "api-gateway", "status": "healthy"})").status, 200);
+  EXPECT_EQ(get_json("/services/api-gateway")["instances"][0]["status"], "down");
+  EXPECT_EQ(hub_->get("/discover/api-gateway").status, 503);
+  const json detail = get_json("/health/services/api-gateway");
+  EXPECT_EQ(detail["instances"][0]["check"]["status"], "down");
+  EXPECT_EQ(detail["instances"][0]["history"].size(), 3u);
+  EXPECT_THAT(alert_topics(), testing::ElementsAre("alert.service_down"));
+
+  set_status("api-gateway", HUB_HEALTH_HEALTHY);
+  round();
+  round();
+  EXPECT_EQ(get_json("/services/api-gateway")["instances"][0]["status"], "healthy");
+  EXPECT_THAT(alert_topics(), testing::ElementsAre("alert.service_down", "alert.service_recovered"));
+  EXPECT_EQ(hub_->get("/health/services/nobody").status, 404);
+}
+
+TEST_F(HealthMonitoring, AHungProbeIsDownAtItsDeadlineAndDoesNotStarveTheOthers) {
+  start(R"(health_monitoring:
+  check_interval_seconds: 10
+  fall: 1
+  timeout_ms: 200
+  max_concurrent_checks: 1
+  infrastructure:
+    - {name: stuck, probe: scripted, port: 1}
+    - {name: fine, probe: scripted, port: 2}
+)");
+  {
+    std::lock_guard lock(script.mutex);
+    script.hang.insert("stuck");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(round(), 1);  // one at a time
+  EXPECT_EQ(round(0s), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  const json infrastructure = get_json("/health/infrastructure");
+  EXPECT_EQ(infrastructure["stuck"]["status"], "down");
+  EXPECT_EQ(infrastructure["stuck"]["error_message"], "timed out after 200 ms");
+  EXPECT_EQ(infrastructure["fine"]["status"], "healthy");
+  EXPECT_EQ(get_json("/health/scheduler")["stuck_threads"], 1);
+  {
+    std::lock_guard lock(script.mutex);
+    script.hang.clear();
+  }
+  script.released.notify_all();
+}
+
+TEST_F(HealthMonitoring, AlertsArePostedToWebhooksAndRetriedAfterAFailure) {
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::vector<std::string> bodies;
+  std::atomic<int> attempts{0};
+  ScriptedServer receiver([&](int fd) {
+    const std::string head = ScriptedServer::read_until(fd, "\r\n\r\n");
+    const size_t at = head.find("Content-Length: ");
+    const std::string body = ScriptedServer::read_exact(fd, std::stoul(head.substr(at + 16)));
+    if (attempts++ == 0) {
+      ScriptedServer::send_all(fd, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    ScriptedServer::send_all(fd, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+    std::lock_guard lock(mutex);
+    bodies.push_back(body);
+    arrived.notify_all();
+  });
+  start(kDatabase + "  alerts:\n    webhooks:\n      - {url: \"http://127.0.0.1:" + std::to_string(receiver.port()) +
+        "/hooks/hub\", first_backoff_ms: 20, max_attempts: 3}\n");
+  set_status("postgresql", HUB_HEALTH_DOWN);
+  round();  // unknown -> down at once: an alert
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(arrived.wait_for(lock, 10s, [&] { return !bodies.empty(); })) << "no delivery after " << attempts << " attempt(s)";
+  EXPECT_EQ(attempts, 2);
+  const json alert = json::parse(bodies[0]);
+  EXPECT_EQ(alert["type"], "infrastructure_down");
+  EXPECT_EQ(alert["name"], "postgresql");
+  EXPECT_EQ(alert["status"], "down");
+}
+
+TEST_F(HealthMonitoring, ResultsReachTheSeedsTablesAndUptimeIsComputedFromThem) {
+  const std::string file = ::testing::TempDir() + "health-" + std::to_string(::getpid()) + ".db";
+  std::filesystem::remove(file);
+  start(kDatabase + "  service_probe: scripted\n", "{backend: sqlite, sqlite: {path: " + file + "}}");
+  ASSERT_EQ(hub_->post("/register", R"({"name": "api-gateway", "host": "10.0.0.5", "port": 8000, "health_endpoint": "/health"})").status,
+            201);
+  round();  // the database's first check; the instance is seen
+  round();
+  set_status("api-gateway", HUB_HEALTH_DOWN);
+  round();
+  round();
+  round();
+  const json uptime = get_json("/health/uptime?window=1h");
+  EXPECT_EQ(uptime["window_seconds"], 3600);
+  // The seed's uptime counts every row with a status: the registration's heartbeat sample is not one; four checks are.
+  EXPECT_EQ(uptime["services"]["api-gateway"]["total"], 4);
+  EXPECT_EQ(uptime["services"]["api-gateway"]["healthy"], 1);
+  EXPECT_EQ(uptime["services"]["api-gateway"]["uptime_pct"], 25.0);
+  EXPECT_EQ(hub_->get("/health/uptime?window=soon").status, 400);
+  hub_.reset();
+  std::filesystem::remove(file);
+}
+
+TEST(HealthMonitoringConfig, UnknownProbesAndKeysAreRefusedWithWhere) {
+  EXPECT_THAT(
+      [] { hub::testing::TestHub hub(monitored("health_monitoring: {service_probe: nothing}", nullptr)); },
+      testing::ThrowsMessage<hub::ConfigError>(HasSubstr("health_monitoring.service_probe: 'nothing' is not an enabled health_probe")));
+  EXPECT_THAT(
+      [] { monitored("health_monitoring:\n  infrastructure:\n    - {name: db, probe: scripted, intervall_seconds: 5}\n", nullptr); },
+      testing::ThrowsMessage<hub::ConfigError>(HasSubstr("health_monitoring.infrastructure[0].intervall_seconds: unknown key")));
+  EXPECT_THAT([] { monitored("health_monitoring: {rise: 0}", nullptr); },
+              testing::ThrowsMessage<hub::ConfigError>(HasSubstr("health_monitoring.rise: must be between 1 and 100")));
+  EXPECT_THAT([] { monitored("health_monitoring:\n  alerts: {webhooks: [{url: \"https://x\"}]}\n", nullptr); },
+              testing::ThrowsMessage<hub::ConfigError>(HasSubstr("expected http://HOST:PORT/PATH")));
+}
+
+TEST(HealthMonitoringOff, EveryHealthRouteSaysItIsNotEnabled) {
+  hub::testing::TestHub hub;
+  const hub::HttpReply reply = hub.get("/health/infrastructure");
+  EXPECT_EQ(reply.status, 501);
+  EXPECT_THAT(reply.body, HasSubstr("health monitoring is not enabled"));
+}
+
+TEST(HealthMonitoringLive, TheSchedulerChecksARealTargetOnItsOwn) {
+  ScriptedServer listener(&ScriptedServer::hang);
+  hub::HubOptions options = hub::testing::test_options();
+  options.deployment = hub::parse_deployment(
+      "listen: 127.0.0.1:0\nstorage: {backend: memory}\nlogging: {level: error}\nhealth_monitoring:\n  check_interval_seconds: 1\n"
+      "  infrastructure:\n    - {name: redis, probe: tcp, port: " +
+          std::to_string(listener.port()) +
+          "}\nplugins:\n  libraries:\n    - library: health-probe\n      enable:\n        - {implementation: tcp}\n",
+      "live.yaml", ".");
+  options.static_plugins.push_back({"health-probe", &health_probe_plugin});
+  hub::testing::TestHub hub(std::move(options));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  json redis;
+  while (std::chrono::steady_clock::now() < deadline) {
+    redis = json::parse(hub.get("/health/infrastructure").body)["redis"];
+    if (redis["status"] == "healthy") break;
+    std::this_thread::sleep_for(20ms);  // polling a condition, bounded by the deadline
+  }
+  EXPECT_EQ(redis["status"], "healthy");
+  EXPECT_GE(json::parse(hub.get("/health/scheduler").body)["checks"].get<int>(), 1);
+}
