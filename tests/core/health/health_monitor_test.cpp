@@ -2,7 +2,9 @@
 // transition driven by a ManualClock, the registry serving the probes'
 // verdict, a hung probe held to its deadline, webhooks retried, uptime and the
 // API's shapes. The probe here is scripted by the test through the real ABI.
+#ifndef HUB_PLUGIN_STATIC  // health_probe_static already defines it
 #define HUB_PLUGIN_STATIC
+#endif
 #include <hub/plugin.hpp>
 
 #include "discovery_plugin.hpp"
