@@ -144,7 +144,7 @@ void HealthMonitor::sync_instances() {
   const int64_t now = clock_->monotonic_us();
   {
     std::lock_guard lock(mutex_);
-    if (now - last_sync_us_ < kSyncEveryUs && last_sync_us_ != INT64_MIN) return;
+    if (last_sync_us_ != INT64_MIN && now - last_sync_us_ < kSyncEveryUs) return;
     last_sync_us_ = now;
   }
   const std::vector<InstanceRecord> instances = registry_->instances();

@@ -55,7 +55,8 @@ std::string http_answer(const std::string& status_line, const std::string& body)
 }
 
 void garbage(int fd) {
-  ScriptedServer::send_all(fd, std::string("\x00\x01\x7f\xff garbage, not a protocol\r\n", 32));
+  static constexpr char kNoise[] = "\x00\x01\x7f\xff garbage, not a protocol\r\n";
+  ScriptedServer::send_all(fd, std::string(kNoise, sizeof kNoise - 1));
   ::shutdown(fd, SHUT_WR);
 }
 
