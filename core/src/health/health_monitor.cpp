@@ -201,6 +201,15 @@ int HealthMonitor::dispatch_due() {
 }
 
 void HealthMonitor::on_outcome(const std::string& key, const ProbeOutcome& outcome) {
+  // The check counts as in flight until its verdict reached the registry: run_due_checks() waits for that.
+  struct Landed {
+    HealthMonitor& monitor;
+    ~Landed() {
+      std::lock_guard lock(monitor.mutex_);
+      --monitor.in_flight_;
+      monitor.idle_.notify_all();
+    }
+  } landed{*this};
   CheckRecord record{health_of(outcome.status), static_cast<double>(outcome.latency_us) / 1000.0, outcome.message, clock_->now_unix_us()};
   std::optional<HealthTransition> transition;
   std::string name, instance_id;
@@ -214,8 +223,6 @@ void HealthMonitor::on_outcome(const std::string& key, const ProbeOutcome& outco
     if (found == targets_.end()) return;
     Target& target = *found->second;
     target.in_flight = false;
-    --in_flight_;
-    idle_.notify_all();
     if (!target.present) {
       targets_.erase(found);
       return;
