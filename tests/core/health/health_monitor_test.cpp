@@ -10,6 +10,7 @@
 #include "discovery_plugin.hpp"
 #include "health_probe_plugin.hpp"
 #include "support/scripted_server.hpp"
+#include "support/sqlite_rows.hpp"
 
 #include <hub/errors.hpp>
 #include <hub/testing.hpp>
@@ -25,7 +26,9 @@
 
 using hub::testing::ScriptedServer;
 using nlohmann::json;
+using testing::ElementsAre;
 using testing::HasSubstr;
+using testing::StartsWith;
 using namespace std::chrono_literals;
 
 namespace {
@@ -328,6 +331,7 @@ TEST_F(HealthMonitoring, ResultsReachTheSeedsTablesAndUptimeIsComputedFromThem) 
   set_status("api-gateway", HUB_HEALTH_DOWN);
   round();
   round();
+  set_status("postgresql", HUB_HEALTH_DOWN);
   round();
   const json uptime = get_json("/health/uptime?window=1h");
   EXPECT_EQ(uptime["window_seconds"], 3600);
@@ -337,6 +341,11 @@ TEST_F(HealthMonitoring, ResultsReachTheSeedsTablesAndUptimeIsComputedFromThem) 
   EXPECT_EQ(uptime["services"]["api-gateway"]["uptime_pct"], 25.0);
   EXPECT_EQ(hub_->get("/health/uptime?window=soon").status, 400);
   hub_.reset();
+  // Each of the database's five results is a row, read as an operator would; only a failing one carries a message.
+  EXPECT_THAT(hub::testing::sqlite_column(file,
+                                          "SELECT status || '|' || COALESCE(error_message, 'none') FROM infrastructure_status "
+                                          "WHERE component_name = 'postgresql' ORDER BY id"),
+              ElementsAre("healthy|none", "healthy|none", "healthy|none", "healthy|none", StartsWith("down|scripted")));
   std::filesystem::remove(file);
 }
 
