@@ -8,6 +8,7 @@
 //   build/bench/config_bench [rounds] [watchers]
 #include "http_connection.hpp"
 #include "hubd_child.hpp"
+#include "percentile.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +36,8 @@ std::string watch_request(const Watcher& watcher) {
 }
 
 std::string put_request(const std::string& path, int round) {
-  const std::string body = R"({"config_data": {"operational": {"round": )" + std::to_string(round) + R"(, "symbols": ["EURUSD", "XAUUSD"]}}})";
+  const std::string body =
+      R"({"config_data": {"operational": {"round": )" + std::to_string(round) + R"(, "symbols": ["EURUSD", "XAUUSD"]}}})";
   return "PUT " + path + " HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
 }
@@ -53,17 +55,11 @@ bool wait_parked(Connection& control, size_t count) {
 }
 
 struct Figures {
-  std::vector<double> after_ack_ms;  // per watcher per round, 0 when it held the version before the ack arrived
-  std::vector<double> all_hold_ms;   // per round: until the last watcher holds it
-  std::vector<double> ack_ms;        // per round: the update's own round trip
+  std::vector<double> after_ack_ms;      // per watcher per round, 0 when it held the version before the ack arrived
+  std::vector<double> all_hold_ms;       // per round: until the last watcher holds it
+  std::vector<double> ack_ms;            // per round: the update's own round trip
   std::vector<double> sent_all_hold_ms;  // per round: from sending the update until the last watcher holds it
 };
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
-}
 
 Figures run(uint16_t port, int watchers_count, int services, int rounds, const std::string& update_path) {
   Figures figures;
@@ -139,7 +135,8 @@ Figures run(uint16_t port, int watchers_count, int services, int rounds, const s
 }
 
 void print(const char* what, const Figures& figures) {
-  std::printf("%s\n  update acknowledged: p50 %.2f ms, p99 %.2f ms\n", what, percentile(figures.ack_ms, 0.5), percentile(figures.ack_ms, 0.99));
+  std::printf("%s\n  update acknowledged: p50 %.2f ms, p99 %.2f ms\n", what, percentile(figures.ack_ms, 0.5),
+              percentile(figures.ack_ms, 0.99));
   std::printf("  ack -> a watcher holds it (%zu samples): p50 %.2f ms, p99 %.2f ms\n", figures.after_ack_ms.size(),
               percentile(figures.after_ack_ms, 0.5), percentile(figures.after_ack_ms, 0.99));
   std::printf("  ack -> all watchers hold it (%zu rounds): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", figures.all_hold_ms.size(),
@@ -155,9 +152,9 @@ int main(int argc, char** argv) {
   const int watchers = argc > 2 ? std::stoi(argv[2]) : 1000;
   const std::filesystem::path scratch = std::filesystem::temp_directory_path() / ("hub-config-bench-" + std::to_string(::getpid()));
   const uint16_t port = static_cast<uint16_t>(20000 + (::getpid() + 7) % 20000);
-  const pid_t hubd = start_hubd(scratch, port,
-                                "storage: {backend: sqlite, sqlite: {path: " + (scratch / "hub.db").string() +
-                                    "}}\nlogging: {level: warn}\nhttp: {io_threads: 1}\n");
+  const pid_t hubd = start_hubd(
+      scratch, port,
+      "storage: {backend: sqlite, sqlite: {path: " + (scratch / "hub.db").string() + "}}\nlogging: {level: warn}\nhttp: {io_threads: 1}\n");
   if (hubd < 0) return 1;
   std::printf("hubd pid %d, SQLite storage, %d watchers, %d rounds per scenario, %u cores\n", hubd, watchers, rounds,
               std::thread::hardware_concurrency());

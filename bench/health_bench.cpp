@@ -12,6 +12,7 @@
 //   build/bench/health_bench [seconds] [targets] [hanging]
 #include "http_connection.hpp"
 #include "hubd_child.hpp"
+#include "percentile.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -157,12 +158,6 @@ double cpu_seconds(pid_t pid) {
   for (int index = 1; index <= 13 && fields >> field; ++index)
     if (index >= 12) ticks += std::stol(field);
   return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())))];
 }
 
 std::string hubd_yaml(const std::filesystem::path& scratch) {
