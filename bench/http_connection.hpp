@@ -69,4 +69,3 @@ class Connection {
   std::string buffer_;
   std::string body_;
 };
-
