@@ -32,21 +32,20 @@ struct Watcher {
 };
 
 std::string watch_request(const Watcher& watcher) {
-  return "GET /config/" + watcher.service + "/watch?index=" + std::to_string(watcher.revision) + "&wait=120 HTTP/1.1\r\nHost: hub\r\n\r\n";
+  return get_request("/config/" + watcher.service + "/watch?index=" + std::to_string(watcher.revision) + "&wait=120");
 }
 
 std::string put_request(const std::string& path, int round) {
   const std::string body =
       R"({"config_data": {"operational": {"round": )" + std::to_string(round) + R"(, "symbols": ["EURUSD", "XAUUSD"]}}})";
-  return "PUT " + path + " HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n\r\n" + body;
+  return json_request("PUT", path, body);
 }
 
 // Waits until the hub reports `count` parked watches; false after 30 s.
 bool wait_parked(Connection& control, size_t count) {
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (Clock::now() < deadline) {
-    control.exchange("GET /metrics HTTP/1.1\r\nHost: hub\r\n\r\n");
+    control.exchange(get_request("/metrics"));
     const std::string& text = control.body();
     const size_t at = text.find("\nhub_config_watchers ");
     if (at != std::string::npos && std::stod(text.substr(at + 21)) >= static_cast<double>(count)) return true;
@@ -83,7 +82,7 @@ Figures run(uint16_t port, int watchers_count, int services, int rounds, const s
 
   for (int round = 0; round < rounds; ++round) {
     for (Watcher& watcher : watchers) {
-      control.exchange("GET /config/" + watcher.service + " HTTP/1.1\r\nHost: hub\r\n\r\n");
+      control.exchange(get_request("/config/" + watcher.service));
       watcher.revision = nlohmann::json::parse(control.body())["revision"];
       watcher.connection->send(watch_request(watcher));
     }

@@ -23,6 +23,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -138,13 +140,8 @@ class TargetServer {
   std::thread loop_;
 };
 
-std::string post(const std::string& path, const std::string& body) {
-  return "POST " + path + " HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n\r\n" + body;
-}
-
 nlohmann::json get_json(Connection& hub, const std::string& path) {
-  if (hub.exchange("GET " + path + " HTTP/1.1\r\nHost: hub\r\n\r\n") != 200) throw std::runtime_error("GET " + path + " failed");
+  if (hub.exchange(get_request(path)) != 200) throw std::runtime_error("GET " + path + " failed");
   return nlohmann::json::parse(hub.body());
 }
 
@@ -181,7 +178,7 @@ bool register_targets(Connection& hub, uint16_t target_port, int targets) {
     const std::string body = R"({"service_name": "service-)" + std::to_string(i / kInstancesPerService) + R"(", "instance_id": "i-)" +
                              std::to_string(i) + R"(", "host": "127.0.0.1", "port": )" + std::to_string(target_port) +
                              R"(, "health_endpoint": "/health/)" + std::to_string(i) + R"(", "version": "1.0.0"})";
-    if (hub.exchange(post("/register", body)) != 201) {
+    if (hub.exchange(json_request("POST", "/register", body)) != 201) {
       std::fprintf(stderr, "registering target %d failed: %s\n", i, hub.body().c_str());
       return false;
     }

@@ -11,6 +11,15 @@
 #include <stdexcept>
 #include <string>
 
+// The benchmarks' requests: a GET, and a JSON body sent with `method`.
+inline std::string get_request(const std::string& path) {
+  return "GET " + path + " HTTP/1.1\r\nHost: hub\r\n\r\n";
+}
+inline std::string json_request(const std::string& method, const std::string& path, const std::string& body) {
+  return method + " " + path +
+         " HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 // One keep-alive connection speaking just enough HTTP/1.1 for the hub's answers.
 class Connection {
  public:

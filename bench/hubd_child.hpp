@@ -31,7 +31,7 @@ inline pid_t start_hubd(const std::filesystem::path& scratch, uint16_t port, con
   for (;;) {
     try {
       Connection probe(port);
-      if (probe.exchange("GET /health HTTP/1.1\r\nHost: hub\r\n\r\n") == 200) return hubd;
+      if (probe.exchange(get_request("/health")) == 200) return hubd;
     } catch (const std::exception&) {
     }
     if (std::chrono::steady_clock::now() > deadline) {

@@ -41,13 +41,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kServices = 1000;
 constexpr int kInstancesPerService = 10;
 
-std::string get(const std::string& path) {
-  return "GET " + path + " HTTP/1.1\r\nHost: hub\r\n\r\n";
-}
-std::string post(const std::string& path, const std::string& body) {
-  return "POST " + path + " HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n\r\n" + body;
-}
 std::string service_name(int i) {
   return "service-" + std::to_string(i);
 }
@@ -152,7 +145,9 @@ int main(int argc, char** argv) {
     registrars.emplace_back([&] {
       Connection connection(port);
       for (int i; (i = next++) < kServices * kInstancesPerService;)
-        if (connection.exchange(post("/register", instance_body(i / kInstancesPerService, i % kInstancesPerService))) != 201) ++failures;
+        if (connection.exchange(json_request("POST", "/register", instance_body(i / kInstancesPerService, i % kInstancesPerService))) !=
+            201)
+          ++failures;
     });
   for (auto& thread : registrars) thread.join();
   const double register_seconds = std::chrono::duration<double>(Clock::now() - registering).count();
@@ -164,19 +159,20 @@ int main(int argc, char** argv) {
   auto random_service = [](int connection, uint64_t n) {
     return static_cast<int>((n * 7919 + static_cast<uint64_t>(connection) * 104729) % kServices);
   };
-  auto discover = [&](int c, uint64_t n) { return get("/discover/" + service_name(random_service(c, n))); };
+  auto discover = [&](int c, uint64_t n) { return get_request("/discover/" + service_name(random_service(c, n))); };
   print("GET /discover/{name}", 1, run(port, 1, seconds, discover));
   print("GET /discover/{name}", 32, run(port, 32, seconds, discover));
   print("GET /services/{name}", 32,
-        run(port, 32, seconds, [&](int c, uint64_t n) { return get("/services/" + service_name(random_service(c, n))); }));
+        run(port, 32, seconds, [&](int c, uint64_t n) { return get_request("/services/" + service_name(random_service(c, n))); }));
   print("POST /heartbeat", 32,
         run(port, 32, seconds,
             [&](int c, uint64_t n) {
               const int i = static_cast<int>((n * 32 + static_cast<uint64_t>(c)) % (kServices * kInstancesPerService));
               const int service = i / kInstancesPerService, instance = i % kInstancesPerService;
-              return post("/heartbeat", R"({"service_name": ")" + service_name(service) + R"(", "instance_id": "10.)" +
-                                            std::to_string(service / 250) + "." + std::to_string(service % 250) + "." +
-                                            std::to_string(instance) + R"(:8000", "metrics": {"cpu": 0.4}})");
+              return json_request("POST", "/heartbeat",
+                                  R"({"service_name": ")" + service_name(service) + R"(", "instance_id": "10.)" +
+                                      std::to_string(service / 250) + "." + std::to_string(service % 250) + "." + std::to_string(instance) +
+                                      R"(:8000", "metrics": {"cpu": 0.4}})");
             }),
         "heartbeats");
   std::printf("%-34s %ld MiB resident\n", "hubd memory at the end", resident_kib(hubd) / 1024);
