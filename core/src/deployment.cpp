@@ -132,6 +132,11 @@ HttpSettings read_http(yaml::MapReader& top) {
   settings.max_queued = static_cast<int>(http.integer("max_queued", settings.max_queued, 1, 1'000'000));
   settings.max_body_bytes =
       static_cast<size_t>(http.integer("max_body_bytes", static_cast<int64_t>(settings.max_body_bytes), 1024, 1 << 30));
+  settings.max_header_bytes =
+      static_cast<size_t>(http.integer("max_header_bytes", static_cast<int64_t>(settings.max_header_bytes), 1024, 1 << 20));
+  settings.header_timeout_seconds = static_cast<int>(http.integer("header_timeout_seconds", settings.header_timeout_seconds, 1, 3600));
+  settings.body_timeout_seconds = static_cast<int>(http.integer("body_timeout_seconds", settings.body_timeout_seconds, 1, 3600));
+  settings.max_connections = static_cast<int>(http.integer("max_connections", settings.max_connections, 0, 10'000'000));
   http.finish();
   return settings;
 }

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,11 +25,14 @@ namespace hub::testing {
 class HubdProcess {
  public:
   // Writes `yaml` (which must listen on `port`) to `config` and starts hubd on it; waits for /health.
-  HubdProcess(const std::filesystem::path& config, const std::string& yaml, uint16_t port)
+  // `descriptor_limit`, when not 0, is the child's soft and hard RLIMIT_NOFILE.
+  HubdProcess(const std::filesystem::path& config, const std::string& yaml, uint16_t port, rlim_t descriptor_limit = 0)
       : url_("http://127.0.0.1:" + std::to_string(port)) {
     std::ofstream(config) << yaml;
     pid_ = ::fork();
     if (pid_ == 0) {
+      const rlimit limit{descriptor_limit, descriptor_limit};
+      if (descriptor_limit && ::setrlimit(RLIMIT_NOFILE, &limit) != 0) std::_Exit(126);
       ::execl(HUB_HUBD_PATH, "hubd", "--config", config.c_str(), static_cast<char*>(nullptr));
       std::_Exit(127);
     }

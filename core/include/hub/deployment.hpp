@@ -55,7 +55,13 @@ struct HttpSettings {
   int threads = 8;     // workers for handlers that may wait on storage
   int max_queued = 1024;
   size_t max_body_bytes = 1 << 20;
-  int idle_timeout_seconds = 60;  // a keep-alive connection silent this long is closed
+  size_t max_header_bytes = 64 * 1024;  // the request line and headers
+  int idle_timeout_seconds = 60;        // a keep-alive connection silent this long is closed
+  int header_timeout_seconds = 10;      // from a request's first byte to the end of its headers
+  int body_timeout_seconds = 60;        // from the end of the headers to the end of the body
+  // Open connections, all event loops together. 0: the descriptor limit less a reserve for
+  // storage, probes and plugins. At the cap the longest-idle connection makes room for a new one.
+  int max_connections = 0;
 };
 
 // Versioned configs (the `config_management` section).

@@ -38,6 +38,8 @@ Response call_handler(const Handler& handler, const Request& request) {
 
 const char* error_code(int status) {
   switch (status) {
+    case 408:
+      return "request_timeout";
     case 413:
       return "payload_too_large";
     case 431:
@@ -84,6 +86,11 @@ struct IoLoop::Connection {
   bool websocket = false;  // after the handshake: frames, not requests
   std::shared_ptr<Channel> channel;
   Clock::time_point last_activity = Clock::now();
+  // A request in progress: when its first byte came, and when its head was complete. Zero: none.
+  Clock::time_point request_started{};
+  Clock::time_point body_started{};
+  // May be closed to make room for a new client: nothing in progress or owed to it.
+  bool idle() const { return !awaiting_answer && !websocket && output.empty() && body_started == Clock::time_point{}; }
 };
 
 // What a stream handler holds: sends go through the loop to the connection, if it is still there.
@@ -113,14 +120,8 @@ IoLoop::Connection::~Connection() {
   ::close(fd);
 }
 
-IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const HttpSettings& settings)
-    : listen_fd_(listen_fd),
-      next_loop_(std::move(next_loop)),
-      router_(router),
-      workers_(workers),
-      limits_{64 * 1024, settings.max_body_bytes},
-      idle_timeout_(settings.idle_timeout_seconds),
-      next_key_(2) {
+IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const LoopLimits& limits)
+    : listen_fd_(listen_fd), next_loop_(std::move(next_loop)), router_(router), workers_(workers), limits_(limits), next_key_(2) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error(std::string("cannot create an event loop: ") + std::strerror(errno));
@@ -199,7 +200,9 @@ void IoLoop::accept_all() {
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
         // Out of descriptors: the listening socket stays readable, so stop polling it a moment.
-        spdlog::warn("HTTP: cannot accept a connection ({}); pausing accepts", std::strerror(errno));
+        if (auto swallowed = accept_failures_.occur(Clock::now()))
+          spdlog::warn("HTTP: cannot accept connections ({}); pausing accepts for {} ms at a time ({} more since the last report)",
+                       std::strerror(errno), kAcceptPause.count(), *swallowed);
         ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
         accepting_ = false;
         accept_paused_until_ = Clock::now() + kAcceptPause;
@@ -215,6 +218,21 @@ void IoLoop::accept_all() {
 }
 
 void IoLoop::adopt(int fd) {
+  if (connections_.size() >= limits_.max_connections && !make_room(Clock::now())) {
+    static const std::string busy = [] {
+      std::string text;
+      append_response(text, error(Request{}, 503, "server_busy", "the hub is at its connection cap and none is idle; retry later"), false,
+                      false);
+      return text;
+    }();
+    (void)!::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(fd);
+    if (auto swallowed = refusals_.occur(Clock::now()))
+      spdlog::warn(
+          "HTTP: at the cap of {} connections on this event loop and none idle; refused a connection ({} more since the last report)",
+          limits_.max_connections, *swallowed);
+    return;
+  }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const uint64_t key = next_key_++;
@@ -229,6 +247,23 @@ void IoLoop::adopt(int fd) {
     return close(added);
   }
   pump(added);
+}
+
+// At the cap, the connection idle the longest (a kept-alive one waiting for its next request, or
+// one whose head is still arriving) is closed for the newcomer: parked watches, streams and
+// requests in progress are kept.
+bool IoLoop::make_room(Clock::time_point now) {
+  Connection* oldest = nullptr;
+  for (const auto& [key, connection] : connections_)
+    if (connection->idle() && (!oldest || connection->last_activity < oldest->last_activity)) oldest = connection.get();
+  if (!oldest) return false;
+  if (auto swallowed = evictions_.occur(now))
+    spdlog::warn(
+        "HTTP: at the cap of {} connections on this event loop; closed the one idle longest for a new client ({} more since "
+        "the last report)",
+        limits_.max_connections, *swallowed);
+  close(*oldest);
+  return true;
 }
 
 void IoLoop::on_event(Connection& connection, uint32_t events) {
@@ -273,8 +308,11 @@ void IoLoop::serve_buffered(Connection& connection) {
   if (connection.websocket) return serve_websocket(connection);
   while (!connection.awaiting_answer && !connection.closing && !connection.input.empty() && connection.output.size() <= kOutputHighWater) {
     ParsedRequest parsed;
-    const ParseOutcome outcome = parse_request(connection.input, limits_, parsed);
+    const ParseOutcome outcome = parse_request(connection.input, limits_.parse, parsed);
     if (outcome.state == ParseOutcome::State::need_more) {
+      const Clock::time_point zero{};
+      if (connection.request_started == zero) connection.request_started = Clock::now();
+      if (outcome.head_complete && connection.body_started == zero) connection.body_started = Clock::now();
       if (outcome.expects_continue && !connection.sent_continue) {
         connection.output += "HTTP/1.1 100 Continue\r\n\r\n";
         connection.sent_continue = true;
@@ -292,6 +330,7 @@ void IoLoop::serve_buffered(Connection& connection) {
     }
     connection.input.erase(0, outcome.consumed);
     connection.sent_continue = false;
+    connection.request_started = connection.body_started = Clock::time_point{};
     dispatch(connection, parsed);
   }
 }
@@ -363,7 +402,7 @@ void IoLoop::open_stream(Connection& connection, const StreamHandler& handler, c
 // Frames from a client of a push stream: pings are answered, a close is returned, data is ignored.
 void IoLoop::serve_websocket(Connection& connection) {
   while (!connection.closing && !connection.input.empty()) {
-    websocket::Frame frame = websocket::parse_client_frame(connection.input, limits_.max_body_bytes);
+    websocket::Frame frame = websocket::parse_client_frame(connection.input, limits_.parse.max_body_bytes);
     if (frame.state == websocket::Frame::State::need_more) return;
     if (frame.state == websocket::Frame::State::invalid) {
       websocket::append_frame(connection.output, websocket::close, std::string("\x03\xea", 2) + frame.problem);  // 1002
@@ -461,13 +500,44 @@ void IoLoop::sweep(Clock::time_point now) {
   }
   if (now < next_sweep_) return;
   next_sweep_ = now + std::chrono::seconds(1);
-  std::vector<uint64_t> expired;
+  for (BurstLog* log : {&accept_failures_, &refusals_, &evictions_})
+    if (auto swallowed = log->leftover(now)) spdlog::warn("HTTP: {} more refused, evicted or failed accepts in the last burst", *swallowed);
+  std::vector<uint64_t> expired, late;
+  const Clock::time_point zero{};
   for (const auto& [key, connection] : connections_) {
     const auto idle = now - connection->last_activity;
     const bool waits = connection->awaiting_answer || connection->websocket;  // push streams live as long as their client
-    if ((connection->draining && idle > kLingerAfterError) || (!waits && idle > idle_timeout_)) expired.push_back(key);
+    if ((connection->draining && idle > kLingerAfterError) || (!waits && idle > limits_.idle_timeout)) {
+      expired.push_back(key);
+      continue;
+    }
+    // Every byte resets the idle timer: a request that trickles in is held to deadlines of its own.
+    if (waits || connection->draining || connection->closing || connection->request_started == zero) continue;
+    if (connection->body_started == zero ? now - connection->request_started > limits_.header_timeout
+                                         : now - connection->body_started > limits_.body_timeout)
+      late.push_back(key);
   }
   for (uint64_t key : expired) connections_.erase(key);
+  for (uint64_t key : late) {
+    Connection& connection = *connections_.at(key);
+    if (connection.body_started == zero)
+      time_out(connection, "head", limits_.header_timeout);
+    else
+      time_out(connection, "body", limits_.body_timeout);
+  }
+}
+
+void IoLoop::time_out(Connection& connection, const std::string& what, std::chrono::seconds limit) {
+  Request request;
+  connection.keep_alive = false;
+  connection.head_only = false;
+  connection.input.clear();
+  answer(connection,
+         error(request, 408, error_code(408),
+               "the request " + what + " did not arrive within " + std::to_string(limit.count()) + " s; the connection closes"));
+  connection.draining = true;
+  flush(connection);
+  finish_if_done(connection);
 }
 
 }  // namespace hub::http

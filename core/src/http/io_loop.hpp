@@ -5,11 +5,10 @@
 // post(), in request order per connection.
 #pragma once
 
+#include "burst_log.hpp"
 #include "request_parser.hpp"
 #include "router.hpp"
 #include "worker_pool.hpp"
-
-#include <hub/deployment.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -22,11 +21,20 @@
 
 namespace hub::http {
 
+// What one loop holds its connections to.
+struct LoopLimits {
+  ParseLimits parse;
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds header_timeout{10};  // from a request's first byte to the end of its head
+  std::chrono::seconds body_timeout{60};    // from the end of the head to the end of the body
+  size_t max_connections = 1024;            // this loop's share of the hub's cap
+};
+
 class IoLoop : public std::enable_shared_from_this<IoLoop> {
  public:
   // The loop that accepts gets the listening socket and `next_loop`, which
   // names the loop that takes each new connection; the others get -1.
-  IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const HttpSettings& settings);
+  IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const LoopLimits& limits);
   ~IoLoop();  // closes its connections and those handed over but not yet adopted
   IoLoop(const IoLoop&) = delete;
   IoLoop& operator=(const IoLoop&) = delete;
@@ -46,6 +54,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   void watch(int fd, uint64_t key, uint32_t events);
   void accept_all();
   void adopt(int fd);
+  bool make_room(Clock::time_point now);
   void on_event(Connection& connection, uint32_t events);
   void pump(Connection& connection);
   bool read_some(Connection& connection);
@@ -63,13 +72,13 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   void close(Connection& connection);
   void run_posted();
   void sweep(Clock::time_point now);
+  void time_out(Connection& connection, const std::string& what, std::chrono::seconds limit);
 
   const int listen_fd_;
   const std::function<IoLoop&()> next_loop_;
   const Router& router_;
   WorkerPool& workers_;
-  const ParseLimits limits_;
-  const std::chrono::seconds idle_timeout_;
+  const LoopLimits limits_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
@@ -78,6 +87,9 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   Clock::time_point accept_paused_until_{};
   bool accepting_ = true;
   Clock::time_point next_sweep_{};
+  BurstLog accept_failures_{std::chrono::seconds(10)};
+  BurstLog refusals_{std::chrono::seconds(10)};
+  BurstLog evictions_{std::chrono::seconds(10)};
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

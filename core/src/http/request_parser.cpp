@@ -136,28 +136,39 @@ std::optional<ParseOutcome> read_request_line(std::string_view line, ParsedReque
   return std::nullopt;
 }
 
+ParseOutcome too_large(const ParseLimits& limits) {
+  return invalid(413, "the request body exceeds the limit of " + std::to_string(limits.max_body_bytes) + " bytes");
+}
+
 // Decodes a chunked body starting at input[at]; need_more until the last chunk and trailers are in.
+// Every line it waits for is capped, and so is the whole encoding, before the line ends arrive.
 ParseOutcome read_chunked(std::string_view input, size_t at, const ParseLimits& limits, std::string& body) {
   body.clear();
+  const size_t body_start = at;
+  const size_t encoded_limit = body_start + limits.max_encoded_body_bytes();
+  const auto need_more = [&]() -> ParseOutcome { return input.size() > encoded_limit ? too_large(limits) : ParseOutcome{}; };
   for (;;) {
     const size_t line_end = input.find(kCrlf, at);
-    if (line_end == std::string_view::npos) return {};
-    std::string_view size_text = input.substr(at, line_end - at);
+    const size_t line_length = (line_end == std::string_view::npos ? input.size() : line_end) - at;
+    if (line_length > ParseLimits::kMaxChunkLineBytes)
+      return invalid(400, "a chunk-size line is longer than " + std::to_string(ParseLimits::kMaxChunkLineBytes) + " bytes");
+    if (line_end == std::string_view::npos) return need_more();
+    std::string_view size_text = input.substr(at, line_length);
     size_text = trim(size_text.substr(0, std::min(size_text.find(';'), size_text.size())));
     const auto size = parse_size(size_text, 16);
     if (!size) return invalid(400, "malformed chunk size");
     at = line_end + 2;
     if (*size == 0) break;
-    if (body.size() + *size > limits.max_body_bytes)
-      return invalid(413, "the request body exceeds the limit of " + std::to_string(limits.max_body_bytes) + " bytes");
-    if (input.size() < at + *size + 2) return {};
+    if (body.size() + *size > limits.max_body_bytes) return too_large(limits);
+    if (input.size() < at + *size + 2) return need_more();
     if (input.substr(at + *size, 2) != kCrlf) return invalid(400, "a chunk is not followed by CRLF");
     body.append(input.substr(at, *size));
     at += *size + 2;
   }
   for (;;) {  // trailers, ignored, up to the empty line
     const size_t line_end = input.find(kCrlf, at);
-    if (line_end == std::string_view::npos) return {};
+    if (line_end == std::string_view::npos) return need_more();
+    if (line_end + 2 > encoded_limit) return too_large(limits);
     const bool last = line_end == at;
     at = line_end + 2;
     if (last) break;
@@ -172,13 +183,13 @@ ParseOutcome read_chunked(std::string_view input, size_t at, const ParseLimits& 
 
 ParseOutcome parse_request(std::string_view input, const ParseLimits& limits, ParsedRequest& request) {
   size_t start = 0;
-  while (input.substr(start, 2) == kCrlf) start += 2;  // stray line ends between requests
+  while (input.substr(start, 2) == kCrlf) start += 2;  // stray line ends between requests; they count as head bytes
   const size_t header_end = input.find("\r\n\r\n", start);
-  if (header_end == std::string_view::npos) {
-    if (input.size() - start > limits.max_header_bytes)
-      return invalid(431, "the request headers exceed the limit of " + std::to_string(limits.max_header_bytes) + " bytes");
-    return {};
-  }
+  // The limit holds however the bytes arrived: a whole head in one read is measured like one that trickled in.
+  const size_t head_bytes = header_end == std::string_view::npos ? input.size() : header_end + 4;
+  if (head_bytes > limits.max_header_bytes)
+    return invalid(431, "the request headers exceed the limit of " + std::to_string(limits.max_header_bytes) + " bytes");
+  if (header_end == std::string_view::npos) return {};
   request = ParsedRequest{};
   Framing framing;
   int minor_version = 1;
@@ -196,13 +207,14 @@ ParseOutcome parse_request(std::string_view input, const ParseLimits& limits, Pa
   if (framing.chunked) {
     if (framing.content_length) return invalid(400, "both Content-Length and Transfer-Encoding are set");
     ParseOutcome outcome = read_chunked(input, body_start, limits, request.body);
+    outcome.head_complete = true;
     outcome.expects_continue = framing.expects_continue && outcome.state == ParseOutcome::State::need_more;
     return outcome;
   }
   const size_t length = framing.content_length.value_or(0);
-  if (length > limits.max_body_bytes)
-    return invalid(413, "the request body exceeds the limit of " + std::to_string(limits.max_body_bytes) + " bytes");
+  if (length > limits.max_body_bytes) return too_large(limits);
   ParseOutcome outcome;
+  outcome.head_complete = true;
   if (input.size() < body_start + length) {
     outcome.expects_continue = framing.expects_continue;
     return outcome;

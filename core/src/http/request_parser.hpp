@@ -23,14 +23,19 @@ struct ParsedRequest {
 };
 
 struct ParseLimits {
-  size_t max_header_bytes = 64 * 1024;
-  size_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 64 * 1024;  // the request line and headers, stray line ends before them included
+  size_t max_body_bytes = 1 << 20;      // the decoded body
+  // A chunked body is also held to its encoded size: chunk-size lines, extensions and trailers
+  // count, so a peer cannot make the hub buffer more than this for one request's body.
+  size_t max_encoded_body_bytes() const { return max_body_bytes + max_header_bytes; }
+  static constexpr size_t kMaxChunkLineBytes = 1024;  // a chunk-size line with its extensions
 };
 
 struct ParseOutcome {
   enum class State { need_more, complete, invalid };
   State state = State::need_more;
   size_t consumed = 0;            // bytes of the input the complete request used
+  bool head_complete = false;     // need_more: the request line and headers are in, the body is not
   bool expects_continue = false;  // need_more after the headers of an "Expect: 100-continue" request
   int error_status = 0;           // invalid: 400, 413, 431, 501 or 505
   std::string error_message;      // invalid: what was wrong

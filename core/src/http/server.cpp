@@ -6,6 +6,10 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +21,40 @@ namespace {
 int loop_count(const HttpSettings& settings) {
   if (settings.io_threads > 0) return settings.io_threads;
   return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+}
+
+// The soft descriptor limit raised to the hard one: a hub's clients are its sockets.
+size_t raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) == 0)
+      spdlog::info("HTTP: raised the descriptor limit from {} to {}", before, limit.rlim_cur);
+    else
+      limit.rlim_cur = before;
+  }
+  return static_cast<size_t>(std::min<rlim_t>(limit.rlim_cur, 1u << 24));
+}
+
+// The configured cap, or the descriptor limit less a reserve for storage, probes, plugins and logs.
+size_t connection_cap(const HttpSettings& settings) {
+  const size_t descriptors = raise_descriptor_limit();
+  if (settings.max_connections > 0) return static_cast<size_t>(settings.max_connections);
+  const size_t reserve = std::max<size_t>(256, descriptors / 8);
+  return descriptors > reserve + 64 ? descriptors - reserve : 64;
+}
+
+LoopLimits loop_limits(const HttpSettings& settings, size_t loops) {
+  LoopLimits limits;
+  limits.parse.max_body_bytes = settings.max_body_bytes;
+  limits.parse.max_header_bytes = settings.max_header_bytes;
+  limits.idle_timeout = std::chrono::seconds(settings.idle_timeout_seconds);
+  limits.header_timeout = std::chrono::seconds(settings.header_timeout_seconds);
+  limits.body_timeout = std::chrono::seconds(settings.body_timeout_seconds);
+  limits.max_connections = std::max<size_t>(1, (connection_cap(settings) + loops - 1) / loops);
+  return limits;
 }
 
 }  // namespace
@@ -53,9 +91,11 @@ void Server::start() {
   if (!impl_->threads.empty()) return;
   impl_->workers = std::make_unique<WorkerPool>(impl_->settings.threads, static_cast<size_t>(impl_->settings.max_queued));
   auto next_loop = [impl = impl_.get()]() -> IoLoop& { return *impl->loops[impl->next_loop++ % impl->loops.size()]; };
-  for (int i = 0; i < loop_count(impl_->settings); ++i)
-    impl_->loops.push_back(std::make_shared<IoLoop>(i == 0 ? impl_->socket.impl()->sockfd() : -1, next_loop, *impl_->router,
-                                                    *impl_->workers, impl_->settings));
+  const int loops = loop_count(impl_->settings);
+  const LoopLimits limits = loop_limits(impl_->settings, static_cast<size_t>(loops));
+  for (int i = 0; i < loops; ++i)
+    impl_->loops.push_back(
+        std::make_shared<IoLoop>(i == 0 ? impl_->socket.impl()->sockfd() : -1, next_loop, *impl_->router, *impl_->workers, limits));
   for (auto& loop : impl_->loops) impl_->threads.emplace_back([&loop = *loop] { loop.run(); });
 }
 

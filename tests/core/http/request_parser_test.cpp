@@ -7,6 +7,8 @@ namespace {
 
 using State = ParseOutcome::State;
 
+const std::string kChunkedHead = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+
 ParseOutcome parse(const std::string& input, ParsedRequest& request, ParseLimits limits = {}) {
   return parse_request(input, limits, request);
 }
@@ -70,6 +72,13 @@ TEST(RequestParser, AnAbsoluteTargetKeepsItsPathAndStrayLineEndsAreSkipped) {
   EXPECT_EQ(outcome.consumed, 4 + std::string("GET http://hub:8080/services?tag=a HTTP/1.1\r\n\r\n").size());
 }
 
+TEST(RequestParser, SaysWhenTheHeadIsCompleteAndOnlyTheBodyIsMissing) {
+  ParsedRequest request;
+  EXPECT_FALSE(parse("POST /a HTTP/1.1\r\nContent-Length: 2\r\n", request).head_complete);
+  EXPECT_TRUE(parse("POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\n", request).head_complete);
+  EXPECT_TRUE(parse(kChunkedHead + "2\r\nab", request).head_complete);
+}
+
 TEST(RequestParser, AnnouncesAnExpectedContinueOnlyWhileTheBodyIsMissing) {
   ParsedRequest request;
   const std::string head = "POST /a HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n";
@@ -77,11 +86,22 @@ TEST(RequestParser, AnnouncesAnExpectedContinueOnlyWhileTheBodyIsMissing) {
   EXPECT_EQ(parse(head + "ok", request).state, State::complete);
 }
 
+std::string repeated(const std::string& text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) out += text;
+  return out;
+}
+const std::string kChunked = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+
 struct Refusal {
   std::string input;
   int status;
   std::string message_part;
 };
+
+void PrintTo(const Refusal& refusal, std::ostream* out) {
+  *out << refusal.status << " " << refusal.message_part;
+}
 
 class RequestParserRefuses : public ::testing::TestWithParam<Refusal> {};
 
@@ -111,7 +131,15 @@ INSTANTIATE_TEST_SUITE_P(
                       Refusal{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size"},
                       Refusal{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n", 400, "CRLF"},
                       Refusal{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n", 413, "limit"},
-                      Refusal{"GET / HTTP/1.1\r\nX: " + std::string(300, 'a'), 431, "headers exceed"}));
+                      Refusal{"GET / HTTP/1.1\r\nX: " + std::string(300, 'a'), 431, "headers exceed"},
+                      // The whole head in one read is held to the same limit as one that trickled in.
+                      Refusal{"GET / HTTP/1.1\r\nX: " + std::string(300, 'a') + "\r\n\r\n", 431, "headers exceed"},
+                      Refusal{repeated("\r\n", 150), 431, "headers exceed"},
+                      // A chunk-size line, its extensions, the trailers and the encoding as a whole are capped.
+                      Refusal{kChunked + "1;" + std::string(2000, 'e'), 400, "chunk-size line is longer than 1024"},
+                      Refusal{kChunked + "0\r\n" + repeated("T: x\r\n", 100), 413, "limit of 10 bytes"},
+                      Refusal{kChunked + repeated("1;" + std::string(100, 'e') + "\r\nX\r\n", 3), 413, "limit of 10 bytes"},
+                      Refusal{kChunked + "ffffffffffffffec\r\n", 400, "chunk size"}));
 
 }  // namespace
 }  // namespace hub::http

@@ -245,6 +245,90 @@ TEST_F(HttpServer, AnIdleConnectionIsClosedAfterTheTimeout) {
   EXPECT_TRUE(connection.closed_by_peer(5s));
 }
 
+// Sends `bytes` one at a time, a byte every `pace`, until an answer comes; returns it.
+RawAnswer trickle(RawConnection& connection, const std::string& bytes, std::chrono::milliseconds pace) {
+  for (char byte : bytes) {
+    try {
+      connection.send(std::string(1, byte));
+    } catch (const std::runtime_error&) {
+      break;  // the hub closed its side: the answer is already there
+    }
+    if (RawAnswer answer = connection.answer(pace); answer.status) return answer;
+  }
+  return connection.answer();
+}
+
+TEST_F(HttpServer, AHeadThatTricklesInIsCutAtItsDeadlineThoughEveryByteIsActivity) {
+  HttpSettings settings;
+  settings.header_timeout_seconds = 1;
+  start(settings);
+  RawConnection connection(port());
+  const RawAnswer answer = trickle(connection, "GET /fast/slowloris HTTP/1.1\r\nX-Padding: " + std::string(100, 'a'), 100ms);
+  EXPECT_EQ(answer.status, 408);
+  EXPECT_NE(answer.body.find("the request head did not arrive within 1 s"), std::string::npos) << answer.body;
+  EXPECT_TRUE(connection.closed_by_peer(5s));
+}
+
+TEST_F(HttpServer, ABodyThatTricklesInIsCutAtItsOwnDeadline) {
+  HttpSettings settings;
+  settings.body_timeout_seconds = 1;
+  start(settings);
+  RawConnection connection(port());
+  connection.send("POST /echo HTTP/1.1\r\nContent-Length: 100\r\n\r\n");
+  const RawAnswer answer = trickle(connection, std::string(100, 'b'), 100ms);
+  EXPECT_EQ(answer.status, 408);
+  EXPECT_NE(answer.body.find("the request body did not arrive within 1 s"), std::string::npos) << answer.body;
+}
+
+TEST_F(HttpServer, AChunkSizeLineWithoutEndIsRefusedWithoutBufferingIt) {
+  start();
+  RawConnection connection(port());
+  connection.send("PUT /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;");
+  for (int i = 0; i < 64; ++i) {  // 4 MiB of one endless extension; the hub refuses after 1 KiB and discards the rest
+    try {
+      connection.send(std::string(64 * 1024, 'e'));
+    } catch (const std::runtime_error&) {
+      break;
+    }
+  }
+  const RawAnswer answer = connection.answer();
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_NE(answer.body.find("chunk-size line is longer than 1024 bytes"), std::string::npos) << answer.body;
+}
+
+TEST_F(HttpServer, AtTheConnectionCapTheConnectionIdleLongestMakesRoom) {
+  HttpSettings settings;
+  settings.io_threads = 1;
+  settings.max_connections = 20;
+  start(settings);
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 40; ++i) idle.push_back(std::make_unique<RawConnection>(port()));
+  RawConnection newcomer(port());
+  newcomer.send("GET /fast/room HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(newcomer.answer().body, "fast room");
+  EXPECT_TRUE(idle.front()->closed_by_peer(5s));  // the oldest idle ones made room
+}
+
+TEST_F(HttpServer, AtTheConnectionCapWithNoneIdleANewClientIsToldSoAtOnce) {
+  HttpSettings settings;
+  settings.io_threads = 1;
+  settings.max_connections = 5;
+  start(settings);
+  std::vector<std::unique_ptr<RawConnection>> busy;
+  for (int i = 0; i < 5; ++i) {  // each waits for its answer: not idle
+    busy.push_back(std::make_unique<RawConnection>(port()));
+    busy.back()->send("GET /slow HTTP/1.1\r\n\r\n");
+  }
+  ASSERT_TRUE(gate_.wait_for_waiters(5));
+  RawConnection newcomer(port());
+  newcomer.send("GET /fast/late HTTP/1.1\r\n\r\n");
+  const RawAnswer answer = newcomer.answer();
+  EXPECT_EQ(answer.status, 503);
+  EXPECT_NE(answer.body.find("connection cap"), std::string::npos) << answer.body;
+  gate_.open();
+  for (auto& connection : busy) EXPECT_EQ(connection->answer().body, "slow");
+}
+
 TEST_F(HttpServer, AClientLeavingWhileItsRequestWaitsHarmsNoOne) {
   start();
   {
