@@ -1,4 +1,5 @@
 #include "abi_views.hpp"
+#include "text/printable_text.hpp"
 
 #include <hub/errors.hpp>
 #include <hub/health_probe.hpp>
@@ -33,7 +34,7 @@ void HealthProbe::Tracker::report(void* context, const hub_probe_result* result)
   pending->outcome.status = result->status;
   if (HUB_HAS_MEMBER(result, hub_probe_result, latency_us)) pending->outcome.latency_us = result->latency_us;
   if (HUB_HAS_MEMBER(result, hub_probe_result, message) && result->message.len)
-    pending->outcome.message.assign(result->message.ptr, result->message.len);
+    pending->outcome.message = printable_text(std::string_view(result->message.ptr, result->message.len));
   pending->done = true;
   pending->reported.notify_all();
 }

@@ -1,6 +1,7 @@
 #include "logging.hpp"
 
 #include "json_text.hpp"
+#include "text/printable_text.hpp"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -11,6 +12,31 @@
 namespace hub {
 
 namespace {
+
+// A log line carries text from outside the hub (names, authors, probe answers): one
+// line it stays, so a newline in a value cannot forge another entry.
+constexpr size_t kMaxLoggedMessageBytes = 16 * 1024;
+
+std::string printable_payload(const spdlog::details::log_msg& msg) {
+  return printable_text(std::string_view(msg.payload.data(), msg.payload.size()), kMaxLoggedMessageBytes);
+}
+
+// The readable lines: spdlog's pattern around the escaped message.
+class TextFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string payload = printable_payload(msg);
+    spdlog::details::log_msg escaped = msg;
+    escaped.payload = spdlog::string_view_t(payload.data(), payload.size());
+    pattern_.format(escaped, dest);
+    msg.color_range_start = escaped.color_range_start;  // the color sink reads them from the message it holds
+    msg.color_range_end = escaped.color_range_end;
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<TextFormatter>(); }
+
+ private:
+  spdlog::pattern_formatter pattern_{"%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v"};
+};
 
 // One JSON object per line, for log shippers; spdlog's patterns cannot escape.
 class JsonFormatter final : public spdlog::formatter {
@@ -36,7 +62,7 @@ class JsonFormatter final : public spdlog::formatter {
     append("\",\"logger\":");
     append(json_quote(std::string_view(msg.logger_name.data(), msg.logger_name.size())));
     append(",\"message\":");
-    append(json_quote(std::string_view(msg.payload.data(), msg.payload.size())));
+    append(json_quote(printable_payload(msg)));
     append("}\n");
   }
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
@@ -44,12 +70,14 @@ class JsonFormatter final : public spdlog::formatter {
 
 }  // namespace
 
+std::unique_ptr<spdlog::formatter> make_log_formatter(LoggingSettings::Format format) {
+  if (format == LoggingSettings::Format::json) return std::make_unique<JsonFormatter>();
+  return std::make_unique<TextFormatter>();
+}
+
 std::shared_ptr<spdlog::logger> make_logger(const LoggingSettings& settings, const std::string& name) {
   auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  if (settings.format == LoggingSettings::Format::json)
-    sink->set_formatter(std::make_unique<JsonFormatter>());
-  else
-    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v"));
+  sink->set_formatter(make_log_formatter(settings.format));
   auto logger = std::make_shared<spdlog::logger>(name, sink);
   logger->set_level(spdlog::level::from_str(settings.level));
   logger->flush_on(spdlog::level::warn);

@@ -3,6 +3,7 @@
 
 #include <hub/deployment.hpp>
 
+#include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <memory>
@@ -11,5 +12,9 @@ namespace hub {
 
 // Not registered globally, so several hubs can live in one process.
 std::shared_ptr<spdlog::logger> make_logger(const LoggingSettings& settings, const std::string& name = "hub");
+
+// The formatter make_logger gives its sink. Either format keeps a message on one line: control
+// characters are shown as \xNN and invalid UTF-8 as U+FFFD, so no value can forge an entry.
+std::unique_ptr<spdlog::formatter> make_log_formatter(LoggingSettings::Format format);
 
 }  // namespace hub

@@ -1,4 +1,5 @@
 #include "abi_views.hpp"
+#include "text/printable_text.hpp"
 
 #include <hub/errors.hpp>
 #include <hub/plugin_instance.hpp>
@@ -55,7 +56,7 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const Plu
     const char* message = common.get_last_error(nullptr);
     throw PluginError("plugin " + instance->library_->file() + ": implementation '" + implementation.name + "' (" +
                       kind_name(implementation.kind) + ") as '" + instance->id_ + "' failed to initialize: " +
-                      (message && *message ? message : "no message") + " (status " + std::to_string(status) + ")");
+                      (message && *message ? printable_text(message) : "no message") + " (status " + std::to_string(status) + ")");
   }
   instance->handle_ = handle;
   return instance;
@@ -71,7 +72,7 @@ const hub_host& PluginInstance::host_table() const {
 
 std::string PluginInstance::last_error() const {
   const char* message = vtable<hub_health_probe_vtable>().get_last_error(handle_);
-  return message ? message : "";
+  return message ? printable_text(message) : "";
 }
 
 }  // namespace hub

@@ -11,7 +11,7 @@ class ClickHouseProbe {
   explicit ClickHouseProbe(const hub::Context& context) : host_(context.host) {}
   hub::ProbeResult check(const hub::ProbeTarget& target, hub::Deadline deadline) {
     return timed_check(host_, deadline, [&](SteadyTime until) {
-      const HttpAnswer answer = http_get(std::string(target.host()), target.port(), "/ping", until);
+      const HttpAnswer answer = http_get(target, "/ping", until);
       if (answer.status != 200) return hub::ProbeResult::down("GET /ping: " + std::to_string(answer.status) + " " + answer.reason);
       if (answer.body.rfind("Ok.", 0) != 0)
         return hub::ProbeResult::down("GET /ping answered 200 but not 'Ok.': '" + answer.body.substr(0, 40) + "'");

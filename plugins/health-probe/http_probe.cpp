@@ -1,6 +1,6 @@
 #include "http_probe.hpp"
 
-#include "http_get.hpp"
+#include "origin_form.hpp"
 
 #include <algorithm>
 
@@ -18,6 +18,13 @@ HttpProbe::HttpProbe(const hub::Context& context) : host_(context.host), default
     throw hub::Error(HUB_INVALID_ARGUMENT, "expected_status must be a list of status codes, such as [200, 204]");
   if (default_path_.empty() || default_path_[0] != '/')
     throw hub::Error(HUB_INVALID_ARGUMENT, "path must start with '/', got '" + default_path_ + "'");
+  if (!net::is_origin_form(default_path_))
+    throw hub::Error(HUB_INVALID_ARGUMENT, "path '" + default_path_ + "' has characters a request target may not carry");
+  const int64_t redirects = context.config.integer("max_redirects", 0);
+  if (redirects < 0 || redirects > 10)
+    throw hub::Error(HUB_INVALID_ARGUMENT, "max_redirects: expected 0 to 10, got " + std::to_string(redirects));
+  options_.max_redirects = static_cast<long>(redirects);
+  options_.ca_file = context.config.string("ca_file", "");
 }
 
 namespace {
@@ -43,7 +50,7 @@ bool HttpProbe::expected(int status) const {
 hub::ProbeResult HttpProbe::check(const hub::ProbeTarget& target, hub::Deadline deadline) {
   const std::string path = target.endpoint().empty() ? default_path_ : std::string(target.endpoint());
   return timed_check(host_, deadline, [&](SteadyTime until) {
-    const HttpAnswer answer = http_get(std::string(target.host()), target.port(), path, until);
+    const HttpAnswer answer = http_get(target, path, until, options_);
     const std::string summary = "GET " + path + ": " + std::to_string(answer.status) + (answer.reason.empty() ? "" : " " + answer.reason);
     if (!expected(answer.status)) return hub::ProbeResult::down(summary);
     if (says_degraded(answer.body)) return hub::ProbeResult::degraded(summary + ", and the body says degraded");

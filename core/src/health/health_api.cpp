@@ -18,7 +18,7 @@ using http::Response;
 using nlohmann::json;
 
 Response json_answer(const json& body) {
-  return {200, "application/json", body.dump()};
+  return {200, "application/json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 double rounded(double ms) {

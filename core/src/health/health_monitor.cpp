@@ -66,7 +66,7 @@ std::string Alert::json() const {
                         {"latency_ms", latency_ms},
                         {"at", rfc3339_utc(at_unix_us)}};
   if (!instance_id.empty()) out["instance_id"] = instance_id;
-  return out.dump();
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // never throws on a peer's bytes
 }
 
 HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::string, const PluginInstance*> probes,

@@ -2,6 +2,7 @@
 
 #include "abi_views.hpp"
 #include "deadline_timer.hpp"
+#include "text/printable_text.hpp"
 
 #include <atomic>
 #include <condition_variable>
@@ -122,7 +123,7 @@ void ProbeRunner::Shared::report(void* context, const hub_probe_result* result) 
   outcome.status = result->status;
   if (HUB_HAS_MEMBER(result, hub_probe_result, latency_us)) outcome.latency_us = result->latency_us;
   if (HUB_HAS_MEMBER(result, hub_probe_result, message) && result->message.len)
-    outcome.message.assign(result->message.ptr, result->message.len);
+    outcome.message = printable_text(std::string_view(result->message.ptr, result->message.len));
   call->done(std::move(outcome));
 }
 

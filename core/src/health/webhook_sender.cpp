@@ -1,9 +1,6 @@
 #include "webhook_sender.hpp"
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/URI.h>
+#include "net/http_fetch.hpp"
 
 #include <algorithm>
 #include <random>
@@ -37,22 +34,18 @@ void WebhookSender::send(const std::string& alert_json) {
 }
 
 bool WebhookSender::post(const WebhookSink& sink, const std::string& body, std::string& failure) const {
+  net::FetchRequest request;
+  request.method = "POST";
+  request.url = sink.url;
+  request.headers = {"Content-Type: application/json"};
+  request.body = body;
+  request.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(sink.timeout_ms);
+  request.max_body_bytes = 4096;  // the receiver's answer is not read, only its status
   try {
-    const Poco::URI uri(sink.url);
-    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-    session.setTimeout(Poco::Timespan(static_cast<long>(sink.timeout_ms) * 1000));
-    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery().empty() ? "/" : uri.getPathAndQuery(),
-                                   Poco::Net::HTTPMessage::HTTP_1_1);
-    request.setContentType("application/json");
-    request.setContentLength(static_cast<std::streamsize>(body.size()));
-    session.sendRequest(request) << body;
-    Poco::Net::HTTPResponse response;
-    session.receiveResponse(response).ignore(1 << 20);
-    if (response.getStatus() >= 200 && response.getStatus() < 300) return true;
-    failure = "answered " + std::to_string(response.getStatus()) + " " + response.getReason();
-  } catch (const Poco::Exception& error) {
-    failure = error.displayText();
-  } catch (const std::exception& error) {
+    const net::FetchAnswer answer = net::fetch(request);
+    if (answer.status >= 200 && answer.status < 300) return true;
+    failure = "answered " + std::to_string(answer.status) + " " + answer.reason;
+  } catch (const net::FetchError& error) {
     failure = error.what();
   }
   return false;

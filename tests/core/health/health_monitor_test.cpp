@@ -358,7 +358,7 @@ TEST(HealthMonitoringConfig, UnknownProbesAndKeysAreRefusedWithWhere) {
       testing::ThrowsMessage<hub::ConfigError>(HasSubstr("health_monitoring.infrastructure[0].intervall_seconds: unknown key")));
   EXPECT_THAT([] { monitored("health_monitoring: {rise: 0}", nullptr); },
               testing::ThrowsMessage<hub::ConfigError>(HasSubstr("health_monitoring.rise: must be between 1 and 100")));
-  EXPECT_THAT([] { monitored("health_monitoring:\n  alerts: {webhooks: [{url: \"https://x\"}]}\n", nullptr); },
+  EXPECT_THAT([] { monitored("health_monitoring:\n  alerts: {webhooks: [{url: \"ftp://x\"}]}\n", nullptr); },
               testing::ThrowsMessage<hub::ConfigError>(HasSubstr("expected http://HOST:PORT/PATH")));
 }
 

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 using hub::testing::ScriptedServer;
 using testing::HasSubstr;
@@ -119,14 +120,68 @@ TEST(HttpProbe, ATargetThatNeverAnswersTimesOutAtTheDeadline) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
 }
 
+// Answers `head` and then, until the probe leaves, whatever `more` makes next.
+ScriptedServer endless_server(std::string head, std::function<std::string()> more) {
+  return ScriptedServer([head, more](int fd) {
+    if (ScriptedServer::read_until(fd, "\r\n\r\n").empty()) return;
+    ScriptedServer::send_all(fd, head);
+    for (int i = 0; i < 100'000; ++i)
+      if (::send(fd, more().data(), more().size(), MSG_NOSIGNAL) <= 0) return;
+  });
+}
+
+TEST(HttpProbe, AnOverflowingChunkSizeIsDownAtOnce) {
+  ScriptedServer server =
+      http_server("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nX\r\nffffffffffffffec\r\nYYYY\r\n0\r\n\r\n");
+  const auto started = std::chrono::steady_clock::now();
+  const hub::ProbeOutcome outcome = check("http", {.port = server.port()}, 5s);
+  EXPECT_EQ(outcome.status, HUB_HEALTH_DOWN);
+  EXPECT_THAT(outcome.message, HasSubstr("chunk")) << outcome.message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
+TEST(HttpProbe, EndlessHeadersOrAnEndlessBodyAreCutAtTheirCaps) {
+  ScriptedServer headers = endless_server("HTTP/1.1 200 OK\r\n", [] { return std::string("X-Padding: aaaaaaaaaaaaaaaa\r\n"); });
+  const hub::ProbeOutcome many_headers = check("http", {.port = headers.port()});
+  EXPECT_EQ(many_headers.status, HUB_HEALTH_DOWN);
+  EXPECT_THAT(many_headers.message, HasSubstr("sent more than 65536 bytes of headers"));
+
+  ScriptedServer body =
+      endless_server("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", [] { return std::string("10\r\n0123456789abcdef\r\n"); });
+  const hub::ProbeOutcome long_body = check("http", {.port = body.port()});
+  EXPECT_EQ(long_body.status, HUB_HEALTH_DOWN);
+  EXPECT_THAT(long_body.message, HasSubstr("GET /health: 200, but the body runs past 65536 bytes"));
+}
+
+TEST(HttpProbe, AReasonInInvalidUtf8ReachesTheHubAsValidText) {
+  ScriptedServer server = http_server("HTTP/1.1 503 \xff\xfe bad\r\nContent-Length: 0\r\n\r\n");
+  const hub::ProbeOutcome outcome = check("http", {.port = server.port()});
+  EXPECT_EQ(outcome.status, HUB_HEALTH_DOWN);
+  EXPECT_EQ(outcome.message, "GET /health: 503 \ufffd\ufffd bad");
+}
+
+TEST(HttpProbe, ATargetThatIsNotARequestPathIsNeverSent) {
+  ScriptedServer server = http_server(http_answer("200 OK", "{}"));
+  const hub::ProbeOutcome outcome = check("http", {.port = server.port(), .endpoint = "/health HTTP/1.1\r\nHost: evil\r\n\r\nGET /admin"});
+  EXPECT_EQ(outcome.status, HUB_HEALTH_DOWN);
+  EXPECT_THAT(outcome.message, HasSubstr("is not a path the probe may request"));
+  EXPECT_EQ(server.accepted(), 0);
+}
+
 TEST(HttpProbe, GarbageAndAnAnswerCutShortAreDown) {
   ScriptedServer noise(&garbage);
   hub::ProbeOutcome outcome = check("http", {.port = noise.port()});
   EXPECT_EQ(outcome.status, HUB_HEALTH_DOWN);
-  EXPECT_THAT(outcome.message, HasSubstr("closed the connection before answering in full"));
+  EXPECT_THAT(outcome.message, HasSubstr("did not answer in HTTP"));
 
   ScriptedServer not_http = http_server("SSH-2.0-OpenSSH_9.2\r\n\r\n");
-  EXPECT_THAT(check("http", {.port = not_http.port()}).message, HasSubstr("did not answer in HTTP: 'SSH-2.0-OpenSSH_9.2'"));
+  EXPECT_THAT(check("http", {.port = not_http.port()}).message, HasSubstr("did not answer in HTTP"));
+
+  ScriptedServer silent_close = ScriptedServer([](int fd) {
+    ScriptedServer::read_until(fd, "\r\n\r\n");
+    ::shutdown(fd, SHUT_WR);
+  });
+  EXPECT_THAT(check("http", {.port = silent_close.port()}).message, HasSubstr("closed the connection before answering"));
 
   ScriptedServer cut = http_server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"sta");
   hub::ProbeOutcome cut_short = check("http", {.port = cut.port()});
