@@ -1,7 +1,9 @@
 #include "config_api.hpp"
 
 #include "http/encoding.hpp"
+#include "http/json_body.hpp"
 #include "registry/instance_validation.hpp"
+#include "text/printable_text.hpp"
 #include "time_text.hpp"
 
 #include <hub/errors.hpp>
@@ -27,8 +29,9 @@ Response refused(const Request& request, const Refusal& refusal) {
   return http::error(request, refusal.status, refusal.code, refusal.message);
 }
 
+// The registry's words for the same fault: invalid_argument, and a reassurance that nothing changed.
 Response bad_request(const Request& request, const std::string& message) {
-  return http::error(request, 400, "bad_request", message);
+  return http::error(request, 400, "invalid_argument", message + (request.method == "GET" ? "" : "; nothing was changed"));
 }
 
 std::string scope_name(const std::string& scope) {
@@ -99,8 +102,8 @@ class ConfigApi {
   std::optional<Response> body_of(const Request& request, const std::set<std::string>& allowed, Json& body) const {
     std::string problem;
     // A margin over the body's own level: check_config names the path of what is too deep.
-    auto parsed = parse_json(request.body, store_.settings().max_depth + 2, problem);
-    if (!parsed) return bad_request(request, "the body is not valid JSON: " + problem);
+    auto parsed = http::parse_json_body(request.body, store_.settings().max_depth + 2, problem);
+    if (!parsed) return bad_request(request, "invalid JSON body: " + problem);
     if (!parsed->is_object()) return bad_request(request, std::string("the body must be a JSON object, got ") + parsed->type_name());
     for (const auto& [key, value] : parsed->items())
       if (!allowed.count(key)) {
@@ -118,6 +121,8 @@ class ConfigApi {
     if (!body["created_by"].is_string()) return bad_request(request, "created_by: must be a string");
     author = body["created_by"].get<std::string>();
     if (author.empty() || author.size() > 100) return bad_request(request, "created_by: 1 to 100 characters");
+    if (!is_printable_text(author))
+      return bad_request(request, "created_by: \"" + printable_text(author, 60) + "\" has control characters");
     return std::nullopt;
   }
 

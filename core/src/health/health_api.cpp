@@ -108,7 +108,7 @@ class HealthApi {
       }
       instances.push_back(std::move(instance));
     }
-    return json_answer({{"service", name}, {"status", registry_->service_status(name)}, {"instances", std::move(instances)}});
+    return json_answer({{"service_name", name}, {"status", registry_->service_status(name)}, {"instances", std::move(instances)}});
   }
 
   Response infrastructure(const Request&) const {

@@ -1,5 +1,8 @@
 #include "instance_validation.hpp"
 
+#include "net/origin_form.hpp"
+#include "text/printable_text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -40,15 +43,24 @@ std::string validate_instance(const InstanceRecord& record) {
     return "instance_id: \"" + record.instance_id + "\" has characters other than letters, digits and .-_:[]%@/";
   if (record.protocol.empty() || record.protocol.size() > 20 || !all_of(record.protocol, "+.-"))
     return "protocol: \"" + record.protocol + "\" is not a protocol name such as http, https, grpc or tcp";
-  if (!record.health_endpoint.empty() && record.health_endpoint[0] != '/')
-    return "health_endpoint: \"" + record.health_endpoint + "\" must be a path starting with '/'";
   if (record.health_endpoint.size() > 255) return too_long("health_endpoint", 255);
+  // The probe sends it as its request target: anything but a plain path and query could steer the request.
+  if (!record.health_endpoint.empty() && !net::is_origin_form(record.health_endpoint))
+    return "health_endpoint: \"" + printable_text(record.health_endpoint, 100) +
+           "\" is not a request path: it must start with '/' and hold only URL characters (RFC 3986), no spaces or line ends";
   if (record.version.size() > 50) return too_long("version", 50);
+  if (!is_printable_text(record.version)) return "version: \"" + printable_text(record.version, 60) + "\" has control characters";
   if (record.weight > 1'000'000) return "weight: " + std::to_string(record.weight) + " is above the limit of 1000000";
+  if (record.dependencies.size() > kMaxDependencies) return "dependencies: more than " + std::to_string(kMaxDependencies);
   for (const std::string& dependency : record.dependencies)
     if (std::string problem = validate_service_name("dependencies", dependency); !problem.empty()) return problem;
-  for (const std::string& tag : record.tags)
+  if (record.tags.size() > kMaxTags) return "tags: more than " + std::to_string(kMaxTags);
+  for (const std::string& tag : record.tags) {
     if (tag.empty() || tag.size() > 100) return "tags: each tag is 1 to 100 characters";
+    if (!is_printable_text(tag)) return "tags: \"" + printable_text(tag, 60) + "\" has control characters";
+  }
+  if (record.metadata_json.size() > kMaxMetadataBytes)
+    return "metadata: " + std::to_string(record.metadata_json.size()) + " bytes, over the limit of " + std::to_string(kMaxMetadataBytes);
   return "";
 }
 

@@ -8,6 +8,11 @@
 
 namespace hub {
 
+// What one instance may carry: a registrant cannot make the hub hold more than this per instance.
+inline constexpr size_t kMaxTags = 64;
+inline constexpr size_t kMaxDependencies = 128;
+inline constexpr size_t kMaxMetadataBytes = 16 * 1024;
+
 // Empty when valid; otherwise "FIELD: what is wrong".
 std::string validate_instance(const InstanceRecord& record);
 std::string validate_service_name(const std::string& field, const std::string& name);

@@ -1,14 +1,17 @@
 #include "registry_api.hpp"
 
 #include "http/encoding.hpp"
+#include "http/json_body.hpp"
 #include "hub/api/v1/registry.pb.h"
 #include "registry/instance_validation.hpp"
+#include "text/printable_text.hpp"
 #include "time_text.hpp"
 
 #include <hub/errors.hpp>
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
 
 #include <set>
 
@@ -27,20 +30,26 @@ Response bad_request(const Request& request, const std::string& message) {
   return http::error(request, 400, "invalid_argument", message + "; nothing was changed");
 }
 
-// Protobuf's JSON parser takes a lone value for a repeated field ("tags": "edge");
-// the API asks for arrays, so such a body is refused like any other wrong type.
-std::optional<Response> repeated_fields_are_arrays(const Request& request, const google::protobuf::Message& message) {
-  google::protobuf::Struct fields;
-  if (!google::protobuf::util::JsonStringToMessage(request.body, &fields).ok()) return std::nullopt;
+// Bodies nest objects in metadata only; deeper than this is refused before it is built.
+constexpr int kMaxBodyDepth = 32;
+constexpr int kMaxHeartbeatMetrics = 32;
+
+// Protobuf's JSON parser takes a lone value for a repeated field ("tags": "edge") and
+// flattens nested arrays ([["a"], ["b"]]); the API asks for an array of values.
+std::optional<std::string> repeated_fields_are_flat_arrays(const nlohmann::json& body, const google::protobuf::Message& message) {
+  if (!body.is_object()) return std::nullopt;  // protobuf says what is wrong with it
   const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = descriptor->field(i);
     if (!field->is_repeated() || field->is_map()) continue;
-    auto found = fields.fields().find(field->name());
-    if (found == fields.fields().end()) found = fields.fields().find(field->json_name());
-    if (found != fields.fields().end() && found->second.kind_case() != google::protobuf::Value::kListValue &&
-        found->second.kind_case() != google::protobuf::Value::kNullValue)
-      return bad_request(request, "invalid JSON body: " + field->name() + ": expected an array");
+    auto found = body.find(field->name());
+    if (found == body.end()) found = body.find(field->json_name());
+    if (found == body.end() || found->is_null()) continue;
+    if (!found->is_array()) return field->name() + ": expected an array";
+    const bool of_messages = field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
+    for (const auto& element : *found)
+      if (element.is_array() || (element.is_object() && !of_messages))
+        return field->name() + ": expected an array of " + (of_messages ? "objects" : "single values") + ", not of arrays or objects";
   }
   return std::nullopt;
 }
@@ -55,10 +64,14 @@ std::optional<Response> parse(const Request& request, google::protobuf::Message&
   }
   if (request.body.find_first_not_of(" \t\r\n") == std::string::npos)
     return bad_request(request, "the request body is empty; expected a JSON object");
+  std::string problem;
+  const auto body = http::parse_json_body(request.body, kMaxBodyDepth, problem);
+  if (!body) return bad_request(request, "invalid JSON body: " + problem);
+  if (auto flat = repeated_fields_are_flat_arrays(*body, message)) return bad_request(request, "invalid JSON body: " + *flat);
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status = google::protobuf::util::JsonStringToMessage(request.body, &message, options);
-  if (status.ok()) return repeated_fields_are_arrays(request, message);
+  if (status.ok()) return std::nullopt;
   std::string detail(status.message());
   if (detail.size() > 2 && detail[0] == '(') {  // "(port): invalid value ..." -> "port: invalid value ..."
     const size_t close = detail.find(')');
@@ -167,8 +180,12 @@ class RegistryApi {
     const std::string status = in.status().empty() ? "healthy" : in.status();
     if (status != "healthy" && status != "degraded")
       return bad_request(request, "status: \"" + in.status() + "\" is not a heartbeat status; use healthy or degraded");
-    for (const auto& [metric, value] : in.metrics())
+    if (in.metrics().size() > kMaxHeartbeatMetrics)
+      return bad_request(request, "metrics: more than " + std::to_string(kMaxHeartbeatMetrics) + " in one heartbeat");
+    for (const auto& [metric, value] : in.metrics()) {
       if (metric.empty() || metric.size() > 100) return bad_request(request, "metrics: each metric name is 1 to 100 characters");
+      if (!is_printable_text(metric)) return bad_request(request, "metrics: \"" + printable_text(metric, 60) + "\" has control characters");
+    }
     Registry::Beat beat;
     try {
       beat = registry_.heartbeat(*name, in.instance_id(), status, {in.metrics().begin(), in.metrics().end()}, request.may_wait);

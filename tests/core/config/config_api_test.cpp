@@ -187,12 +187,31 @@ INSTANTIATE_TEST_SUITE_P(
                     BadUpdate{R"({"config_data": [1, 2]})", "config_data: must be a JSON object, got array"},
                     BadUpdate{R"({"config_data": {"a": {"b": {"c": {"d": {}}}}}})", "config_data.a.b.c.d: nested deeper than 4 levels"},
                     BadUpdate{R"({"config_data": {"text": ")" + std::string(300, 'x') + R"("}})", "over the limit of 200"},
-                    BadUpdate{R"({"config_data": {"a": 1},})", "the body is not valid JSON: malformed JSON at byte"},
+                    BadUpdate{R"({"config_data": {"a": 1},})", "invalid JSON body: parse error at line 1, column 26"},
+                    BadUpdate{R"({"config_data": {"a": 1e400}})", "invalid JSON body: the number 1e400 is out of range"},
+                    BadUpdate{R"({"config_data": {"a": 1, "a": 2}})", "invalid JSON body: duplicate key \"a\""},
+                    BadUpdate{R"({"config_data": {"a": 1}, "config_data": {"password": "x"}})", "duplicate key \"config_data\""},
+                    BadUpdate{R"({"config_data": )" + std::string(10'000, '[') + std::string(10'000, ']') + "}",
+                              "invalid JSON body: nested deeper than 6 levels"},
+                    BadUpdate{R"({"config_data": {}, "created_by": "ops\n2026-11-23 error [hub] storage wiped"})",
+                              "created_by: \"ops\\x0a2026-11-23 error [hub] storage wiped\" has control characters"},
                     BadUpdate{R"({"config_data": {"a": 1}, "author": "x"})", "unknown field \"author\"; expected config_data, created_by"},
                     BadUpdate{R"({"created_by": "x"})", "config_data: required"},
                     BadUpdate{R"({"config_data": {}, "created_by": 7})", "created_by: must be a string"},
                     BadUpdate{R"({"config_data": {"": 1}})", "empty keys are not accepted"},
                     BadUpdate{R"("just a string")", "the body must be a JSON object"}));
+
+TEST_F(ConfigApi, ARollbackBodyIsReadAsStrictlyAsAnUpdate) {
+  update("/config/svc", R"({"n": 1})");
+  update("/config/svc", R"({"n": 2})");
+  for (const std::string body :
+       {R"({"version": 1e400})", R"({"version": 1, "version": 2})", R"({"version": 1, "created_by": "a\u0007"})"}) {
+    const HttpReply reply = post("/config/svc/rollback", body);
+    EXPECT_EQ(reply.status, 400) << body << ": " << reply.body;
+    EXPECT_EQ(json_of(reply)["error"], "invalid_argument");
+  }
+  EXPECT_EQ(config_of("svc")["version"], 2);
+}
 
 TEST_F(ConfigApi, NonSecretKeysThatContainSecretishLettersAreAccepted) {
   update("/config/llm", R"({"max_tokens": 512, "tokenizer": "bpe", "author": "x", "keyboard": 1, "secretary_count": 0})");

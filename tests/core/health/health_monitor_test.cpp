@@ -247,6 +247,7 @@ TEST_F(HealthMonitoring, InstancesWithAHealthEndpointAreCheckedAndDiscoveryServe
   EXPECT_EQ(get_json("/services/api-gateway")["instances"][0]["status"], "down");
   EXPECT_EQ(hub_->get("/discover/api-gateway").status, 503);
   const json detail = get_json("/health/services/api-gateway");
+  EXPECT_EQ(detail["service_name"], "api-gateway");  // the same word as every other answer
   EXPECT_EQ(detail["instances"][0]["check"]["status"], "down");
   EXPECT_EQ(detail["instances"][0]["history"].size(), 3u);
   EXPECT_THAT(alert_topics(), testing::ElementsAre("alert.service_down"));

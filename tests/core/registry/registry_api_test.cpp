@@ -92,7 +92,26 @@ TEST_F(RegistryApi, BadRegistrationsNameTheFieldAndChangeNothing) {
       {R"({"service_name": "api", "host": "h", "port": 80, "tags": "edge"})", "tags: expected an array"},
       {R"({"service_name": "api", "host": "h", "port": 80, "metadata": [1]})", "metadata"},
       {R"({"service_name": "api", "host": "h", "port": 80, "dependencies": ["ok", "not ok"]})", "dependencies: \"not ok\""},
-      {R"({"service_name": "api", "host": "h", "port": 80, "health_endpoint": "health"})", "health_endpoint: \"health\" must be a path"},
+      {R"({"service_name": "api", "host": "h", "port": 80, "health_endpoint": "health"})",
+       "health_endpoint: \"health\" is not a request path"},
+      // A health endpoint is the probe's request target: nothing in it may add a header or a request.
+      {R"({"service_name": "api", "host": "h", "port": 80, "health_endpoint": "/health HTTP/1.1\r\nHost: evil\r\n\r\nGET /x"})",
+       "is not a request path"},
+      {R"({"service_name": "api", "host": "h", "port": 80, "health_endpoint": "/a b"})", "is not a request path"},
+      // The JSON itself: no key twice, no nested arrays for a list, no runaway nesting.
+      {R"({"service_name": "api", "service_name": "payments", "host": "h", "port": 80})", "duplicate key \"service_name\""},
+      {R"({"service_name": "api", "host": "h", "port": 80, "tags": [["a"], ["b", "c"]]})", "tags: expected an array of single values"},
+      {R"({"service_name": "api", "host": "h", "port": 80, "metadata": {"x": )" + std::string(10'000, '[') + std::string(10'000, ']') +
+           "}}",
+       "nested deeper than 32 levels"},
+      {R"({"service_name": "api", "host": "h", "port": 80, "weight": 1e400})", "out of range"},
+      // Text that would reach logs and other tools: no control characters.
+      {R"({"service_name": "api", "host": "h", "port": 80, "version": "1.0\n2026-11-23 error [hub] forged"})",
+       "version: \"1.0\\x0a2026-11-23 error [hub] forged\" has control characters"},
+      {R"({"service_name": "api", "host": "h", "port": 80, "tags": ["ok", "\u001b[31mred"]})",
+       "tags: \"\\x1b[31mred\" has control characters"},
+      {R"({"service_name": "api", "host": "h", "port": 80, "metadata": {"blob": ")" + std::string(20'000, 'x') + R"("}})",
+       "metadata: 20011 bytes, over the limit of 16384"},
       {R"({"service_name": "api", "host": "h/x", "port": 80})", "host: \"h/x\" is not a host name"},
       {R"({"service_name": "api", "host": "h", "port": 80,)", "invalid JSON body"},
       {R"([1, 2])", "invalid JSON body"},
@@ -108,6 +127,23 @@ TEST_F(RegistryApi, BadRegistrationsNameTheFieldAndChangeNothing) {
   }
   EXPECT_EQ(parse_json<v1::ServicesResponse>(hub_.get("/services")).services_size(), 0);
   EXPECT_TRUE(events().empty());
+}
+
+TEST_F(RegistryApi, AHeartbeatsMetricsAreBoundedAndPrintable) {
+  ASSERT_EQ(hub_.post("/register", kDataBridge).status, 201);
+  std::string many = R"({"service_name": "data-bridge", "metrics": {)";
+  for (int i = 0; i < 33; ++i) many += (i ? ", " : "") + std::string("\"m") + std::to_string(i) + "\": 1";
+  many += "}}";
+  const std::pair<std::string, std::string> cases[] = {
+      {many, "metrics: more than 32 in one heartbeat"},
+      {R"({"service_name": "data-bridge", "metrics": {"cpu\u0007": 1}})", "metrics: \"cpu\\x07\" has control characters"},
+      {R"({"service_name": "data-bridge", "metrics": {"cpu": 1, "cpu": 2}})", "duplicate key \"cpu\""},
+  };
+  for (const auto& [body, message] : cases) {
+    const hub::HttpReply reply = heartbeat(body);
+    EXPECT_EQ(reply.status, 400) << body;
+    EXPECT_THAT(parse_json<hub::api::v1::Error>(reply).message(), HasSubstr(message)) << body;
+  }
 }
 
 TEST_F(RegistryApi, HeartbeatsCarryStatusAndMetricsAndNeedAKnownInstance) {
