@@ -10,6 +10,7 @@
 #include "hub/api/v1/status.pb.h"
 #include "json_text.hpp"
 #include "logging.hpp"
+#include "outage_log.hpp"
 #include "plugin_set.hpp"
 #include "registry/discovery_plugins.hpp"
 #include "registry/registry.hpp"
@@ -29,6 +30,11 @@ HubOptions HubOptions::from_file(const std::filesystem::path& deployment_file) {
 }
 
 struct Hub::Impl {
+  explicit Impl(HubOptions given)
+      : options(std::move(given)),
+        clock(options.clock ? options.clock : std::make_shared<SystemClock>()),
+        logger(make_logger(options.deployment.logging, "hub", options.log_lines)) {}
+
   HubOptions options;
   std::shared_ptr<Clock> clock;
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
@@ -52,7 +58,9 @@ struct Hub::Impl {
   std::mutex housekeeping_mutex;
   std::condition_variable housekeeping_wake;
   bool stopping = false;
-  bool storage_failing = false;
+  OutageLog health_outage{logger, "health results not written to storage; they are kept in memory (bounded) meanwhile"};
+  OutageLog liveness_outage{logger, "liveness changes not stored; instances keep their status meanwhile"};
+  OutageLog heartbeat_outage{logger, "heartbeats not written to storage; they are kept in memory (bounded) meanwhile"};
 
   std::shared_ptr<http::Router> routes();
   http::Response health(const http::Request& request);
@@ -67,11 +75,7 @@ struct Hub::Impl {
   void release();
 };
 
-Hub::Hub(HubOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = std::move(options);
-  impl_->clock = impl_->options.clock ? impl_->options.clock : std::make_shared<SystemClock>();
-  impl_->logger = make_logger(impl_->options.deployment.logging);
-}
+Hub::Hub(HubOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 Hub::~Hub() {
   stop();
@@ -151,27 +155,21 @@ void Hub::Impl::housekeeping_loop() {
   }
 }
 
-// Errors are logged when storage starts and stops failing, not on every pass.
+// Each step runs on its own: one failing (a liveness change storage refuses) does not hold back
+// the others (the heartbeats). An outage is logged when it starts and when it ends.
 void Hub::Impl::housekeep() {
-  if (monitor) {
+  const auto step = [](OutageLog& log, const auto& work) {
     try {
-      monitor->flush();
+      work();
+      log.succeeded();
     } catch (const std::exception& error) {
-      logger->warn("health results not written yet, kept for the next pass: {}", error.what());
+      log.failed(error.what());
     }
-  }
+  };
+  if (monitor) step(health_outage, [&] { monitor->flush(); });
   if (!registry) return;
-  try {
-    if (storage_failing && storage->check().status != "healthy") return;
-    if (discovery->liveness_policy()) registry->run_liveness_pass(discovery->liveness_policy());
-    registry->flush_heartbeats();
-    if (storage_failing) logger->info("storage is back; pending heartbeats were written");
-    storage_failing = false;
-  } catch (const std::exception& error) {
-    if (!storage_failing)
-      logger->warn("registry housekeeping failed, retrying every {} ms: {}", options.housekeeping_interval.count(), error.what());
-    storage_failing = true;
-  }
+  if (discovery->liveness_policy()) step(liveness_outage, [&] { registry->run_liveness_pass(discovery->liveness_policy()); });
+  step(heartbeat_outage, [&] { registry->flush_heartbeats(); });
 }
 
 void Hub::Impl::stop_housekeeping() {

@@ -4,10 +4,12 @@
 #include "text/printable_text.hpp"
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <chrono>
 #include <ctime>
+#include <mutex>
 
 namespace hub {
 
@@ -68,6 +70,25 @@ class JsonFormatter final : public spdlog::formatter {
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
 
+// Hands each formatted line to the embedder's function.
+class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit LineSink(LogLines lines) : lines_(std::move(lines)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    std::string_view line(formatted.data(), formatted.size());
+    if (line.ends_with('\n')) line.remove_suffix(1);
+    lines_(line);
+  }
+  void flush_() override {}
+
+ private:
+  LogLines lines_;
+};
+
 }  // namespace
 
 std::unique_ptr<spdlog::formatter> make_log_formatter(LoggingSettings::Format format) {
@@ -75,8 +96,12 @@ std::unique_ptr<spdlog::formatter> make_log_formatter(LoggingSettings::Format fo
   return std::make_unique<TextFormatter>();
 }
 
-std::shared_ptr<spdlog::logger> make_logger(const LoggingSettings& settings, const std::string& name) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+std::shared_ptr<spdlog::logger> make_logger(const LoggingSettings& settings, const std::string& name, LogLines lines) {
+  spdlog::sink_ptr sink;
+  if (lines)
+    sink = std::make_shared<LineSink>(std::move(lines));
+  else
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   sink->set_formatter(make_log_formatter(settings.format));
   auto logger = std::make_shared<spdlog::logger>(name, sink);
   logger->set_level(spdlog::level::from_str(settings.level));

@@ -16,8 +16,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hub {
@@ -37,6 +39,9 @@ struct HubOptions {
   // The health checks' scheduler. Tests that drive a ManualClock turn it off
   // and call Hub::run_health_checks() after moving the clock.
   bool health_scheduler_thread = true;
+  // Where the hub's log lines go, each formatted as logging.format says and without its newline.
+  // Empty: stderr. An embedder or a test may take them; called from any of the hub's threads.
+  std::function<void(std::string_view line)> log_lines;
 
   static HubOptions from_file(const std::filesystem::path& deployment_file);
 };

@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -20,11 +21,12 @@ struct Callbacks {
   std::mutex mutex;
   std::condition_variable closed_signal;
   bool closed = false;
+  std::atomic<bool> closing{false};  // our own close: its disconnection is no news
 
   static Callbacks& of(void* self) { return *static_cast<Callbacks*>(self); }
   static void on_connected(natsConnection*, void* self) { of(self).logger->info("nats: connected to {}", of(self).url); }
   static void on_disconnected(natsConnection*, void* self) {
-    of(self).logger->warn("nats: disconnected from {}; reconnecting", of(self).url);
+    if (!of(self).closing) of(self).logger->warn("nats: disconnected from {}; reconnecting", of(self).url);
   }
   static void on_reconnected(natsConnection*, void* self) { of(self).logger->info("nats: reconnected to {}", of(self).url); }
   static void on_closed(natsConnection*, void* self) {
@@ -53,7 +55,7 @@ NatsPublisher::NatsPublisher(const NatsSettings& settings, std::shared_ptr<spdlo
   Impl& self = *impl_;
   self.settings = settings;
   self.logger = std::move(logger);
-  self.callbacks = new Callbacks{settings.url, self.logger, {}, {}, false};
+  self.callbacks = new Callbacks{settings.url, self.logger};
   try {
     self.check(natsOptions_Create(&self.options), "options");
     self.check(natsOptions_SetURL(self.options, settings.url.c_str()), "url");
@@ -81,6 +83,7 @@ NatsPublisher::NatsPublisher(const NatsSettings& settings, std::shared_ptr<spdlo
 NatsPublisher::~NatsPublisher() {
   Impl& self = *impl_;
   if (natsConnection_Status(self.connection) == NATS_CONN_STATUS_CONNECTED) natsConnection_FlushTimeout(self.connection, 1000);
+  self.callbacks->closing = true;
   natsConnection_Close(self.connection);
   bool closed = false;
   {

@@ -68,7 +68,8 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   void save_status(const std::string& service_name, const std::string& instance_id, const std::string& status,
                    int64_t down_since_unix_us) override {
     write([&](pqxx::work& tx) {
-      tx.exec_params("UPDATE service_registry SET status = $3, down_since = CASE WHEN $4 = 0 THEN NULL ELSE " + timestamp("$4") +
+      // $4 is typed by its first use: compared with a bare 0 PostgreSQL would make it an integer, too small for microseconds.
+      tx.exec_params("UPDATE service_registry SET status = $3, down_since = CASE WHEN $4::bigint = 0 THEN NULL ELSE " + timestamp("$4") +
                          " END, updated_at = LOCALTIMESTAMP WHERE service_name = $1 AND instance_id = $2",
                      service_name, instance_id, status, down_since_unix_us);
     });

@@ -3,6 +3,7 @@
 #include <hub/testing.hpp>
 
 #include "support/integration_servers.hpp"
+#include "support/log_capture.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -56,8 +57,12 @@ class NatsEvents : public testing::Test {
 
 TEST_F(NatsEvents, TheHubPublishesItsStartAndStopOnNats) {
   listen("itest.hub.>");
+  auto log = std::make_shared<hub::testing::LogCapture>();
   {
-    hub::testing::TestHub hub(options_with(url_, "itest"));
+    hub::HubOptions options = options_with(url_, "itest");
+    options.deployment.logging.level = "info";
+    options.log_lines = log->sink();
+    hub::testing::TestHub hub(std::move(options));
     const auto [subject, data] = next();
     EXPECT_EQ(subject, "itest.hub.started");
     EXPECT_THAT(data, HasSubstr("\"listen\":\"127.0.0.1:" + std::to_string(hub->port()) + "\""));
@@ -68,6 +73,7 @@ TEST_F(NatsEvents, TheHubPublishesItsStartAndStopOnNats) {
   const auto [subject, data] = next();
   EXPECT_EQ(subject, "itest.hub.stopping");
   EXPECT_EQ(data, R"({"deployment":"embedded"})");
+  EXPECT_EQ(log->count("disconnected"), 0u) << "the hub's own close is no news:\n" << log->all();
 }
 
 TEST_F(NatsEvents, TheHubStartsAndServesWhileNatsIsUnreachable) {

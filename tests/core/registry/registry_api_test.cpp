@@ -1,6 +1,7 @@
 // The registry's HTTP API as services call it: every endpoint, every error
 // path, liveness on a ManualClock, and the events each change publishes.
 #include "support/registry_hub.hpp"
+#include "support/storage_backend.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,9 +19,14 @@ const char* kDataBridge = R"({"service_name": "data-bridge", "host": "10.0.0.7",
   "health_endpoint": "/health", "version": "1.2.3", "dependencies": ["central-hub", "timescaledb"],
   "metadata": {"type": "data-ingestion", "priority": "P0"}, "tags": ["phase-1"], "weight": 50})";
 
-class RegistryApi : public ::testing::Test {
+using hub::testing::Backend;
+using hub::testing::ScratchStore;
+
+// Every test runs on memory, SQLite and PostgreSQL alike.
+class RegistryApi : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    HUB_NEED_BACKEND(GetParam());
     subscription_ = hub_->events().subscribe([this](const hub::Event& event) {
       if (event.topic.rfind("instance.", 0) != 0) return;
       std::lock_guard lock(mutex_);
@@ -41,13 +47,14 @@ class RegistryApi : public ::testing::Test {
   v1::ServiceResponse service(const std::string& name) { return parse_json<v1::ServiceResponse>(hub_.get("/services/" + name)); }
 
   std::shared_ptr<hub::ManualClock> clock_ = std::make_shared<hub::ManualClock>();
-  hub::testing::TestHub hub_{hub::testing::registry_options(hub::testing::kLiveness, clock_)};
+  ScratchStore store_{hub::testing::available(GetParam())};
+  hub::testing::TestHub hub_{hub::testing::registry_options(hub::testing::kLiveness, clock_, store_.yaml())};
   uint64_t subscription_ = 0;
   std::mutex mutex_;
   std::vector<std::string> events_;
 };
 
-TEST_F(RegistryApi, RegisterKeepsWhatTheSeedSendsAndWarnsAboutUnknownDependencies) {
+TEST_P(RegistryApi, RegisterKeepsWhatTheSeedSendsAndWarnsAboutUnknownDependencies) {
   const hub::HttpReply reply = hub_.post("/register", kDataBridge);
   ASSERT_EQ(reply.status, 201) << reply.body;
   const auto answer = parse_json<v1::RegisterResponse>(reply);
@@ -67,7 +74,7 @@ TEST_F(RegistryApi, RegisterKeepsWhatTheSeedSendsAndWarnsAboutUnknownDependencie
   EXPECT_THAT(events(), ElementsAre(HasSubstr("instance.registered {\"service_name\":\"data-bridge\",\"instance_id\":\"10.0.0.7:8001\"")));
 }
 
-TEST_F(RegistryApi, RegisteringAgainReplacesTheInstanceAndKeepsItsRegistrationTime) {
+TEST_P(RegistryApi, RegisteringAgainReplacesTheInstanceAndKeepsItsRegistrationTime) {
   ASSERT_EQ(hub_.post("/register", kDataBridge).status, 201);
   clock_->advance(std::chrono::seconds(5));
   const hub::HttpReply again = register_instance("data-bridge", "10.0.0.7", 8001, R"(, "name": "data-bridge", "version": "1.2.4")");
@@ -79,7 +86,7 @@ TEST_F(RegistryApi, RegisteringAgainReplacesTheInstanceAndKeepsItsRegistrationTi
   EXPECT_EQ(service("data-bridge").instances_size(), 1);
 }
 
-TEST_F(RegistryApi, BadRegistrationsNameTheFieldAndChangeNothing) {
+TEST_P(RegistryApi, BadRegistrationsNameTheFieldAndChangeNothing) {
   const std::pair<std::string, std::string> cases[] = {
       {R"({"service_name": "api", "host": "h", "port": "eighty"})", "port: invalid value"},
       {R"({"service_name": "api", "host": "h", "port": 70000})", "port: 70000 is not a port number"},
@@ -129,7 +136,7 @@ TEST_F(RegistryApi, BadRegistrationsNameTheFieldAndChangeNothing) {
   EXPECT_TRUE(events().empty());
 }
 
-TEST_F(RegistryApi, AHeartbeatsMetricsAreBoundedAndPrintable) {
+TEST_P(RegistryApi, AHeartbeatsMetricsAreBoundedAndPrintable) {
   ASSERT_EQ(hub_.post("/register", kDataBridge).status, 201);
   std::string many = R"({"service_name": "data-bridge", "metrics": {)";
   for (int i = 0; i < 33; ++i) many += (i ? ", " : "") + std::string("\"m") + std::to_string(i) + "\": 1";
@@ -146,7 +153,7 @@ TEST_F(RegistryApi, AHeartbeatsMetricsAreBoundedAndPrintable) {
   }
 }
 
-TEST_F(RegistryApi, HeartbeatsCarryStatusAndMetricsAndNeedAKnownInstance) {
+TEST_P(RegistryApi, HeartbeatsCarryStatusAndMetricsAndNeedAKnownInstance) {
   ASSERT_EQ(hub_.post("/register", kDataBridge).status, 201);
   clock_->advance(std::chrono::seconds(30));
   hub::HttpReply reply = heartbeat(R"({"service_name": "data-bridge", "status": "degraded", "metrics": {"cpu": 0.93, "latency": 45}})");
@@ -174,7 +181,7 @@ TEST_F(RegistryApi, HeartbeatsCarryStatusAndMetricsAndNeedAKnownInstance) {
   EXPECT_THAT(ambiguous.body, HasSubstr("instance_id: required, because \\\"data-bridge\\\" has several instances"));
 }
 
-TEST_F(RegistryApi, ServicesFilterByStatusAndTag) {
+TEST_P(RegistryApi, ServicesFilterByStatusAndTag) {
   ASSERT_EQ(hub_.post("/register", kDataBridge).status, 201);
   ASSERT_EQ(register_instance("api-gateway", "10.0.0.1", 80, R"(, "tags": ["edge"])").status, 201);
   ASSERT_EQ(heartbeat(R"({"service_name": "api-gateway", "status": "degraded"})").status, 200);
@@ -192,7 +199,7 @@ TEST_F(RegistryApi, ServicesFilterByStatusAndTag) {
   EXPECT_THAT(hub_.get("/services?colour=red").body, HasSubstr("colour: unknown query parameter"));
 }
 
-TEST_F(RegistryApi, AServiceShowsItsInstancesDependenciesAndDependents) {
+TEST_P(RegistryApi, AServiceShowsItsInstancesDependenciesAndDependents) {
   ASSERT_EQ(hub_.post("/register", kDataBridge).status, 201);
   ASSERT_EQ(register_instance("api-gateway", "10.0.0.1", 80, R"(, "dependencies": ["data-bridge"])").status, 201);
   const v1::ServiceResponse bridge = service("data-bridge");
@@ -215,7 +222,7 @@ TEST_F(RegistryApi, AServiceShowsItsInstancesDependenciesAndDependents) {
   EXPECT_EQ(service("data-bridge").instances_size(), 2);
 }
 
-TEST_F(RegistryApi, DiscoverTakesHealthyInstancesInTurnAndFallsBackToDegraded) {
+TEST_P(RegistryApi, DiscoverTakesHealthyInstancesInTurnAndFallsBackToDegraded) {
   ASSERT_EQ(register_instance("pricing", "10.0.0.1", 9000).status, 201);
   ASSERT_EQ(register_instance("pricing", "10.0.0.2", 9000, R"(, "protocol": "grpc")").status, 201);
   std::set<std::string> urls;
@@ -228,7 +235,7 @@ TEST_F(RegistryApi, DiscoverTakesHealthyInstancesInTurnAndFallsBackToDegraded) {
   EXPECT_EQ(hub_.get("/discover/unknown").status, 404);
 }
 
-TEST_F(RegistryApi, SilentInstancesGoDownComeBackAndAreRemovedAfterTheGrace) {
+TEST_P(RegistryApi, SilentInstancesGoDownComeBackAndAreRemovedAfterTheGrace) {
   ASSERT_EQ(register_instance("ticker", "10.0.0.1", 7000).status, 201);
   ASSERT_EQ(register_instance("ticker", "10.0.0.2", 7000).status, 201);
   clock_->advance(std::chrono::seconds(60));
@@ -258,7 +265,7 @@ TEST_F(RegistryApi, SilentInstancesGoDownComeBackAndAreRemovedAfterTheGrace) {
   EXPECT_THAT(events().back(), HasSubstr("\"reason\":\"dead\""));
 }
 
-TEST_F(RegistryApi, DeregisterRemovesOneInstanceAndThenTheService) {
+TEST_P(RegistryApi, DeregisterRemovesOneInstanceAndThenTheService) {
   ASSERT_EQ(register_instance("ticker", "10.0.0.1", 7000).status, 201);
   ASSERT_EQ(register_instance("ticker", "10.0.0.2", 7000).status, 201);
   hub::HttpReply reply = hub_.post("/deregister", R"({"service_name": "ticker", "instance_id": "10.0.0.1:7000"})");
@@ -272,7 +279,7 @@ TEST_F(RegistryApi, DeregisterRemovesOneInstanceAndThenTheService) {
   EXPECT_THAT(events().back(), HasSubstr("instance.deregistered"));
 }
 
-TEST_F(RegistryApi, ProtobufInAndOut) {
+TEST_P(RegistryApi, ProtobufInAndOut) {
   v1::RegisterRequest request;
   request.set_service_name("risk");
   request.set_host("10.1.1.1");
@@ -309,13 +316,21 @@ TEST(RegistryWithoutDiscovery, EndpointsSayDiscoveryIsNotEnabled) {
   EXPECT_EQ(hub.post("/register", kDataBridge).status, 501);
 }
 
-TEST(RegistryLiveness, WithoutAutoDeregisterDownInstancesStay) {
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryApi, hub::testing::kAllBackends, hub::testing::backend_label);
+
+class RegistryLiveness : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override { HUB_NEED_BACKEND(GetParam()); }
+  ScratchStore store_{hub::testing::available(GetParam())};
+};
+
+TEST_P(RegistryLiveness, WithoutAutoDeregisterDownInstancesStay) {
   auto clock = std::make_shared<hub::ManualClock>();
   hub::testing::TestHub hub(hub::testing::registry_options(R"(
     - library: discovery
       enable: [{implementation: liveness, config: {service_timeout_seconds: 10, auto_deregister_dead_services: false}}]
 )",
-                                                           clock));
+                                                           clock, store_.yaml()));
   ASSERT_EQ(hub.post("/register", kDataBridge).status, 201);
   clock->advance(std::chrono::hours(24));
   hub->run_liveness_pass();
@@ -325,9 +340,9 @@ TEST(RegistryLiveness, WithoutAutoDeregisterDownInstancesStay) {
   EXPECT_EQ(bridge.instances(0).status(), "down");
 }
 
-TEST(RegistryLiveness, TheHousekeepingThreadRunsThePolicyByItself) {
+TEST_P(RegistryLiveness, TheHousekeepingThreadRunsThePolicyByItself) {
   auto clock = std::make_shared<hub::ManualClock>();
-  hub::HubOptions options = hub::testing::registry_options(hub::testing::kLiveness, clock);
+  hub::HubOptions options = hub::testing::registry_options(hub::testing::kLiveness, clock, store_.yaml());
   options.housekeeping_interval = std::chrono::milliseconds(10);
   hub::testing::TestHub hub(std::move(options));
   ASSERT_EQ(hub.post("/register", kDataBridge).status, 201);
@@ -342,7 +357,9 @@ TEST(RegistryLiveness, TheHousekeepingThreadRunsThePolicyByItself) {
   EXPECT_EQ(status, "down");
 }
 
-TEST(RegistryLiveness, BadPolicyConfigStopsTheStartNamingTheKey) {
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryLiveness, hub::testing::kAllBackends, hub::testing::backend_label);
+
+TEST(RegistryLivenessConfig, BadPolicyConfigStopsTheStartNamingTheKey) {
   hub::Hub hub(hub::testing::registry_options(R"(
     - library: discovery
       enable: [{implementation: liveness, config: {service_timeout_seconds: -5}}]
