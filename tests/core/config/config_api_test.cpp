@@ -1,4 +1,5 @@
 #include "support/config_hub.hpp"
+#include "support/storage_backend.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,10 +16,16 @@ using hub::testing::TestHub;
 using testing::HasSubstr;
 using namespace std::chrono_literals;
 
-class ConfigApi : public testing::Test {
+using hub::testing::Backend;
+
+// The API on one backend; every suite below runs on memory, SQLite and PostgreSQL alike.
+class ConfigHub : public testing::Test {
  protected:
-  void start(const std::string& extra_yaml = "") { hub_ = std::make_unique<TestHub>(hub::testing::config_options(extra_yaml)); }
-  void SetUp() override { start(); }
+  void use(Backend backend) { store_ = std::make_unique<hub::testing::ScratchStore>(backend); }
+  void start(const std::string& extra_yaml = "") {
+    hub_.reset();
+    hub_ = std::make_unique<TestHub>(hub::testing::config_options(extra_yaml, store_->yaml()));
+  }
 
   HttpReply put(const std::string& path, const std::string& body) { return hub::testing::put_config(hub_->url() + path, body); }
   HttpReply get(const std::string& path) { return hub_->get(path); }
@@ -31,10 +38,20 @@ class ConfigApi : public testing::Test {
     return json_of(reply);
   }
 
+  std::unique_ptr<hub::testing::ScratchStore> store_;
   std::unique_ptr<TestHub> hub_;
 };
 
-TEST_F(ConfigApi, EveryUpdateCreatesAVersionAndTheLatestIsActive) {
+class ConfigApi : public ConfigHub, public testing::WithParamInterface<Backend> {
+ protected:
+  void SetUp() override {
+    HUB_NEED_BACKEND(GetParam());
+    use(GetParam());
+    start();
+  }
+};
+
+TEST_P(ConfigApi, EveryUpdateCreatesAVersionAndTheLatestIsActive) {
   const Json first = update("/config/tick-aggregator", R"({"operational": {"timeframes": ["5m"], "interval": 60}})", "alice");
   EXPECT_EQ(first["version"], 1);
   EXPECT_EQ(first["service_name"], "tick-aggregator");
@@ -58,7 +75,7 @@ TEST_F(ConfigApi, EveryUpdateCreatesAVersionAndTheLatestIsActive) {
   EXPECT_EQ(config_of("tick-aggregator")["created_by"], "api");
 }
 
-TEST_F(ConfigApi, TheGlobalConfigIsMergedUnderEveryServiceAndTheServiceWins) {
+TEST_P(ConfigApi, TheGlobalConfigIsMergedUnderEveryServiceAndTheServiceWins) {
   update("/global-config", R"({"operational": {"log_level": "info", "limits": {"cpu": 2, "memory": 512}}, "region": "eu"})");
   update("/config/risk-management", R"({"operational": {"limits": {"memory": 1024}, "max_position_size": 10}})");
   const Json risk = config_of("risk-management");
@@ -75,7 +92,7 @@ TEST_F(ConfigApi, TheGlobalConfigIsMergedUnderEveryServiceAndTheServiceWins) {
   EXPECT_EQ(global["version"], 1);
 }
 
-TEST_F(ConfigApi, AServiceWithoutAnyConfigGetsAnEmptyObjectAtVersionZero) {
+TEST_P(ConfigApi, AServiceWithoutAnyConfigGetsAnEmptyObjectAtVersionZero) {
   const Json none = config_of("fresh-service");
   EXPECT_EQ(none["version"], 0);
   EXPECT_EQ(none["revision"], 0);
@@ -84,7 +101,7 @@ TEST_F(ConfigApi, AServiceWithoutAnyConfigGetsAnEmptyObjectAtVersionZero) {
   EXPECT_THAT(get("/config/fresh-service/history").body, HasSubstr("has no config yet"));
 }
 
-TEST_F(ConfigApi, HistoryListsVersionsAndChangesNewestFirst) {
+TEST_P(ConfigApi, HistoryListsVersionsAndChangesNewestFirst) {
   update("/config/svc", R"({"a": 1})", "alice");
   update("/config/svc", R"({"a": 2})", "bob");
   ASSERT_EQ(post("/config/svc/rollback", R"({"version": 1, "created_by": "carol"})").status, 200);
@@ -102,7 +119,7 @@ TEST_F(ConfigApi, HistoryListsVersionsAndChangesNewestFirst) {
   EXPECT_EQ(json_of(get("/config/svc/history?limit=1"))["versions"].size(), 1u);
 }
 
-TEST_F(ConfigApi, DiffNamesWhatWasAddedRemovedAndChanged) {
+TEST_P(ConfigApi, DiffNamesWhatWasAddedRemovedAndChanged) {
   update("/config/svc", R"({"operational": {"symbols": ["EURUSD"], "delay": 5, "old": true}, "same": 1})");
   update("/config/svc", R"({"operational": {"symbols": ["EURUSD", "GBPUSD"], "delay": 5, "new": {"x": 1}}, "same": 1})");
   const Json diff = json_of(get("/config/svc/diff?from=1&to=2"));
@@ -116,7 +133,7 @@ TEST_F(ConfigApi, DiffNamesWhatWasAddedRemovedAndChanged) {
   EXPECT_EQ(get("/config/svc/diff?from=x").status, 400);
 }
 
-TEST_F(ConfigApi, RollbackMakesAnEarlierVersionActiveAsANewRevision) {
+TEST_P(ConfigApi, RollbackMakesAnEarlierVersionActiveAsANewRevision) {
   update("/config/svc", R"({"limit": 1})");
   const Json second = update("/config/svc", R"({"limit": 2})");
   const HttpReply rolled = post("/config/svc/rollback", R"({"version": 1, "created_by": "oncall"})");
@@ -136,7 +153,7 @@ TEST_F(ConfigApi, RollbackMakesAnEarlierVersionActiveAsANewRevision) {
   EXPECT_EQ(post("/global-config/rollback", R"({"version": 1})").status, 404);
 }
 
-TEST_F(ConfigApi, VersionsBeyondTheRetentionArePrunedAndSaySo) {
+TEST_P(ConfigApi, VersionsBeyondTheRetentionArePrunedAndSaySo) {
   start("config_management: {retention_versions: 3}");
   for (int i = 1; i <= 6; ++i) update("/config/svc", R"({"n": )" + std::to_string(i) + "}");
   const HttpReply pruned = get("/config/svc/versions/3");
@@ -162,14 +179,27 @@ struct BadUpdate {
   std::string message_part;
 };
 
-class ConfigApiRefuses : public ConfigApi, public testing::WithParamInterface<BadUpdate> {};
+void PrintTo(const BadUpdate& bad, std::ostream* out) {
+  *out << bad.message_part;
+}
+
+class ConfigApiRefuses : public ConfigHub, public testing::WithParamInterface<std::tuple<Backend, BadUpdate>> {
+ protected:
+  void SetUp() override {
+    HUB_NEED_BACKEND(std::get<0>(GetParam()));
+    use(std::get<0>(GetParam()));
+    start("config_management: {max_config_bytes: 200, max_depth: 4}");
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, ConfigApi, hub::testing::kAllBackends, hub::testing::backend_label);
 
 TEST_P(ConfigApiRefuses, WithA400NamingTheProblemAndChangesNothing) {
-  start("config_management: {max_config_bytes: 200, max_depth: 4}");
+  const BadUpdate& bad = std::get<1>(GetParam());
   const Json before = update("/config/svc", R"({"ok": true})");
-  const HttpReply reply = put("/config/svc", GetParam().body);
+  const HttpReply reply = put("/config/svc", bad.body);
   EXPECT_EQ(reply.status, 400) << reply.body;
-  EXPECT_THAT(json_of(reply)["message"].get<std::string>(), HasSubstr(GetParam().message_part));
+  EXPECT_THAT(json_of(reply)["message"].get<std::string>(), HasSubstr(bad.message_part));
   const Json now = config_of("svc");
   EXPECT_EQ(now["version"], 1);
   EXPECT_EQ(now["revision"], before["revision"]);
@@ -178,30 +208,33 @@ TEST_P(ConfigApiRefuses, WithA400NamingTheProblemAndChangesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ConfigApiRefuses,
-    testing::Values(BadUpdate{R"({"config_data": {"operational": {"db": {"password": "x"}}}})",
-                              "config_data.operational.db.password: keys that look like secrets are refused"},
-                    BadUpdate{R"({"config_data": {"brokers": [{"host": "a"}, {"sasl_token": "t"}]}})", "config_data.brokers[1].sasl_token"},
-                    BadUpdate{R"({"config_data": {"polygonApiKey": "k"}})", "config_data.polygonApiKey"},
-                    BadUpdate{R"({"config_data": {"tls": {"private-key": "k"}}})", "config_data.tls.private-key"},
-                    BadUpdate{R"({"config_data": {"aws": {"credentials": {}}}})", "config_data.aws.credentials"},
-                    BadUpdate{R"({"config_data": [1, 2]})", "config_data: must be a JSON object, got array"},
-                    BadUpdate{R"({"config_data": {"a": {"b": {"c": {"d": {}}}}}})", "config_data.a.b.c.d: nested deeper than 4 levels"},
-                    BadUpdate{R"({"config_data": {"text": ")" + std::string(300, 'x') + R"("}})", "over the limit of 200"},
-                    BadUpdate{R"({"config_data": {"a": 1},})", "invalid JSON body: parse error at line 1, column 26"},
-                    BadUpdate{R"({"config_data": {"a": 1e400}})", "invalid JSON body: the number 1e400 is out of range"},
-                    BadUpdate{R"({"config_data": {"a": 1, "a": 2}})", "invalid JSON body: duplicate key \"a\""},
-                    BadUpdate{R"({"config_data": {"a": 1}, "config_data": {"password": "x"}})", "duplicate key \"config_data\""},
-                    BadUpdate{R"({"config_data": )" + std::string(10'000, '[') + std::string(10'000, ']') + "}",
-                              "invalid JSON body: nested deeper than 6 levels"},
-                    BadUpdate{R"({"config_data": {}, "created_by": "ops\n2026-11-23 error [hub] storage wiped"})",
-                              "created_by: \"ops\\x0a2026-11-23 error [hub] storage wiped\" has control characters"},
-                    BadUpdate{R"({"config_data": {"a": 1}, "author": "x"})", "unknown field \"author\"; expected config_data, created_by"},
-                    BadUpdate{R"({"created_by": "x"})", "config_data: required"},
-                    BadUpdate{R"({"config_data": {}, "created_by": 7})", "created_by: must be a string"},
-                    BadUpdate{R"({"config_data": {"": 1}})", "empty keys are not accepted"},
-                    BadUpdate{R"("just a string")", "the body must be a JSON object"}));
+    testing::Combine(
+        hub::testing::kAllBackends,
+        testing::Values(
+            BadUpdate{R"({"config_data": {"operational": {"db": {"password": "x"}}}})",
+                      "config_data.operational.db.password: keys that look like secrets are refused"},
+            BadUpdate{R"({"config_data": {"brokers": [{"host": "a"}, {"sasl_token": "t"}]}})", "config_data.brokers[1].sasl_token"},
+            BadUpdate{R"({"config_data": {"polygonApiKey": "k"}})", "config_data.polygonApiKey"},
+            BadUpdate{R"({"config_data": {"tls": {"private-key": "k"}}})", "config_data.tls.private-key"},
+            BadUpdate{R"({"config_data": {"aws": {"credentials": {}}}})", "config_data.aws.credentials"},
+            BadUpdate{R"({"config_data": [1, 2]})", "config_data: must be a JSON object, got array"},
+            BadUpdate{R"({"config_data": {"a": {"b": {"c": {"d": {}}}}}})", "config_data.a.b.c.d: nested deeper than 4 levels"},
+            BadUpdate{R"({"config_data": {"text": ")" + std::string(300, 'x') + R"("}})", "over the limit of 200"},
+            BadUpdate{R"({"config_data": {"a": 1},})", "invalid JSON body: parse error at line 1, column 26"},
+            BadUpdate{R"({"config_data": {"a": 1e400}})", "invalid JSON body: the number 1e400 is out of range"},
+            BadUpdate{R"({"config_data": {"a": 1, "a": 2}})", "invalid JSON body: duplicate key \"a\""},
+            BadUpdate{R"({"config_data": {"a": 1}, "config_data": {"password": "x"}})", "duplicate key \"config_data\""},
+            BadUpdate{R"({"config_data": )" + std::string(10'000, '[') + std::string(10'000, ']') + "}",
+                      "invalid JSON body: nested deeper than 6 levels"},
+            BadUpdate{R"({"config_data": {}, "created_by": "ops\n2026-11-23 error [hub] storage wiped"})",
+                      "created_by: \"ops\\x0a2026-11-23 error [hub] storage wiped\" has control characters"},
+            BadUpdate{R"({"config_data": {"a": 1}, "author": "x"})", "unknown field \"author\"; expected config_data, created_by"},
+            BadUpdate{R"({"created_by": "x"})", "config_data: required"},
+            BadUpdate{R"({"config_data": {}, "created_by": 7})", "created_by: must be a string"},
+            BadUpdate{R"({"config_data": {"": 1}})", "empty keys are not accepted"},
+            BadUpdate{R"("just a string")", "the body must be a JSON object"})));
 
-TEST_F(ConfigApi, ARollbackBodyIsReadAsStrictlyAsAnUpdate) {
+TEST_P(ConfigApi, ARollbackBodyIsReadAsStrictlyAsAnUpdate) {
   update("/config/svc", R"({"n": 1})");
   update("/config/svc", R"({"n": 2})");
   for (const std::string body :
@@ -213,25 +246,25 @@ TEST_F(ConfigApi, ARollbackBodyIsReadAsStrictlyAsAnUpdate) {
   EXPECT_EQ(config_of("svc")["version"], 2);
 }
 
-TEST_F(ConfigApi, NonSecretKeysThatContainSecretishLettersAreAccepted) {
+TEST_P(ConfigApi, NonSecretKeysThatContainSecretishLettersAreAccepted) {
   update("/config/llm", R"({"max_tokens": 512, "tokenizer": "bpe", "author": "x", "keyboard": 1, "secretary_count": 0})");
 }
 
-TEST_F(ConfigApi, AnInvalidServiceNameIsRefused) {
+TEST_P(ConfigApi, AnInvalidServiceNameIsRefused) {
   const HttpReply reply = put("/config/-bad", R"({"config_data": {}})");
   EXPECT_EQ(reply.status, 400);
   EXPECT_THAT(reply.body, HasSubstr("is not a service name"));
   EXPECT_EQ(get("/config/bad%20name").status, 400);
 }
 
-TEST_F(ConfigApi, AWatchAnswersAtOnceWhenItsRevisionIsAlreadyOld) {
+TEST_P(ConfigApi, AWatchAnswersAtOnceWhenItsRevisionIsAlreadyOld) {
   update("/config/svc", R"({"a": 1})");
   const Json answer = json_of(get("/config/svc/watch?index=0&wait=30"));
   EXPECT_EQ(answer["changed"], true);
   EXPECT_EQ(answer["version"], 1);
 }
 
-TEST_F(ConfigApi, AWatchWithNothingNewAnswersUnchangedAtTheEndOfItsWait) {
+TEST_P(ConfigApi, AWatchWithNothingNewAnswersUnchangedAtTheEndOfItsWait) {
   const Json current = update("/config/svc", R"({"a": 1})");
   const auto started = std::chrono::steady_clock::now();
   const Json answer = json_of(get("/config/svc/watch?index=" + std::to_string(current["revision"].get<int>()) + "&wait=0.3"));
@@ -240,7 +273,7 @@ TEST_F(ConfigApi, AWatchWithNothingNewAnswersUnchangedAtTheEndOfItsWait) {
   EXPECT_EQ(answer["revision"], current["revision"]);
 }
 
-TEST_F(ConfigApi, AnUpdateAndARollbackEachReachAWaitingWatcher) {
+TEST_P(ConfigApi, AnUpdateAndARollbackEachReachAWaitingWatcher) {
   const Json first = update("/config/svc", R"({"a": 1})");
   const int revision = first["revision"];
   auto watcher =
@@ -261,7 +294,7 @@ TEST_F(ConfigApi, AnUpdateAndARollbackEachReachAWaitingWatcher) {
   EXPECT_EQ(rolled["config"]["a"], 1);
 }
 
-TEST_F(ConfigApi, AGlobalChangeWakesTheWatchersOfEveryService) {
+TEST_P(ConfigApi, AGlobalChangeWakesTheWatchersOfEveryService) {
   std::vector<std::future<Json>> watchers;
   for (int i = 0; i < 20; ++i)
     watchers.push_back(std::async(std::launch::async,
@@ -275,7 +308,7 @@ TEST_F(ConfigApi, AGlobalChangeWakesTheWatchersOfEveryService) {
   }
 }
 
-TEST_F(ConfigApi, AChangeToOneServiceLeavesTheWatchersOfAnotherWaiting) {
+TEST_P(ConfigApi, AChangeToOneServiceLeavesTheWatchersOfAnotherWaiting) {
   update("/config/a", R"({"x": 1})");
   const int b_revision = json_of(get("/config/b"))["revision"];
   auto b_watcher =
@@ -284,14 +317,14 @@ TEST_F(ConfigApi, AChangeToOneServiceLeavesTheWatchersOfAnotherWaiting) {
   EXPECT_EQ(b_watcher.get()["changed"], false);
 }
 
-TEST_F(ConfigApi, WatchParametersAreChecked) {
+TEST_P(ConfigApi, WatchParametersAreChecked) {
   EXPECT_EQ(json_of(get("/config/svc/watch?wait=abc"))["message"], "wait: \"abc\" is not a number of seconds above 0 and up to 300");
   EXPECT_EQ(get("/config/svc/watch?wait=301").status, 400);
   EXPECT_EQ(get("/config/svc/watch?wait=0").status, 400);
   EXPECT_EQ(json_of(get("/config/svc/watch?index=-1"))["message"], "index: \"-1\" is not a whole number from 0");
 }
 
-TEST_F(ConfigApi, ChangesArePublishedOnTheEventBusPerService) {
+TEST_P(ConfigApi, ChangesArePublishedOnTheEventBusPerService) {
   std::vector<hub::Event> seen;
   std::mutex mutex;
   const uint64_t subscription = (*hub_)->events().subscribe([&](const hub::Event& event) {

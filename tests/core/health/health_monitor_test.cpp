@@ -10,7 +10,7 @@
 #include "discovery_plugin.hpp"
 #include "health_probe_plugin.hpp"
 #include "support/scripted_server.hpp"
-#include "support/sqlite_rows.hpp"
+#include "support/storage_backend.hpp"
 
 #include <hub/errors.hpp>
 #include <hub/testing.hpp>
@@ -91,16 +91,21 @@ hub::HubOptions monitored(const std::string& health_yaml, std::shared_ptr<hub::M
   return options;
 }
 
-class HealthMonitoring : public ::testing::Test {
+using hub::testing::Backend;
+
+// Every test runs on memory, SQLite and PostgreSQL alike.
+class HealthMonitoring : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    HUB_NEED_BACKEND(GetParam());
+    store_ = std::make_unique<hub::testing::ScratchStore>(GetParam());
     std::lock_guard lock(script.mutex);
     script.status.clear();
     script.latency_us.clear();
     script.hang.clear();
   }
-  void start(const std::string& health_yaml, const std::string& storage = "{backend: memory}") {
-    hub_ = std::make_unique<hub::testing::TestHub>(monitored(health_yaml, clock_, storage));
+  void start(const std::string& health_yaml) {
+    hub_ = std::make_unique<hub::testing::TestHub>(monitored(health_yaml, clock_, store_->yaml()));
     events_ = (*hub_)->events().subscribe([this](const hub::Event& event) {
       if (event.topic.rfind("alert.", 0) != 0) return;
       std::lock_guard lock(mutex_);
@@ -126,6 +131,7 @@ class HealthMonitoring : public ::testing::Test {
   }
 
   std::shared_ptr<hub::ManualClock> clock_ = std::make_shared<hub::ManualClock>();
+  std::unique_ptr<hub::testing::ScratchStore> store_;
   std::unique_ptr<hub::testing::TestHub> hub_;
   uint64_t events_ = 0;
   std::mutex mutex_;
@@ -142,7 +148,7 @@ const std::string kDatabase = R"(health_monitoring:
 
 }  // namespace
 
-TEST_F(HealthMonitoring, FlapDampingConfirmsAfterFallAndRiseWithOneAlertPerTransition) {
+TEST_P(HealthMonitoring, FlapDampingConfirmsAfterFallAndRiseWithOneAlertPerTransition) {
   start(kDatabase);
   EXPECT_EQ(round(), 1);
   EXPECT_EQ(get_json("/health/infrastructure")["postgresql"]["status"], "healthy");
@@ -183,7 +189,7 @@ TEST_F(HealthMonitoring, FlapDampingConfirmsAfterFallAndRiseWithOneAlertPerTrans
   EXPECT_EQ(alerts[1]["status"], "healthy");
 }
 
-TEST_F(HealthMonitoring, EachTargetKeepsItsOwnInterval) {
+TEST_P(HealthMonitoring, EachTargetKeepsItsOwnInterval) {
   start(R"(health_monitoring:
   check_interval_seconds: 60
   infrastructure:
@@ -197,7 +203,7 @@ TEST_F(HealthMonitoring, EachTargetKeepsItsOwnInterval) {
   EXPECT_EQ(round(10s), 2);  // 60 s in: kafka's turn too
 }
 
-TEST_F(HealthMonitoring, LatencyOverTheThresholdIsDegradedAndAlertedOnceEachWay) {
+TEST_P(HealthMonitoring, LatencyOverTheThresholdIsDegradedAndAlertedOnceEachWay) {
   start(R"(health_monitoring:
   check_interval_seconds: 10
   fall: 2
@@ -221,7 +227,7 @@ TEST_F(HealthMonitoring, LatencyOverTheThresholdIsDegradedAndAlertedOnceEachWay)
   EXPECT_THAT(alert_topics(), testing::ElementsAre("alert.latency_exceeded", "alert.latency_recovered"));
 }
 
-TEST_F(HealthMonitoring, InstancesWithAHealthEndpointAreCheckedAndDiscoveryServesTheVerdict) {
+TEST_P(HealthMonitoring, InstancesWithAHealthEndpointAreCheckedAndDiscoveryServesTheVerdict) {
   start(R"(health_monitoring:
   check_interval_seconds: 10
   fall: 2
@@ -260,7 +266,7 @@ TEST_F(HealthMonitoring, InstancesWithAHealthEndpointAreCheckedAndDiscoveryServe
   EXPECT_EQ(hub_->get("/health/services/nobody").status, 404);
 }
 
-TEST_F(HealthMonitoring, AHungProbeIsDownAtItsDeadlineAndDoesNotStarveTheOthers) {
+TEST_P(HealthMonitoring, AHungProbeIsDownAtItsDeadlineAndDoesNotStarveTheOthers) {
   start(R"(health_monitoring:
   check_interval_seconds: 10
   fall: 1
@@ -290,7 +296,7 @@ TEST_F(HealthMonitoring, AHungProbeIsDownAtItsDeadlineAndDoesNotStarveTheOthers)
   script.released.notify_all();
 }
 
-TEST_F(HealthMonitoring, AlertsArePostedToWebhooksAndRetriedAfterAFailure) {
+TEST_P(HealthMonitoring, AlertsArePostedToWebhooksAndRetriedAfterAFailure) {
   std::mutex mutex;
   std::condition_variable arrived;
   std::vector<std::string> bodies;
@@ -321,10 +327,8 @@ TEST_F(HealthMonitoring, AlertsArePostedToWebhooksAndRetriedAfterAFailure) {
   EXPECT_EQ(alert["status"], "down");
 }
 
-TEST_F(HealthMonitoring, ResultsReachTheSeedsTablesAndUptimeIsComputedFromThem) {
-  const std::string file = ::testing::TempDir() + "health-" + std::to_string(::getpid()) + ".db";
-  std::filesystem::remove(file);
-  start(kDatabase + "  service_probe: scripted\n", "{backend: sqlite, sqlite: {path: " + file + "}}");
+TEST_P(HealthMonitoring, ResultsReachTheSeedsTablesAndUptimeIsComputedFromThem) {
+  start(kDatabase + "  service_probe: scripted\n");
   ASSERT_EQ(hub_->post("/register", R"({"name": "api-gateway", "host": "10.0.0.5", "port": 8000, "health_endpoint": "/health"})").status,
             201);
   round();  // the database's first check; the instance is seen
@@ -342,13 +346,14 @@ TEST_F(HealthMonitoring, ResultsReachTheSeedsTablesAndUptimeIsComputedFromThem) 
   EXPECT_EQ(uptime["services"]["api-gateway"]["uptime_pct"], 25.0);
   EXPECT_EQ(hub_->get("/health/uptime?window=soon").status, 400);
   hub_.reset();
+  if (!store_->durable()) return;
   // Each of the database's five results is a row, read as an operator would; only a failing one carries a message.
-  EXPECT_THAT(hub::testing::sqlite_column(file,
-                                          "SELECT status || '|' || COALESCE(error_message, 'none') FROM infrastructure_status "
-                                          "WHERE component_name = 'postgresql' ORDER BY id"),
+  EXPECT_THAT(store_->column("SELECT status || '|' || COALESCE(error_message, 'none') FROM infrastructure_status "
+                             "WHERE component_name = 'postgresql' ORDER BY id"),
               ElementsAre("healthy|none", "healthy|none", "healthy|none", "healthy|none", StartsWith("down|scripted")));
-  std::filesystem::remove(file);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HealthMonitoring, hub::testing::kAllBackends, hub::testing::backend_label);
 
 TEST(HealthMonitoringConfig, UnknownProbesAndKeysAreRefusedWithWhere) {
   EXPECT_THAT(
