@@ -68,6 +68,8 @@ struct Hub::Impl {
   void connect_events();
   void open_registry();
   void open_monitor();
+  void describe_metrics();
+  void scrape();
   void housekeeping_loop();
   void housekeep();
   void stop_housekeeping();
@@ -89,6 +91,7 @@ void Hub::start() {
     impl_->storage = open_storage(deployment.storage);
     if (int applied = impl_->storage->migrate(migrations_for(impl_->storage->backend())))
       impl_->logger->info("applied {} schema migration(s) to {} storage", applied, impl_->storage->backend());
+    impl_->describe_metrics();
     impl_->connect_events();
     impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
     impl_->open_registry();
@@ -146,6 +149,27 @@ void Hub::Impl::open_monitor() {
   monitor->start(options.health_scheduler_thread);
 }
 
+void Hub::Impl::describe_metrics() {
+  using Type = Metrics::Type;
+  metrics->describe("hub_info", Type::gauge, "The hub's version; always 1.");
+  metrics->describe("hub_uptime_seconds", Type::gauge, "Seconds since the hub started.");
+  metrics->describe("hub_config_watchers", Type::gauge, "Config watches parked now: blocking queries and WebSocket streams.");
+  metrics->describe("hub_registry_instances", Type::gauge, "Instances in the registry, by status.");
+  metrics->describe("hub_housekeeping_failures_total", Type::counter,
+                    "Housekeeping passes that failed and will be retried (storage refused a write), by task.");
+  metrics->gauge_set("hub_info", 1, {{"version", HUB_VERSION}});
+}
+
+// Gauges read at the scrape rather than kept current on every change.
+void Hub::Impl::scrape() {
+  metrics->gauge_set("hub_uptime_seconds", static_cast<double>((clock->monotonic_us() - started_us) / 1'000'000));
+  metrics->gauge_set("hub_config_watchers", static_cast<double>(configs->watching()));
+  if (!registry) return;
+  std::map<std::string, double> by_status{{"healthy", 0}, {"degraded", 0}, {"down", 0}};
+  for (const InstanceRecord& instance : registry->instances()) ++by_status[instance.status];
+  for (const auto& [status, count] : by_status) metrics->gauge_set("hub_registry_instances", count, {{"status", status}});
+}
+
 void Hub::Impl::housekeeping_loop() {
   std::unique_lock lock(housekeeping_mutex);
   while (!housekeeping_wake.wait_for(lock, options.housekeeping_interval, [this] { return stopping; })) {
@@ -158,18 +182,19 @@ void Hub::Impl::housekeeping_loop() {
 // Each step runs on its own: one failing (a liveness change storage refuses) does not hold back
 // the others (the heartbeats). An outage is logged when it starts and when it ends.
 void Hub::Impl::housekeep() {
-  const auto step = [](OutageLog& log, const auto& work) {
+  const auto step = [this](OutageLog& log, const char* task, const auto& work) {
     try {
       work();
       log.succeeded();
     } catch (const std::exception& error) {
+      metrics->counter_add("hub_housekeeping_failures_total", 1, {{"task", task}});
       log.failed(error.what());
     }
   };
-  if (monitor) step(health_outage, [&] { monitor->flush(); });
+  if (monitor) step(health_outage, "health_results", [&] { monitor->flush(); });
   if (!registry) return;
-  if (discovery->liveness_policy()) step(liveness_outage, [&] { registry->run_liveness_pass(discovery->liveness_policy()); });
-  step(heartbeat_outage, [&] { registry->flush_heartbeats(); });
+  if (discovery->liveness_policy()) step(liveness_outage, "liveness", [&] { registry->run_liveness_pass(discovery->liveness_policy()); });
+  step(heartbeat_outage, "heartbeats", [&] { registry->flush_heartbeats(); });
 }
 
 void Hub::Impl::stop_housekeeping() {
@@ -268,8 +293,8 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   config::add_config_routes(*router, *configs);
   add_health_routes(*router, monitor.get(), registry.get(), *clock);
   router->add("GET", "/metrics", [this](const http::Request&) {
-    metrics->gauge_set("hub_config_watchers", static_cast<double>(configs->watching()));
-    return http::Response{200, "text/plain; version=0.0.4", metrics->prometheus_text()};
+    scrape();
+    return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics->prometheus_text()};
   });
   return router;
 }

@@ -4,6 +4,9 @@
 #include <hub/errors.hpp>
 #include <hub/plugin_instance.hpp>
 
+#include <mutex>
+#include <set>
+
 namespace hub {
 
 // The hub_host a plugin receives, and what its functions reach.
@@ -11,8 +14,18 @@ struct PluginInstance::HostTable {
   hub_host table{};
   std::string id;
   HostServices services;
+  std::mutex described_mutex;
+  std::set<std::string> described;  // families this instance has given a HELP line
 
-  std::string metric(hub_str name) const { return metric_name(id + "_" + std::string(name.ptr, name.len)); }
+  // "<id>_<name>", a counter ending in _total as Prometheus expects; described on first use.
+  std::string metric(hub_str name, Metrics::Type type) {
+    std::string family = metric_name(id + "_" + std::string(name.ptr, name.len));
+    if (type == Metrics::Type::counter && !family.ends_with("_total")) family += "_total";
+    std::lock_guard lock(described_mutex);
+    if (described.size() < Metrics::kMaxSeries && described.insert(family).second)
+      services.metrics->describe(family, type, "Reported by plugin instance '" + id + "'.");
+    return family;
+  }
   static HostTable& of(void* context) { return *static_cast<HostTable*>(context); }
 
   static void log(void* context, hub_log_level level, hub_str message) {
@@ -20,12 +33,14 @@ struct PluginInstance::HostTable {
     if (self.services.log) self.services.log(self.id, level, std::string_view(message.ptr, message.len));
   }
   static void counter_add(void* context, hub_str name, double delta) {
-    of(context).services.metrics->counter_add(of(context).metric(name), delta);
+    of(context).services.metrics->counter_add(of(context).metric(name, Metrics::Type::counter), delta);
   }
   static void gauge_set(void* context, hub_str name, double value) {
-    of(context).services.metrics->gauge_set(of(context).metric(name), value);
+    of(context).services.metrics->gauge_set(of(context).metric(name, Metrics::Type::gauge), value);
   }
-  static void observe(void* context, hub_str name, double value) { of(context).services.metrics->observe(of(context).metric(name), value); }
+  static void observe(void* context, hub_str name, double value) {
+    of(context).services.metrics->observe(of(context).metric(name, Metrics::Type::summary), value);
+  }
   static int64_t now_unix_us(void* context) { return of(context).services.clock->now_unix_us(); }
   static int64_t monotonic_us(void* context) { return of(context).services.clock->monotonic_us(); }
 };

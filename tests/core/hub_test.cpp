@@ -107,8 +107,10 @@ TEST(Hub, PluginMetricsAreServed) {
   hub_probe_target target{sizeof(hub_probe_target), {"root", 4}, {nullptr, 0}, 0, {"/", 1}, nullptr, 0};
   ASSERT_EQ(vtable.check(instance->handle(), 1, &target, 0, &reporter), HUB_OK);
   EXPECT_NE(seen.status, HUB_HEALTH_UNKNOWN);
-  EXPECT_EQ(hub->metrics().value("root_checks"), 1);
-  EXPECT_THAT(hub.get("/metrics").body, HasSubstr("root_checks 1"));
+  EXPECT_EQ(hub->metrics().value("root_checks_total"), 1);
+  const std::string text = hub.get("/metrics").body;
+  EXPECT_THAT(text, HasSubstr("# HELP root_checks_total Reported by plugin instance 'root'.\n# TYPE root_checks_total counter\n"
+                              "root_checks_total 1\n"));
 }
 
 TEST(Hub, APluginThatFailsToLoadStopsTheStartAndSaysWhere) {

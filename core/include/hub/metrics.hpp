@@ -1,31 +1,57 @@
-// Counters, gauges and histogram summaries, named by whoever records them and
-// served by GET /metrics in Prometheus' text format. Safe from any thread.
+// Counters, gauges and summaries in families, served by GET /metrics in
+// Prometheus' text format (version 0.0.4): every family with its HELP and
+// TYPE lines, labels in braces after the name, summaries as _count and _sum.
+// Safe from any thread. Bounded: past kMaxSeries label sets the rest are dropped
+// and counted, so no caller (a plugin naming metrics after requests) can grow it.
+//
+//   metrics.describe("hub_alerts_total", hub::Metrics::Type::counter, "Alerts raised, by type.");
+//   metrics.counter_add("hub_alerts_total", 1, {{"type", "service_down"}});
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace hub {
 
 class Metrics {
  public:
-  void counter_add(const std::string& name, double delta);
-  void gauge_set(const std::string& name, double value);
-  void observe(const std::string& name, double value);
-  double value(const std::string& name) const;  // a counter's or gauge's value; 0 if unknown
+  enum class Type { counter, gauge, summary };
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  static constexpr size_t kMaxSeries = 10'000;
+
+  // A family's type and the help Prometheus shows. A family used before it is described gets a
+  // generic help; a family is one type for good: a use as another type is dropped and counted.
+  void describe(const std::string& family, Type type, const std::string& help);
+  void counter_add(const std::string& family, double delta, const Labels& labels = {});
+  void gauge_set(const std::string& family, double value, const Labels& labels = {});
+  void observe(const std::string& family, double value, const Labels& labels = {});
+  // A counter's or gauge's value, or a summary's count; 0 if unknown.
+  double value(const std::string& family, const Labels& labels = {}) const;
   std::string prometheus_text() const;
 
  private:
-  struct Summary {
-    double count = 0, sum = 0;
+  struct Series {
+    double value = 0;  // a counter's or gauge's value; a summary's sum
+    double count = 0;  // a summary's count
   };
+  struct Family {
+    Type type = Type::gauge;
+    std::string help;
+    std::map<std::string, Series> series;  // by the label text between the braces
+  };
+  Series* series(const std::string& family, Type type, const Labels& labels);
+
   mutable std::mutex mutex_;
-  std::map<std::string, double> counters_, gauges_;
-  std::map<std::string, Summary> summaries_;
+  std::map<std::string, Family> families_;
+  size_t series_count_ = 0;
+  double dropped_ = 0;
 };
 
-// Metric names as Prometheus accepts them: [a-zA-Z_:][a-zA-Z0-9_:]*.
+// Metric and label names as Prometheus accepts them: [a-zA-Z_:][a-zA-Z0-9_:]*.
 std::string metric_name(const std::string& raw);
 
 }  // namespace hub

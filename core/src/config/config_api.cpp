@@ -283,13 +283,29 @@ class ConfigApi {
     return effective.revision;
   }
 
-  // One blocking watch after another for as long as the client stays.
-  static void follow(ConfigStore& store, const std::string& service, int64_t known, std::shared_ptr<http::PushChannel> channel) {
+  // One blocking watch after another for as long as the client stays; the one parked when the
+  // client leaves is dropped then, not at its timeout.
+  struct Follower {
+    std::mutex mutex;
+    uint64_t watch = 0;
+  };
+  static void follow(ConfigStore& store, const std::string& service, int64_t known, std::shared_ptr<http::PushChannel> channel,
+                     std::shared_ptr<Follower> follower = nullptr) {
+    if (!follower) {
+      follower = std::make_shared<Follower>();
+      channel->on_close([&store, follower] {
+        std::lock_guard lock(follower->mutex);
+        store.cancel_watch(follower->watch);
+      });
+    }
     const auto wait = std::chrono::seconds(store.settings().max_watch_seconds);
-    store.watch(service, known, wait, [&store, service, known, channel](bool changed) {
+    const uint64_t id = store.watch(service, known, wait, [&store, service, known, channel, follower](bool changed) {
       if (!channel->open()) return;
-      follow(store, service, changed ? push_current(store, service, *channel) : known, channel);
+      follow(store, service, changed ? push_current(store, service, *channel) : known, channel, follower);
     });
+    std::lock_guard lock(follower->mutex);
+    follower->watch = std::max(follower->watch, id);            // a watch that ended at once may have parked a newer one already
+    if (!channel->open()) store.cancel_watch(follower->watch);  // the client left while this watch was being parked
   }
 
   static std::string scope_label(const std::string& scope) {

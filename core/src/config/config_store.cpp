@@ -75,6 +75,10 @@ EffectiveConfig ConfigStore::effective(const std::string& service) const {
   if (auto global = scopes_.find(kGlobalConfigScope); global != scopes_.end() && global->second.active) {
     out.global_version = global->second.active;
     out.config = global->second.active_content;
+    // The global version's author, unless the service has a version of its own below.
+    const ConfigVersion& active = global->second.versions.at(global->second.active);
+    out.created_by = active.created_by;
+    out.created_at_unix_us = active.created_at_unix_us;
   }
   if (auto found = scopes_.find(service); found != scopes_.end() && found->second.active && !is_global(service)) {
     const Scope& scope = found->second;
@@ -210,8 +214,8 @@ Refusal ConfigStore::version(const std::string& scope_name, int64_t version, Con
   return {};
 }
 
-void ConfigStore::watch(const std::string& service, int64_t known_revision, std::chrono::milliseconds wait,
-                        std::function<void(bool)> done) {
+uint64_t ConfigStore::watch(const std::string& service, int64_t known_revision, std::chrono::milliseconds wait,
+                            std::function<void(bool)> done) {
   uint64_t id;
   {
     std::lock_guard lock(watch_mutex_);
@@ -221,13 +225,18 @@ void ConfigStore::watch(const std::string& service, int64_t known_revision, std:
   // Checked after the waiter is in place, so a change in between wakes it one way or the other.
   if (revision_of(service) != known_revision) {
     if (auto waiter = take_waiter(id)) waiter->done(true);
-    return;
+    return id;
   }
   const uint64_t timer = timer_.schedule(DeadlineTimer::Clock::now() + wait, [this, id] {
     if (auto waiter = take_waiter(id)) waiter->done(false);
   });
   std::lock_guard lock(watch_mutex_);
   if (auto found = waiters_.find(id); found != waiters_.end()) found->second.timer = timer;
+  return id;
+}
+
+void ConfigStore::cancel_watch(uint64_t id) {
+  if (auto waiter = take_waiter(id); waiter && waiter->timer) timer_.cancel(waiter->timer);
 }
 
 std::optional<ConfigStore::Waiter> ConfigStore::take_waiter(uint64_t id) {

@@ -87,7 +87,10 @@ class ConfigStore {
   // Calls done(true) once the service's revision differs from `known_revision`
   // (at once if it already does), or done(false) when `wait` ends first. done
   // runs on the thread of the change or of the timer and must not block.
-  void watch(const std::string& service, int64_t known_revision, std::chrono::milliseconds wait, std::function<void(bool)> done);
+  // Returns the watch's id, for cancel_watch.
+  uint64_t watch(const std::string& service, int64_t known_revision, std::chrono::milliseconds wait, std::function<void(bool)> done);
+  // Drops a watch whose client has gone, without calling its done; nothing if it already ended.
+  void cancel_watch(uint64_t id);
   size_t watching() const;
 
  private:

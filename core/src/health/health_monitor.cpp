@@ -80,6 +80,9 @@ HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::st
       events_(events),
       metrics_(metrics),
       logger_(std::move(logger)) {
+  metrics_.describe("hub_health_check_seconds", Metrics::Type::summary,
+                    "Health checks run and their latency in seconds, by kind of target.");
+  metrics_.describe("hub_alerts_total", Metrics::Type::counter, "Alerts raised, by type.");
   if (!settings_.service_probe.empty() && !probes_.count(settings_.service_probe))
     throw ConfigError("health_monitoring.service_probe: '" + settings_.service_probe + "' is not an enabled health_probe implementation");
   for (const InfrastructureTarget& component : settings_.infrastructure)
@@ -248,8 +251,7 @@ void HealthMonitor::on_outcome(const std::string& key, const ProbeOutcome& outco
     }
     confirmed = target.tracker.confirmed();
   }
-  metrics_.observe(infrastructure ? "hub_health_check_ms{target=\"infrastructure\"}" : "hub_health_check_ms{target=\"service\"}",
-                   record.latency_ms);
+  metrics_.observe("hub_health_check_seconds", record.latency_ms / 1000.0, {{"target", infrastructure ? "infrastructure" : "service"}});
   // Every result, not only transitions: a re-registered instance starts without a verdict.
   if (!infrastructure && registry_ && confirmed != Health::unknown) {
     try {
@@ -284,7 +286,7 @@ void HealthMonitor::raise(Alert alert) {
     logger_->info("alert {}: {} is {} again ({})", alert.type, subject, alert.status, alert.message);
   else
     logger_->warn("alert {}: {} is {}, was {}: {}", alert.type, subject, alert.status, alert.previous_status, alert.message);
-  metrics_.counter_add("hub_alerts_total", 1);
+  metrics_.counter_add("hub_alerts_total", 1, {{"type", alert.type}});
   events_.publish({"alert." + alert.type, json, alert.at_unix_us});
   if (webhooks_) webhooks_->send(json);
   alerts_.push_back(std::move(alert));

@@ -8,7 +8,12 @@
 namespace hub {
 
 WebhookSender::WebhookSender(std::vector<WebhookSink> sinks, Metrics& metrics, std::shared_ptr<spdlog::logger> logger)
-    : sinks_(std::move(sinks)), metrics_(metrics), logger_(std::move(logger)), thread_([this] { run(); }) {}
+    : sinks_(std::move(sinks)), metrics_(metrics), logger_(std::move(logger)) {
+  metrics_.describe("hub_alert_webhooks_delivered_total", Metrics::Type::counter, "Alert webhook deliveries a receiver accepted.");
+  metrics_.describe("hub_alert_webhooks_failed_total", Metrics::Type::counter, "Alert webhook deliveries given up after every attempt.");
+  metrics_.describe("hub_alert_webhooks_dropped_total", Metrics::Type::counter, "Alert webhook deliveries dropped from a full queue.");
+  thread_ = std::thread([this] { run(); });
+}
 
 WebhookSender::~WebhookSender() {
   {

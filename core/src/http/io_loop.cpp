@@ -107,12 +107,33 @@ class IoLoop::Channel final : public PushChannel {
       loop->post([loop = loop.get(), key = key_, reason = std::move(reason)] { loop->push(key, reason, true); });
   }
   bool open() const override { return open_ && !loop_.expired(); }
-  void closed() { open_ = false; }
+  void on_close(std::function<void()> gone) override {
+    std::unique_lock lock(mutex_);
+    if (!connected_) {
+      lock.unlock();
+      return gone();
+    }
+    gone_ = std::move(gone);
+  }
+  // The connection is gone: no more sends, and whoever waits on it is told.
+  void closed() {
+    open_ = false;
+    std::function<void()> gone;
+    {
+      std::lock_guard lock(mutex_);
+      connected_ = false;
+      gone.swap(gone_);
+    }
+    if (gone) gone();
+  }
 
  private:
   std::weak_ptr<IoLoop> loop_;
   const uint64_t key_;
   std::atomic<bool> open_{true};
+  std::mutex mutex_;
+  bool connected_ = true;
+  std::function<void()> gone_;
 };
 
 IoLoop::Connection::~Connection() {

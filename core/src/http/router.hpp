@@ -44,6 +44,9 @@ class PushChannel {
   virtual bool open() const = 0;
   // Ends the stream with a close frame (1008) carrying `reason`.
   virtual void close(std::string reason) = 0;
+  // `gone` runs once when the client's connection closes (at once if it already has), so
+  // whatever the stream parked for it can be released then rather than at its timeout.
+  virtual void on_close(std::function<void()> gone) = 0;
 };
 using StreamHandler = std::function<void(const Request&, std::shared_ptr<PushChannel>)>;
 

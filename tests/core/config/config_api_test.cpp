@@ -76,20 +76,24 @@ TEST_P(ConfigApi, EveryUpdateCreatesAVersionAndTheLatestIsActive) {
 }
 
 TEST_P(ConfigApi, TheGlobalConfigIsMergedUnderEveryServiceAndTheServiceWins) {
-  update("/global-config", R"({"operational": {"log_level": "info", "limits": {"cpu": 2, "memory": 512}}, "region": "eu"})");
-  update("/config/risk-management", R"({"operational": {"limits": {"memory": 1024}, "max_position_size": 10}})");
+  update("/global-config", R"({"operational": {"log_level": "info", "limits": {"cpu": 2, "memory": 512}}, "region": "eu"})", "platform");
+  update("/config/risk-management", R"({"operational": {"limits": {"memory": 1024}, "max_position_size": 10}})", "risk-team");
   const Json risk = config_of("risk-management");
   EXPECT_EQ(risk["config"], Json::parse(R"({"operational": {"log_level": "info", "limits": {"cpu": 2, "memory": 1024},
       "max_position_size": 10}, "region": "eu"})"));
   EXPECT_EQ(risk["version"], 1);
   EXPECT_EQ(risk["global_version"], 1);
+  EXPECT_EQ(risk["created_by"], "risk-team");
 
   const Json other = config_of("no-config-yet");
   EXPECT_EQ(other["version"], 0);
   EXPECT_EQ(other["config"]["region"], "eu");
+  EXPECT_EQ(other["created_by"], "platform");  // the layer it has: the global one
   const Json global = json_of(get("/global-config"));
   EXPECT_EQ(global["service_name"], "_global");
   EXPECT_EQ(global["version"], 1);
+  EXPECT_EQ(global["created_by"], "platform");
+  EXPECT_THAT(global["created_at"].get<std::string>(), testing::EndsWith("Z"));
 }
 
 TEST_P(ConfigApi, AServiceWithoutAnyConfigGetsAnEmptyObjectAtVersionZero) {

@@ -11,6 +11,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace {
 
 using hub::testing::Json;
@@ -82,6 +84,27 @@ TEST_F(ConfigStream, APingIsAnsweredAndACloseIsReturned) {
   EXPECT_EQ(payload, "hello");
   socket->shutdown();  // sends a close frame
   EXPECT_EQ(next(*socket).second, WebSocket::FRAME_OP_CLOSE);
+}
+
+// hub_config_watchers from /metrics, read until it equals `expected` or 10 s pass.
+bool watchers_become(const TestHub& hub, int expected) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const std::string line = "\nhub_config_watchers " + std::to_string(expected) + "\n";
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (hub.get("/metrics").body.find(line) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a condition, bounded by the deadline
+  }
+  return false;
+}
+
+TEST_F(ConfigStream, AStreamWhoseClientLeftNoLongerCountsAsAWatcher) {
+  auto socket = connect("/config/svc/stream");
+  next(*socket);  // the current config; the stream now parks a watch
+  EXPECT_TRUE(watchers_become(*hub_, 1));
+  socket->close();  // the TCP connection goes, without a close frame
+  EXPECT_TRUE(watchers_become(*hub_, 0));
+  put(R"({"limit": 3})");  // a change after the client left finds nobody to push to
+  EXPECT_TRUE(watchers_become(*hub_, 0));
 }
 
 TEST_F(ConfigStream, ABadServiceNameClosesTheStreamWithTheReason) {
