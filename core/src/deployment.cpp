@@ -57,7 +57,7 @@ fs::path resolve(const fs::path& base_dir, const std::string& path) {
 }
 
 std::string where(const yaml::Source& source, const YAML::Node& node) {
-  return source.name + ":" + std::to_string(node.Mark().line + 1);
+  return source.name + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
 }
 
 ListenAddress read_listen(yaml::MapReader& top) {

@@ -2,6 +2,7 @@
 #include <hub/hub.hpp>
 
 #include "config/config_api.hpp"
+#include "deployment_references.hpp"
 #include "events/nats_publisher.hpp"
 #include "health/health_api.hpp"
 #include "health/health_monitor.hpp"
@@ -94,6 +95,7 @@ void Hub::start() {
     impl_->describe_metrics();
     impl_->connect_events();
     impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
+    check_references(deployment, impl_->plugins);
     impl_->open_registry();
     impl_->configs =
         std::make_unique<config::ConfigStore>(*impl_->storage, deployment.config_management, *impl_->clock, impl_->events, impl_->logger);
@@ -368,6 +370,7 @@ void check_deployment(const Deployment& deployment, const std::vector<StaticPlug
   PluginSet plugins;
   auto logger = make_logger(deployment.logging, "check");
   plugins.load(deployment, static_plugins, plugin_services(std::make_shared<SystemClock>(), std::make_shared<Metrics>(), logger));
+  check_references(deployment, plugins);
 }
 
 }  // namespace hub

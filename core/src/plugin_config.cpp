@@ -34,7 +34,13 @@ void append_json_scalar(std::string& out, const std::string& text, bool quoted) 
     out += json_quote(text);
 }
 
-void convert(const yaml::Source& source, const YAML::Node& node, const std::string& path, PluginConfig& config, std::string& json) {
+std::string where_of(const yaml::Source& source, const YAML::Mark& mark) {
+  return source.name + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+// `mark` is where the value's key (or, in a sequence, the value itself) sits.
+void convert(const yaml::Source& source, const YAML::Node& node, const std::string& path, PluginConfig& config, std::string& json,
+             const YAML::Mark& mark) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       json += '{';
@@ -45,7 +51,7 @@ void convert(const yaml::Source& source, const YAML::Node& node, const std::stri
         const std::string key = entry.first.Scalar();
         json += json_quote(key);
         json += ':';
-        convert(source, entry.second, path.empty() ? key : path + "." + key, config, json);
+        convert(source, entry.second, path.empty() ? key : path + "." + key, config, json, entry.first.Mark());
       }
       json += '}';
       break;
@@ -54,7 +60,7 @@ void convert(const yaml::Source& source, const YAML::Node& node, const std::stri
       json += '[';
       for (size_t i = 0; i < node.size(); ++i) {
         if (i) json += ',';
-        convert(source, node[i], path + "." + std::to_string(i), config, json);
+        convert(source, node[i], path + "." + std::to_string(i), config, json, node[i].Mark());
       }
       json += ']';
       break;
@@ -62,11 +68,13 @@ void convert(const yaml::Source& source, const YAML::Node& node, const std::stri
       const std::string value = yaml::expand_environment(source, node, path);
       append_json_scalar(json, value, node.Tag() == "!");
       config.entries.emplace_back(path, value);
+      config.where[path] = where_of(source, mark);
       break;
     }
     default:
       json += "null";
       config.entries.emplace_back(path, "");
+      config.where[path] = where_of(source, mark);
   }
 }
 
@@ -74,10 +82,11 @@ void convert(const yaml::Source& source, const YAML::Node& node, const std::stri
 
 PluginConfig plugin_config_from_yaml(const yaml::Source& source, const YAML::Node& node, const std::string& path) {
   PluginConfig config;
+  config.path = path;
   if (!node.IsDefined() || node.IsNull()) return config;
   if (!node.IsMap()) yaml::fail(source, node.Mark(), path, "expected a mapping, got " + yaml::describe(node));
   config.json.clear();
-  convert(source, node, "", config, config.json);
+  convert(source, node, "", config, config.json, node.Mark());
   return config;
 }
 

@@ -4,16 +4,60 @@
 #include <hub/errors.hpp>
 #include <hub/plugin_instance.hpp>
 
+#include <cctype>
 #include <mutex>
 #include <set>
 
 namespace hub {
 
 // The hub_host a plugin receives, and what its functions reach.
+// The keys a plugin declares it reads (ABI 1.1's hub_config.declare_key). It lives as long as the
+// instance, and only calls during create() count, so a late call is harmless.
+struct DeclaredKeys {
+  std::mutex mutex;
+  bool open = true;
+  bool declaring = false;
+  std::set<std::string, std::less<>> keys;
+
+  static void declare(void* context, hub_str key) {
+    auto& self = *static_cast<DeclaredKeys*>(context);
+    std::lock_guard lock(self.mutex);
+    if (!self.open) return;
+    if (key.len == 0)
+      self.declaring = true;
+    else if (self.keys.size() < 100'000)
+      self.keys.emplace(key.ptr, key.len);
+  }
+  // The entries of `config` the plugin did not declare, when it declares its keys.
+  std::vector<std::string> unknown(const PluginConfig& config) {
+    std::lock_guard lock(mutex);
+    open = false;
+    std::vector<std::string> found;
+    if (!declaring) return found;
+    for (const auto& [key, value] : config.entries)
+      if (!keys.count(key)) found.push_back(key);
+    return found;
+  }
+  // What may stand where `key` does: the declared names under the same parent ("instances.0").
+  std::string expected_beside(const std::string& key) {
+    std::lock_guard lock(mutex);
+    const size_t dot = key.rfind('.');
+    const std::string parent = dot == std::string::npos ? "" : key.substr(0, dot + 1);
+    std::set<std::string> names;
+    for (const std::string& declared : keys)
+      if (declared.starts_with(parent)) names.insert(declared.substr(parent.size(), declared.find('.', parent.size()) - parent.size()));
+    std::string list;
+    for (const std::string& name : names)
+      if (!name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]))) list += (list.empty() ? "" : ", ") + name;
+    return list.empty() ? "none" : list;
+  }
+};
+
 struct PluginInstance::HostTable {
   hub_host table{};
   std::string id;
   HostServices services;
+  DeclaredKeys declared_keys;
   std::mutex described_mutex;
   std::set<std::string> described;  // families this instance has given a HELP line
 
@@ -62,7 +106,8 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const Plu
                                                        HostServices services) {
   std::unique_ptr<PluginInstance> instance(new PluginInstance(std::move(library), implementation, std::move(id), std::move(services)));
   const std::vector<hub_kv> entries = kv_views(config.entries);
-  const hub_config raw{sizeof(hub_config), str_view(instance->id_), str_view(config.json), entries.data(), entries.size()};
+  const hub_config raw{sizeof(hub_config), str_view(instance->id_),         str_view(config.json), entries.data(),
+                       entries.size(),     &instance->host_->declared_keys, &DeclaredKeys::declare};
   // Every vtable begins with struct_size, create, destroy, get_last_error.
   const auto& common = instance->vtable<hub_health_probe_vtable>();
   void* handle = nullptr;
@@ -74,6 +119,13 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const Plu
                       (message && *message ? printable_text(message) : "no message") + " (status " + std::to_string(status) + ")");
   }
   instance->handle_ = handle;
+  if (const std::vector<std::string> unknown = instance->host_->declared_keys.unknown(config); !unknown.empty()) {
+    const std::string& key = unknown.front();
+    auto where = config.where.find(key);
+    throw ConfigError((where == config.where.end() ? std::string("<plugin config>") : where->second) + ": " + config.path + "." + key +
+                      ": unknown key for implementation '" + implementation.name + "' (expected one of: " +
+                      instance->host_->declared_keys.expected_beside(key) + ")");  // ~PluginInstance destroys the handle
+  }
   return instance;
 }
 

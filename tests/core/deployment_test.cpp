@@ -81,7 +81,7 @@ plugins:
   const hub::EnabledImplementation& enabled = d.plugins[0].enable.at(0);
   EXPECT_EQ(enabled.id, "root-disk");
   EXPECT_EQ(enabled.kind, "health_probe");
-  EXPECT_EQ(enabled.where, "deploy.yaml:10");
+  EXPECT_EQ(enabled.where, "deploy.yaml:10:11");
   EXPECT_EQ(
       enabled.config.json,
       R"({"path":"/","warning_free_percent":15,"quoted":"15","enabled":true,"nothing":null,"paths":["/a","/b"],"nested":{"deep":{"value":"x\"y"}}})");

@@ -58,13 +58,13 @@ TEST(Hub, PluginsListsFileVersionsKindsAndInstances) {
   EXPECT_EQ(reply.content_type, "application/x-protobuf");
   hub::api::v1::PluginsResponse plugins;
   ASSERT_TRUE(plugins.ParseFromString(reply.body));
-  EXPECT_EQ(plugins.host_abi_version(), "1.0.0");
+  EXPECT_EQ(plugins.host_abi_version(), "1.1.0");
   ASSERT_EQ(plugins.plugins_size(), 1);
   const auto& plugin = plugins.plugins(0);
   EXPECT_EQ(plugin.name(), "abi-fixture");
   EXPECT_EQ(plugin.file(), std::filesystem::path(HUB_FIXTURE_DIR "/fixture-abi-1-0.so").lexically_normal().string());
   EXPECT_EQ(plugin.version(), "0.0.1");
-  EXPECT_EQ(plugin.abi_version(), "1.0.0");
+  EXPECT_EQ(plugin.abi_version(), "1.0.0");  // built as ABI 1.0, served by a 1.1 hub
   EXPECT_THAT(plugin.kinds(),
               testing::ElementsAre("health_probe", "discovery", "load_balancer", "circuit_breaker", "deployment_coordinator"));
   ASSERT_EQ(plugin.instances_size(), 2);
@@ -119,7 +119,7 @@ TEST(Hub, APluginThatFailsToLoadStopsTheStartAndSaysWhere) {
     hub.start();
     FAIL() << "started";
   } catch (const hub::PluginError& error) {
-    EXPECT_THAT(error.what(), HasSubstr("test.yaml:7: plugin "));
+    EXPECT_THAT(error.what(), HasSubstr("test.yaml:7:7: plugin "));
     EXPECT_THAT(error.what(), HasSubstr("built for plugin ABI 2.0.0"));
   }
   EXPECT_FALSE(hub.running());

@@ -9,7 +9,7 @@ scratch=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; rm -rf "$scratch"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$scratch/hubd.log" ] && cat "$scratch/hubd.log"; exit 1; }
 
-"$hubd" --version | grep -q "^hubd .* (plugin ABI 1.0.0)$" || fail "--version"
+"$hubd" --version | grep -q "^hubd .* (plugin ABI 1.1.0)$" || fail "--version"
 
 "$hubd" >/dev/null 2>"$scratch/err"; [ $? -eq 2 ] || fail "no arguments should exit 2"
 grep -q "give exactly one of --config FILE or --check-config FILE" "$scratch/err" || fail "no-argument message"
@@ -20,6 +20,49 @@ printf 'listen: 127.0.0.1:1\nstorage: {backend: memory}\nlogging: {colour: red}\
 "$hubd" --check-config "$scratch/bad.yaml" 2>"$scratch/err"; [ $? -eq 1 ] || fail "a bad deployment should exit 1"
 grep -qF "hubd: $scratch/bad.yaml:3:11: logging.colour: unknown key (expected one of: format, level)" "$scratch/err" || fail "bad deployment message: $(cat "$scratch/err")"
 HUB_PLUGIN_DIR=$plugin_dir "$hubd" --check-config "$source_dir/config/test.yaml" | grep -q ": OK$" || fail "--check-config of config/test.yaml"
+
+# Whatever a start refuses, the check refuses first, at the line and column of the cause.
+check_refuses() {  # NAME EXPECTED-MESSAGE, with the YAML on stdin
+  cat >"$scratch/$1.yaml"
+  HUB_PLUGIN_DIR=$plugin_dir "$hubd" --check-config "$scratch/$1.yaml" >/dev/null 2>"$scratch/err"; [ $? -eq 1 ] || fail "$1: the check passed"
+  grep -qF "hubd: $scratch/$1.yaml:$2" "$scratch/err" || fail "$1 message: $(cat "$scratch/err")"
+  HUB_PLUGIN_DIR=$plugin_dir "$hubd" --config "$scratch/$1.yaml" >/dev/null 2>"$scratch/err"; [ $? -eq 1 ] || fail "$1: the start passed"
+  grep -qF "hubd: $scratch/$1.yaml:$2" "$scratch/err" || fail "$1 start message: $(cat "$scratch/err")"
+}
+probes="plugins:
+  search_paths: [$plugin_dir]
+  libraries:
+    - library: health-probe
+      enable: [{implementation: nats}, {implementation: http}]"
+check_refuses unknown-probe "7:41: health_monitoring.infrastructure[0].probe: 'natss' is not an enabled health_probe implementation (enabled: http, nats)" <<YAML
+listen: 127.0.0.1:0
+storage: {backend: memory}
+logging: {level: error}
+health_monitoring:
+  service_probe: http
+  infrastructure:
+    - {name: events, port: 4222, probe: natss}
+$probes
+YAML
+check_refuses unknown-service-probe "5:18: health_monitoring.service_probe: 'htp' is not an enabled health_probe implementation" <<YAML
+listen: 127.0.0.1:0
+storage: {backend: memory}
+logging: {level: error}
+health_monitoring:
+  service_probe: htp
+$probes
+YAML
+check_refuses plugin-key-typo "9:47: plugins.libraries[0].enable[0].config.service_timeout: unknown key for implementation 'liveness' (expected one of: auto_deregister_dead_services, deregister_after_seconds, service_timeout_seconds)" <<YAML
+listen: 127.0.0.1:0
+storage: {backend: memory}
+logging: {level: error}
+plugins:
+  search_paths: [$plugin_dir]
+  libraries:
+    - library: discovery
+      enable:
+        - {implementation: liveness, config: {service_timeout: 2}}
+YAML
 
 port=18400
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done

@@ -14,7 +14,7 @@ TEST(PluginApiLayout, VersionPacking) {
   EXPECT_EQ(HUB_VERSION_MAJOR(0x01020003u), 1u);
   EXPECT_EQ(HUB_VERSION_MINOR(0x01020003u), 2u);
   EXPECT_EQ(HUB_VERSION_PATCH(0x01020003u), 3u);
-  EXPECT_EQ(HUB_PLUGIN_ABI_VERSION, HUB_MAKE_VERSION(1, 0, 0));
+  EXPECT_EQ(HUB_PLUGIN_ABI_VERSION, HUB_MAKE_VERSION(1, 1, 0));
 }
 
 TEST(PluginApiLayout, StatusCodesAreAbseils) {
@@ -53,12 +53,14 @@ TEST(PluginApiLayout, GoldenOffsetsAndSizes) {
   EXPECT_EQ(offsetof(hub_host, histogram_observe), 40u);
   EXPECT_EQ(offsetof(hub_host, now_unix_us), 48u);
   EXPECT_EQ(offsetof(hub_host, monotonic_us), 56u);
-  EXPECT_EQ(sizeof(hub_config), 56u);
+  EXPECT_EQ(sizeof(hub_config), 72u);
   EXPECT_EQ(offsetof(hub_config, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_config, id), 8u);
   EXPECT_EQ(offsetof(hub_config, json), 24u);
   EXPECT_EQ(offsetof(hub_config, entries), 40u);
   EXPECT_EQ(offsetof(hub_config, entry_count), 48u);
+  EXPECT_EQ(offsetof(hub_config, keys_ctx), 56u);  // since 1.1
+  EXPECT_EQ(offsetof(hub_config, declare_key), 64u);
   EXPECT_EQ(sizeof(hub_instance_record), 152u);
   EXPECT_EQ(offsetof(hub_instance_record, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_instance_record, service), 8u);

@@ -246,3 +246,35 @@ TEST_F(PluginSdk, AnAsyncProbeReportsFromAnotherThread) {
   lock.unlock();
   probe.reset();  // joins the worker
 }
+
+// ABI 1.1: the SDK declares every key a plugin reads, and the hub refuses the rest.
+TEST_F(PluginSdk, AKeyThePluginNeverReadsIsRefusedWithWhereAndWhatWasExpected) {
+  EXPECT_THAT([&] { make("config_echo", "{name: x, cuont: 3}"); },
+              testing::ThrowsMessage<hub::ConfigError>(
+                  testing::StrEq("<plugin config>:1:11: config.cuont: unknown key for implementation 'config_echo' (expected one of: "
+                                 "count, name, on)")));
+  EXPECT_THAT([&] { make("static", "{service: a, extra: {deep: 1}}"); },
+              testing::ThrowsMessage<hub::ConfigError>(testing::HasSubstr("config.extra.deep: unknown key")));
+  EXPECT_NE(make("config_echo", "{name: x, count: 3, on: true}"), nullptr);
+}
+
+TEST_F(PluginSdk, ASdkPluginOnAnOlderHostDeclaresNothing) {
+  // A 1.0 host's hub_config ends before keys_ctx: the SDK must not reach past it.
+  const hub_kv entries[] = {{{"cuont", 5}, {"3", 1}}};
+  hub_config old_host{static_cast<uint32_t>(offsetof(hub_config, keys_ctx)), {"old", 3}, {"{}", 2}, entries, 1, nullptr, nullptr};
+  const auto* vtable = static_cast<const hub_health_probe_vtable*>(library_->find("config_echo")->vtable);
+  hub_host host{};
+  host.struct_size = sizeof host;
+  host.log = [](void*, hub_log_level, hub_str) {};
+  void* handle = nullptr;
+  ASSERT_EQ(vtable->create(&host, &old_host, &handle), HUB_OK);
+  vtable->destroy(handle);
+}
+
+TEST(PluginKeys, APlainCPluginThatDeclaresNothingIsNotChecked) {
+  hub::PluginLoader loader;
+  auto library = loader.load(HUB_FIXTURE_DIR "/fixture-abi-1-0.so");
+  const hub_implementation* probe = library->find("echo", HUB_KIND_HEALTH_PROBE);
+  ASSERT_NE(probe, nullptr);
+  EXPECT_NE(hub::PluginInstance::create(library, *probe, "echo", hub::PluginConfig::from_yaml("{anything: 1}"), {}), nullptr);
+}

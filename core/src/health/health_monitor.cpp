@@ -83,12 +83,7 @@ HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::st
   metrics_.describe("hub_health_check_seconds", Metrics::Type::summary,
                     "Health checks run and their latency in seconds, by kind of target.");
   metrics_.describe("hub_alerts_total", Metrics::Type::counter, "Alerts raised, by type.");
-  if (!settings_.service_probe.empty() && !probes_.count(settings_.service_probe))
-    throw ConfigError("health_monitoring.service_probe: '" + settings_.service_probe + "' is not an enabled health_probe implementation");
-  for (const InfrastructureTarget& component : settings_.infrastructure)
-    if (!probes_.count(component.probe))
-      throw ConfigError(component.where + ": health_monitoring.infrastructure '" + component.name + "': probe '" + component.probe +
-                        "' is not an enabled health_probe implementation");
+  // check_references() made sure every probe named exists.
   add_infrastructure();
 }
 

@@ -76,10 +76,8 @@ DiscoveryPlugins::DiscoveryPlugins(std::vector<const PluginInstance*> instances,
     source->sink = {sizeof(hub_discovery_sink), source.get(), &Source::snapshot, &Source::upsert, &Source::remove};
     sources_.push_back(std::move(source));
     const auto& vtable = instance->vtable<hub_discovery_vtable>();
-    if (!HUB_HAS_MEMBER(&vtable, hub_discovery_vtable, assess_liveness) || !vtable.assess_liveness) continue;
-    if (policy_owner)
-      throw PluginError("two discovery instances offer a liveness policy, '" + policy_owner->id() + "' and '" + instance->id() +
-                        "': enable one of them");
+    // check_references() allowed one liveness policy at most.
+    if (!HUB_HAS_MEMBER(&vtable, hub_discovery_vtable, assess_liveness) || !vtable.assess_liveness || policy_owner) continue;
     policy_owner = instance;
     policy_ = [instance, &vtable](const hub_liveness_input& input) { return vtable.assess_liveness(instance->handle(), &input); };
   }

@@ -78,13 +78,21 @@ class Host {
 
 // An implementation's config section. Borrowed: valid during the constructor
 // only, so copy what you keep. Typed getters throw hub::Error naming the key.
+// Every key a getter reads is declared to the hub (ABI 1.1), which refuses the
+// section's other keys as unknown: read each key with a getter, or with json().
 class Config {
  public:
   explicit Config(const hub_config* config) : config_(config) {}
   std::string_view id() const { return view(config_->id); }
-  std::string_view json() const { return view(config_->json); }
+  // The section whole. The SDK cannot tell which of its keys you understand, so
+  // reading it this way declares them all known: typos in it are not refused.
+  std::string_view json() const {
+    for (size_t i = 0; i < config_->entry_count; ++i) declare(view(config_->entries[i].key));
+    return view(config_->json);
+  }
 
   const hub_str* find(std::string_view key) const {
+    declare(key);
     for (size_t i = 0; i < config_->entry_count; ++i)
       if (view(config_->entries[i].key) == key) return &config_->entries[i].value;
     return nullptr;
@@ -115,7 +123,15 @@ class Config {
     throw Error(HUB_INVALID_ARGUMENT, "config key '" + std::string(key) + "': expected true or false, got '" + std::string(text) + "'");
   }
 
+  // Tells the hub this plugin declares the keys it reads; done by the SDK before the constructor.
+  static void declare_all_keys(const hub_config* config) noexcept { declare(config, str(std::string_view())); }
+
  private:
+  static void declare(const hub_config* config, hub_str key) noexcept {
+    if (HUB_HAS_MEMBER(config, hub_config, declare_key) && config->declare_key) config->declare_key(config->keys_ctx, key);
+  }
+  void declare(std::string_view key) const { declare(config_, str(key)); }
+
   // `parse` is a strtod-like function; the whole value must be consumed.
   template <class T, class Parse>
   T parsed(std::string_view key, T fallback, const char* expected, Parse parse) const {
@@ -277,6 +293,7 @@ template <class T>
 struct Lifecycle {
   static_assert(std::is_constructible_v<T, const Context&>, "a plugin class needs a constructor taking (const hub::Context&)");
   static hub_status create(const hub_host* host, const hub_config* config, void** out) noexcept {
+    Config::declare_all_keys(config);
     return guard([&] { *out = new T(Context{Host(host), Config(config)}); });
   }
   static void destroy(void* handle) noexcept {

@@ -45,7 +45,7 @@ extern "C" {
 /* ---------------------------------------------------------------- versions */
 
 #define HUB_PLUGIN_ABI_MAJOR 1
-#define HUB_PLUGIN_ABI_MINOR 0
+#define HUB_PLUGIN_ABI_MINOR 1
 #define HUB_PLUGIN_ABI_PATCH 0
 
 #define HUB_MAKE_VERSION(major, minor, patch) ((((uint32_t)(major)) << 24) | (((uint32_t)(minor)) << 16) | ((uint32_t)(patch)))
@@ -154,6 +154,17 @@ typedef struct hub_config {
    * Values are the scalars' text; null is the empty string. */
   const hub_kv* entries;
   size_t entry_count;
+
+  /* since 1.1, optional: lets the hub refuse keys a plugin does not know, so a
+   * typo ("service_timeout" for "service_timeout_seconds") stops the start
+   * instead of running on a default. During create() only, a plugin calls
+   * declare_key once with an empty key to say "I declare every key I read",
+   * then once per flattened key it reads, present or not. After create()
+   * succeeds, the hub refuses the section's entries that were not declared,
+   * naming FILE:LINE:COLUMN and the keys it expected. A plugin that never calls
+   * it is not checked. The C++ SDK does all of this. keys_ctx is the hub's. */
+  void* keys_ctx;
+  void (*declare_key)(void* keys_ctx, hub_str key);
 } hub_config;
 
 /* Every vtable starts with these four members, in this order:

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <hub/errors.hpp>
+
 #include <mutex>
 
 namespace {
@@ -369,7 +371,9 @@ TEST(RegistryLivenessConfig, BadPolicyConfigStopsTheStartNamingTheKey) {
     - library: discovery
       enable: [{implementation: liveness, id: a}, {implementation: liveness, id: b}]
 )"));
-  EXPECT_THAT([&] { two.start(); }, testing::ThrowsMessage<std::exception>(HasSubstr("offer a liveness policy, 'a' and 'b'")));
+  EXPECT_THAT([&] { two.start(); },
+              testing::ThrowsMessage<hub::ConfigError>(HasSubstr(
+                  "registry-test.yaml:8:51: 'b' is a second liveness policy after 'a' (registry-test.yaml:8:16); enable one of them")));
 }
 
 }  // namespace

@@ -1,0 +1,63 @@
+#include "deployment_references.hpp"
+
+#include <hub/errors.hpp>
+
+#include <set>
+
+namespace hub {
+
+namespace {
+
+std::set<std::string> probe_ids(const PluginSet& plugins) {
+  std::set<std::string> ids;
+  for (const auto& instance : plugins.instances())
+    if (instance->kind() == HUB_KIND_HEALTH_PROBE) ids.insert(instance->id());
+  return ids;
+}
+
+void check_probe(const std::set<std::string>& enabled, const std::string& probe, const std::string& where, const std::string& key) {
+  if (enabled.count(probe)) return;
+  std::string list;
+  for (const std::string& id : enabled) list += (list.empty() ? "" : ", ") + id;
+  throw ConfigError(where + ": " + key + ": '" + probe + "' is not an enabled health_probe implementation (enabled: " +
+                    (list.empty() ? "none; enable one under plugins" : list) + ")");
+}
+
+std::string where_enabled(const Deployment& deployment, const std::string& id) {
+  for (const PluginLibrarySettings& library : deployment.plugins)
+    for (const EnabledImplementation& enabled : library.enable)
+      if (enabled.id == id) return enabled.where;
+  return deployment.name;
+}
+
+void check_liveness_policies(const Deployment& deployment, const PluginSet& plugins) {
+  const PluginInstance* first = nullptr;
+  for (const auto& instance : plugins.instances()) {
+    if (instance->kind() != HUB_KIND_DISCOVERY) continue;
+    const auto& vtable = instance->vtable<hub_discovery_vtable>();
+    if (!HUB_HAS_MEMBER(&vtable, hub_discovery_vtable, assess_liveness) || !vtable.assess_liveness) continue;
+    if (!first) {
+      first = instance.get();
+      continue;
+    }
+    throw ConfigError(where_enabled(deployment, instance->id()) + ": '" + instance->id() + "' is a second liveness policy after '" +
+                      first->id() + "' (" + where_enabled(deployment, first->id()) + "); enable one of them");
+  }
+}
+
+}  // namespace
+
+void check_references(const Deployment& deployment, const PluginSet& plugins) {
+  const HealthMonitoringSettings& health = deployment.health_monitoring;
+  if (health.enabled) {
+    const std::set<std::string> enabled = probe_ids(plugins);
+    if (!health.service_probe.empty())
+      check_probe(enabled, health.service_probe, health.service_probe_where, "health_monitoring.service_probe");
+    for (size_t i = 0; i < health.infrastructure.size(); ++i)
+      check_probe(enabled, health.infrastructure[i].probe, health.infrastructure[i].probe_where,
+                  "health_monitoring.infrastructure[" + std::to_string(i) + "].probe");
+  }
+  check_liveness_policies(deployment, plugins);
+}
+
+}  // namespace hub
