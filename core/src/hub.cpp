@@ -309,13 +309,22 @@ http::Response Hub::Impl::health(const http::Request& request) {
   storage_health->set_status(store.status);
   storage_health->set_message(store.message);
   storage_health->set_latency_ms(store.latency_ms);
+  const std::map<std::string, std::string> problems = monitor ? monitor->probe_problems() : std::map<std::string, std::string>{};
+  bool plugins_healthy = true;
   for (const auto& library : plugins.libraries()) {
     auto* plugin = body.add_plugins();
     plugin->set_name(library->name());
     plugin->set_file(library->file());
     plugin->set_status("loaded");
-    for (const auto& instance : plugins.instances())
-      if (&instance->library() == library.get()) plugin->add_instances(instance->id());
+    for (const auto& instance : plugins.instances()) {
+      if (&instance->library() != library.get()) continue;
+      plugin->add_instances(instance->id());
+      if (auto problem = problems.find(instance->id()); problem != problems.end()) {
+        plugin->set_status("degraded");
+        plugin->set_message(plugin->message() + (plugin->message().empty() ? "" : "; ") + problem->second);
+        plugins_healthy = false;
+      }
+    }
   }
   bool events_healthy = true;
   if (nats) {
@@ -326,9 +335,9 @@ http::Response Hub::Impl::health(const http::Request& request) {
     entry->set_message(link.message);
     events_healthy = link.status == "healthy";
   }
-  // Storage down fails the hub; events down only degrade it: reads and writes still work.
+  // Storage down fails the hub; events or a plugin down only degrade it: reads and writes still work.
   const bool healthy = store.status == "healthy";
-  body.set_status(!healthy ? "down" : events_healthy ? "healthy" : "degraded");
+  body.set_status(!healthy ? "down" : events_healthy && plugins_healthy ? "healthy" : "degraded");
   body.set_version(HUB_VERSION);
   body.set_deployment(options.deployment.name);
   body.set_uptime_seconds(static_cast<uint32_t>((clock->monotonic_us() - started_us) / 1'000'000));

@@ -101,6 +101,7 @@ struct HealthMonitoringSettings {
   int check_interval_seconds = 60;
   int timeout_ms = 5000;
   int max_concurrent_checks = 32;
+  int max_stuck_threads = 16;       // threads that may stand in for ones stuck inside a hung probe
   int rise = 2;                     // consecutive better results that confirm a recovery
   int fall = 3;                     // consecutive worse results that confirm a failure
   int degraded_latency_ms = 0;      // slower than this is degraded; 0: off

@@ -109,7 +109,7 @@ void HealthMonitor::add_infrastructure() {
 }
 
 void HealthMonitor::start(bool scheduler_thread) {
-  runner_ = std::make_unique<ProbeRunner>(settings_.max_concurrent_checks, logger_);
+  runner_ = std::make_unique<ProbeRunner>(settings_.max_concurrent_checks, settings_.max_stuck_threads, logger_);
   if (!settings_.webhooks.empty()) webhooks_ = std::make_unique<WebhookSender>(settings_.webhooks, metrics_, logger_);
   if (scheduler_thread) scheduler_ = std::thread([this] { scheduler_loop(); });
 }
@@ -359,6 +359,14 @@ std::vector<TargetHealth> HealthMonitor::targets(bool infrastructure, const std:
     if (!name.empty()) view.history.assign(target->history.begin(), target->history.end());
   }
   return result;
+}
+
+std::map<std::string, std::string> HealthMonitor::probe_problems() const {
+  std::map<std::string, std::string> problems;
+  if (!runner_) return problems;
+  for (const auto& [id, count] : runner_->stuck_probes())
+    problems[id] = "probe '" + id + "': " + std::to_string(count) + " check(s) stuck inside check() past their deadline";
+  return problems;
 }
 
 std::vector<Alert> HealthMonitor::recent_alerts() const {

@@ -82,6 +82,8 @@ class HealthMonitor {
 
   std::vector<TargetHealth> targets(bool infrastructure, const std::string& name = "") const;
   std::vector<Alert> recent_alerts() const;
+  // What is wrong with a probe instance now, by its id: threads stuck inside it.
+  std::map<std::string, std::string> probe_problems() const;
   SchedulerStats stats() const;
   HealthStore& store() { return store_; }
   const HealthMonitoringSettings& settings() const { return settings_; }

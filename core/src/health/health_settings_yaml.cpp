@@ -69,6 +69,7 @@ HealthMonitoringSettings read_health_monitoring(yaml::MapReader& top) {
   settings.check_interval_seconds = static_cast<int>(section.integer("check_interval_seconds", settings.check_interval_seconds, 1, 86400));
   settings.timeout_ms = static_cast<int>(section.integer("timeout_ms", settings.timeout_ms, 1, 600'000));
   settings.max_concurrent_checks = static_cast<int>(section.integer("max_concurrent_checks", settings.max_concurrent_checks, 1, 4096));
+  settings.max_stuck_threads = static_cast<int>(section.integer("max_stuck_threads", settings.max_stuck_threads, 0, 4096));
   settings.rise = static_cast<int>(section.integer("rise", settings.rise, 1, 100));
   settings.fall = static_cast<int>(section.integer("fall", settings.fall, 1, 100));
   settings.degraded_latency_ms = static_cast<int>(section.integer("degraded_latency_ms", 0, 0, 600'000));

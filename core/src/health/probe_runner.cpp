@@ -39,6 +39,7 @@ struct Call {
 struct Worker {
   std::thread thread;
   std::shared_ptr<Call> current;
+  bool stuck = false;     // inside a check past its deadline
   bool retiring = false;  // replaced while stuck: exits once its call returns
   bool finished = false;
 };
@@ -53,6 +54,9 @@ struct ProbeRunner::Shared : std::enable_shared_from_this<Shared> {
   std::deque<Job> queue;
   std::vector<std::unique_ptr<Worker>> workers;
   int stuck = 0;
+  int replacements = 0;  // threads running in place of stuck ones
+  int max_replacements = 0;
+  std::map<const PluginInstance*, int> stuck_by_probe;
   bool stopping = false;
   // The reporter contexts plugins hold, each the key of its call. Freed on report, or
   // with the last owner of Shared: the runner, after the hub destroyed the plugins.
@@ -88,13 +92,22 @@ void ProbeRunner::Shared::work(Worker* worker) {
     if (stopping || worker->retiring) break;
     Job job = std::move(queue.front());
     queue.pop_front();
+    const PluginInstance* probe = job.probe;
     auto call = std::make_shared<Call>();
     worker->current = call;
     lock.unlock();
     run(std::move(job), call);
     lock.lock();
     worker->current.reset();
-    if (worker->retiring) --stuck;
+    if (worker->stuck) {
+      worker->stuck = false;
+      --stuck;
+      if (--stuck_by_probe[probe] == 0) stuck_by_probe.erase(probe);
+    }
+    if (worker->retiring) {
+      --replacements;
+      break;
+    }
   }
   worker->finished = true;
   finished.notify_all();
@@ -185,20 +198,31 @@ void ProbeRunner::Shared::on_deadline(const std::shared_ptr<Call>& call) {
     worker->thread.join();
     return true;
   });
-  for (auto& worker : workers)
-    if (worker->current == call && !worker->retiring) {
+  for (auto& worker : workers) {
+    if (worker->current != call || worker->stuck) continue;
+    worker->stuck = true;
+    ++stuck;
+    ++stuck_by_probe[call->probe];
+    if (replacements < max_replacements) {
       worker->retiring = true;
-      ++stuck;
+      ++replacements;
       start_worker();
       logger->warn("probe '{}' is still inside check() at its {} ms deadline; another thread takes its place", call->probe->id(),
                    call->timeout.count());
-      return;
+    } else {
+      logger->warn(
+          "probe '{}' is still inside check() at its {} ms deadline, and {} threads already stand in for stuck ones: "
+          "its checks are reported down until it returns",
+          call->probe->id(), call->timeout.count(), max_replacements);
     }
+    return;
+  }
 }
 
-ProbeRunner::ProbeRunner(int threads, std::shared_ptr<spdlog::logger> logger)
+ProbeRunner::ProbeRunner(int threads, int max_replacements, std::shared_ptr<spdlog::logger> logger)
     : shared_(std::make_shared<Shared>()), timer_(std::make_unique<DeadlineTimer>()) {
   shared_->logger = std::move(logger);
+  shared_->max_replacements = max_replacements;
   shared_->timer = timer_.get();
   std::lock_guard lock(shared_->mutex);
   for (int i = 0; i < threads; ++i) shared_->start_worker();
@@ -218,12 +242,29 @@ ProbeRunner::~ProbeRunner() {
 }
 
 void ProbeRunner::submit(Job job) {
+  int stuck_here = 0;
   {
     std::lock_guard lock(shared_->mutex);
     if (shared_->stopping) return;
-    shared_->queue.push_back(std::move(job));
+    if (auto found = shared_->stuck_by_probe.find(job.probe);
+        found != shared_->stuck_by_probe.end() && shared_->replacements >= shared_->max_replacements) {
+      stuck_here = found->second;
+    } else {
+      shared_->queue.push_back(std::move(job));
+    }
   }
-  shared_->wake.notify_one();
+  if (stuck_here == 0) return shared_->wake.notify_one();
+  // No thread for a probe that holds threads it never returned: the check is down without one.
+  job.done({HUB_HEALTH_DOWN, 0,
+            "probe stuck: " + std::to_string(stuck_here) + " check(s) of probe '" + job.probe->id() +
+                "' are still inside check() past their deadline; no thread is given to it until they return"});
+}
+
+std::map<std::string, int> ProbeRunner::stuck_probes() const {
+  std::lock_guard lock(shared_->mutex);
+  std::map<std::string, int> stuck;
+  for (const auto& [probe, count] : shared_->stuck_by_probe) stuck[probe->id()] = count;
+  return stuck;
 }
 
 int ProbeRunner::stuck_threads() const {

@@ -3,7 +3,10 @@
 // since a synchronous plugin blocks in it; a result is decided exactly once:
 // by the plugin's report, by its refusal, or by the deadline, whichever comes
 // first. A thread still inside check() at the deadline is replaced, so a hung
-// probe cannot starve the others; it retires once the plugin returns.
+// probe cannot starve the others; it retires once the plugin returns. At most
+// `max_replacements` threads stand in for stuck ones: past that a stuck thread
+// is not replaced, and a probe with stuck threads gets no more of them: its
+// checks are reported down ("probe stuck") at once, so threads stay bounded.
 #pragma once
 
 #include <hub/health_probe.hpp>
@@ -13,7 +16,9 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace hub {
@@ -27,7 +32,7 @@ class ProbeRunner {
     std::function<void(ProbeOutcome)> done;  // called once, from any thread
   };
 
-  ProbeRunner(int threads, std::shared_ptr<spdlog::logger> logger);
+  ProbeRunner(int threads, int max_replacements, std::shared_ptr<spdlog::logger> logger);
   ~ProbeRunner();  // call stop() first
   ProbeRunner(const ProbeRunner&) = delete;
   ProbeRunner& operator=(const ProbeRunner&) = delete;
@@ -38,6 +43,8 @@ class ProbeRunner {
   // hub must never destroy those (PluginSet::abandon).
   std::vector<const PluginInstance*> stop(std::chrono::milliseconds grace);
   int stuck_threads() const;
+  // The probes with threads stuck inside check() past their deadline, by id, and how many each.
+  std::map<std::string, int> stuck_probes() const;
 
   struct Shared;  // what the threads use; a thread stuck in a plugin keeps it alive
 

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -294,6 +295,54 @@ TEST_P(HealthMonitoring, AHungProbeIsDownAtItsDeadlineAndDoesNotStarveTheOthers)
     script.hang.clear();
   }
   script.released.notify_all();
+}
+
+// The threads of this process, as the kernel counts them.
+size_t thread_count() {
+  size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;
+  return count;
+}
+
+TEST_P(HealthMonitoring, HungProbesHoldAtMostTheCapOfStandInThreadsAndAreThenReportedStuck) {
+  start(R"(health_monitoring:
+  check_interval_seconds: 1
+  fall: 1
+  timeout_ms: 100
+  max_concurrent_checks: 4
+  max_stuck_threads: 3
+  infrastructure:
+    - {name: hung-a, probe: scripted, port: 1}
+    - {name: hung-b, probe: scripted, port: 2}
+)");
+  {
+    std::lock_guard lock(script.mutex);
+    script.hang = {"hung-a", "hung-b"};
+  }
+  const size_t threads_before = thread_count();
+  for (int i = 0; i < 30; ++i) round(1s);  // 60 checks of two targets that never answer
+  const size_t threads_after = thread_count();
+  EXPECT_LE(threads_after, threads_before + 3) << "at most max_stuck_threads threads stand in for stuck ones";
+  const json infrastructure = get_json("/health/infrastructure");
+  EXPECT_EQ(infrastructure["hung-a"]["status"], "down");
+  EXPECT_THAT(infrastructure["hung-a"]["error_message"].get<std::string>(), StartsWith("probe stuck: "));
+  const json health = get_json("/health");
+  EXPECT_EQ(health["status"], "degraded");
+  EXPECT_EQ(health["plugins"][1]["status"], "degraded") << health.dump();
+  EXPECT_THAT(health["plugins"][1]["message"].get<std::string>(), HasSubstr("stuck inside check() past their deadline"));
+
+  // Once the probe returns, its threads come back and its checks run again.
+  {
+    std::lock_guard lock(script.mutex);
+    script.hang.clear();
+  }
+  script.released.notify_all();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (get_json("/health/scheduler")["stuck_threads"] != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);  // polling a condition, bounded by the deadline
+  EXPECT_EQ(get_json("/health")["status"], "healthy");
+  round(1s);
+  EXPECT_EQ(get_json("/health/infrastructure")["hung-a"]["last_result"], "healthy");
 }
 
 TEST_P(HealthMonitoring, AlertsArePostedToWebhooksAndRetriedAfterAFailure) {
