@@ -1,7 +1,8 @@
-// A and SRV lookups. With a nameserver given, queries go to it alone (tests,
-// split-horizon DNS); without one, A records come from getaddrinfo (so
-// /etc/hosts applies) and SRV records from the resolvers of /etc/resolv.conf.
+// The DNS source's lookups: A records (each address) or SRV records of the
+// best priority, through the hub's c-ares resolver and within one timeout.
 #pragma once
+
+#include "dns_resolver.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -18,13 +19,9 @@ struct DnsTarget {
   uint16_t weight = 0;
 };
 
-struct Nameserver {
-  std::string address;  // IPv4
-  uint16_t port = 53;
-  static Nameserver parse(const std::string& text);  // "IP" or "IP:PORT"; throws std::invalid_argument
-};
+using net::Nameserver;
 
-// Throws std::runtime_error saying why the name did not resolve.
+// Throw net::DnsError (a std::runtime_error) saying why the name did not resolve.
 std::vector<DnsTarget> lookup_a(const std::string& name, const std::optional<Nameserver>& nameserver, std::chrono::seconds timeout);
 // The records of the best (lowest) priority only: the others are fallbacks.
 std::vector<DnsTarget> lookup_srv(const std::string& name, const std::optional<Nameserver>& nameserver, std::chrono::seconds timeout);

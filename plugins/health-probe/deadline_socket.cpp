@@ -1,9 +1,10 @@
 #include "deadline_socket.hpp"
 
+#include "dns_resolver.hpp"
 #include "probe_failure.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace hub::probes {
 
@@ -25,8 +27,26 @@ std::string describe_errno(int error) {
   return std::strerror(error);
 }
 
-int open_nonblocking(const addrinfo& address) {
-  const int fd = ::socket(address.ai_family, address.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address.ai_protocol);
+bool to_socket_address(const std::string& address, uint32_t port, sockaddr_storage& storage, socklen_t& length) {
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (::inet_pton(AF_INET, address.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v4;
+    return true;
+  }
+  if (::inet_pton(AF_INET6, address.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v6;
+    return true;
+  }
+  return false;
+}
+
+int open_nonblocking(int family) {
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw ProbeFailure(std::string("socket: ") + describe_errno(errno));
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -39,28 +59,30 @@ DeadlineSocket::DeadlineSocket(const std::string& host, uint32_t port, SteadyTim
     : peer_(host + ":" + std::to_string(port)), deadline_(deadline) {
   if (host.empty()) throw ProbeFailure("the target has no host");
   if (port == 0 || port > 65535) throw ProbeFailure("the target " + host + " has no valid port (" + std::to_string(port) + ")");
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_family = AF_UNSPEC;
-  addrinfo* addresses = nullptr;
-  const int resolved = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addresses);
-  if (resolved != 0) throw ProbeFailure("resolve " + host + ": " + ::gai_strerror(resolved));
+  std::vector<std::string> addresses;
+  try {
+    addresses = net::resolve_addresses(host, AF_UNSPEC, std::nullopt, deadline);  // within the check's deadline
+  } catch (const net::DnsError& error) {
+    throw ProbeFailure(std::string("resolve ") + host + ": " + error.what());
+  }
   std::string last_error = "no address";
-  for (const addrinfo* address = addresses; address; address = address->ai_next) {
-    fd_ = open_nonblocking(*address);
-    if (::connect(fd_, address->ai_addr, address->ai_addrlen) == 0) break;
+  for (const std::string& address : addresses) {
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    if (!to_socket_address(address, port, storage, length)) continue;
+    fd_ = open_nonblocking(storage.ss_family);
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&storage), length) == 0) return;
     if (errno == EINPROGRESS) {
       try {
         wait_for(POLLOUT, "connect");
         int error = 0;
-        socklen_t length = sizeof error;
-        ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
-        if (error == 0) break;
+        socklen_t error_length = sizeof error;
+        ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &error_length);
+        if (error == 0) return;
         last_error = describe_errno(error);
       } catch (const ProbeFailure&) {
         ::close(fd_);
         fd_ = -1;
-        ::freeaddrinfo(addresses);
         throw;
       }
     } else {
@@ -69,8 +91,7 @@ DeadlineSocket::DeadlineSocket(const std::string& host, uint32_t port, SteadyTim
     ::close(fd_);
     fd_ = -1;
   }
-  ::freeaddrinfo(addresses);
-  if (fd_ < 0) throw ProbeFailure("connect " + peer_ + ": " + last_error);
+  throw ProbeFailure("connect " + peer_ + ": " + last_error);
 }
 
 DeadlineSocket::~DeadlineSocket() {
