@@ -140,20 +140,4 @@ bool DeadlineSocket::read_some(std::string& into, size_t limit) {
   }
 }
 
-std::string DeadlineSocket::read_exact(size_t n) {
-  std::string bytes;
-  while (bytes.size() < n)
-    if (!read_some(bytes, n))
-      throw ProbeFailure(peer_ + " closed the connection after " + std::to_string(bytes.size()) + " of " + std::to_string(n) + " bytes");
-  return bytes;
-}
-
-size_t DeadlineSocket::read_until(std::string& buffer, std::string_view delimiter, size_t limit) {
-  for (;;) {
-    const size_t found = buffer.find(delimiter);
-    if (found != std::string::npos) return found;
-    if (!read_some(buffer, limit)) throw ProbeFailure(peer_ + " closed the connection before answering in full");
-  }
-}
-
 }  // namespace hub::probes

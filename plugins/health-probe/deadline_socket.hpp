@@ -3,6 +3,8 @@
 // message names the peer and what went wrong.
 #pragma once
 
+#include "byte_stream.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +19,7 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // replace); probes wait on the real one, for the same remaining time.
 SteadyTime real_deadline(int64_t hub_deadline_us, int64_t hub_now_us);
 
-class DeadlineSocket {
+class DeadlineSocket final : public ByteStream {
  public:
   // Resolves host (numeric or a name) and connects to the first address that answers.
   DeadlineSocket(const std::string& host, uint32_t port, SteadyTime deadline);
@@ -25,14 +27,9 @@ class DeadlineSocket {
   DeadlineSocket(const DeadlineSocket&) = delete;
   DeadlineSocket& operator=(const DeadlineSocket&) = delete;
 
-  void send_all(std::string_view bytes);
-  // Appends what arrives to `into`, at most `limit` bytes in all; false at the peer's end of stream.
-  bool read_some(std::string& into, size_t limit);
-  // Exactly n bytes; a ProbeFailure when the peer closes first.
-  std::string read_exact(size_t n);
-  // Reads until `delimiter` is in `buffer` (or limit bytes); returns its position.
-  size_t read_until(std::string& buffer, std::string_view delimiter, size_t limit);
-  const std::string& peer() const { return peer_; }
+  void send_all(std::string_view bytes) override;
+  bool read_some(std::string& into, size_t limit) override;
+  const std::string& peer() const override { return peer_; }
 
  private:
   void wait_for(short events, const char* doing);

@@ -41,27 +41,31 @@ std::string api_versions_request() {
 
 }  // namespace
 
+hub::ProbeResult ask_api_versions(ByteStream& broker) {
+  broker.send_all(api_versions_request());
+  const int32_t size = get32(broker.read_exact(4), 0);
+  if (size < 10 || size > kMaxResponseBytes)
+    throw ProbeFailure(broker.peer() + " is not a Kafka broker: its answer claims " + std::to_string(size) + " bytes");
+  std::string response;
+  try {
+    response = broker.read_exact(static_cast<size_t>(size));
+  } catch (const ProbeFailure& failure) {
+    throw ProbeFailure("no whole ApiVersions response: " + std::string(failure.what()));
+  }
+  if (get32(response, 0) != kCorrelationId) throw ProbeFailure(broker.peer() + " answered ApiVersions with another correlation id");
+  const int16_t error_code = get16(response, 4);
+  if (error_code != 0) throw ProbeFailure("the Kafka broker answered ApiVersions with error code " + std::to_string(error_code));
+  const int32_t api_count = get32(response, 6);
+  if (api_count < 1 || static_cast<int64_t>(api_count) * 6 != size - 10)
+    throw ProbeFailure(broker.peer() + " sent a malformed ApiVersions response (" + std::to_string(api_count) + " APIs in " +
+                       std::to_string(size) + " bytes)");
+  return hub::ProbeResult::healthy("ApiVersions: the broker supports " + std::to_string(api_count) + " APIs");
+}
+
 hub::ProbeResult KafkaProbe::check(const hub::ProbeTarget& target, hub::Deadline deadline) {
   return timed_check(host_, deadline, [&](SteadyTime until) {
     DeadlineSocket socket(std::string(target.host()), target.port(), until);
-    socket.send_all(api_versions_request());
-    const int32_t size = get32(socket.read_exact(4), 0);
-    if (size < 10 || size > kMaxResponseBytes)
-      throw ProbeFailure(socket.peer() + " is not a Kafka broker: its answer claims " + std::to_string(size) + " bytes");
-    std::string response;
-    try {
-      response = socket.read_exact(static_cast<size_t>(size));
-    } catch (const ProbeFailure& failure) {
-      throw ProbeFailure("no whole ApiVersions response: " + std::string(failure.what()));
-    }
-    if (get32(response, 0) != kCorrelationId) throw ProbeFailure(socket.peer() + " answered ApiVersions with another correlation id");
-    const int16_t error_code = get16(response, 4);
-    if (error_code != 0) throw ProbeFailure("the Kafka broker answered ApiVersions with error code " + std::to_string(error_code));
-    const int32_t api_count = get32(response, 6);
-    if (api_count < 1 || static_cast<int64_t>(api_count) * 6 != size - 10)
-      throw ProbeFailure(socket.peer() + " sent a malformed ApiVersions response (" + std::to_string(api_count) + " APIs in " +
-                         std::to_string(size) + " bytes)");
-    return hub::ProbeResult::healthy("ApiVersions: the broker supports " + std::to_string(api_count) + " APIs");
+    return ask_api_versions(socket);
   });
 }
 

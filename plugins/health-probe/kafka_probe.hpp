@@ -3,9 +3,13 @@
 // code 0 and its list of APIs.
 #pragma once
 
+#include "byte_stream.hpp"
 #include "timed_check.hpp"
 
 namespace hub::probes {
+
+// The exchange itself, over any stream: sends ApiVersions v0, reads and checks the answer.
+hub::ProbeResult ask_api_versions(ByteStream& broker);
 
 class KafkaProbe {
  public:

@@ -1,9 +1,13 @@
 // nats: the NATS protocol's handshake, then PING answered by PONG.
 #pragma once
 
+#include "byte_stream.hpp"
 #include "timed_check.hpp"
 
 namespace hub::probes {
+
+// The exchange itself, over any stream: INFO, CONNECT and PING, until PONG.
+hub::ProbeResult ping_nats(ByteStream& server);
 
 class NatsProbe {
  public:

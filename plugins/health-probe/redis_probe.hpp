@@ -4,11 +4,15 @@
 //   config: {password_env: REDIS_PASSWORD}
 #pragma once
 
+#include "byte_stream.hpp"
 #include "timed_check.hpp"
 
 #include <string>
 
 namespace hub::probes {
+
+// The exchange itself, over any stream: AUTH when a password is given, then PING until +PONG.
+hub::ProbeResult ping_redis(ByteStream& server, const char* password);
 
 class RedisProbe {
  public:
