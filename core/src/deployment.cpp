@@ -198,6 +198,11 @@ std::vector<PluginLibrarySettings> read_libraries(yaml::MapReader& plugins) {
     PluginLibrarySettings library;
     library.library = reader.required_string("library");
     library.where = where(plugins.source(), list[i]);
+    const std::string isolation = reader.string("isolation", "in_process");
+    if (isolation == "process")
+      library.isolation = PluginLibrarySettings::Isolation::process;
+    else if (isolation != "in_process")
+      reader.fail_at("isolation", "expected in_process or process, got '" + isolation + "'");
     const YAML::Node enable = reader.node("enable");
     if (!enable.IsDefined() || !enable.IsSequence() || enable.size() == 0)
       reader.fail_at("enable", "expected a non-empty sequence of implementations to enable");

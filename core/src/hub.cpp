@@ -94,7 +94,9 @@ void Hub::start() {
       impl_->logger->info("applied {} schema migration(s) to {} storage", applied, impl_->storage->backend());
     impl_->describe_metrics();
     impl_->connect_events();
-    impl_->plugins.load(deployment, impl_->options.static_plugins, plugin_services(impl_->clock, impl_->metrics, impl_->logger));
+    HostServices services = plugin_services(impl_->clock, impl_->metrics, impl_->logger);
+    services.publish = [impl = impl_.get()](const std::string& topic, const std::string& json) { impl->publish(topic, json); };
+    impl_->plugins.load(deployment, impl_->options.static_plugins, services);
     check_references(deployment, impl_->plugins);
     impl_->open_registry();
     impl_->configs =
@@ -311,17 +313,30 @@ http::Response Hub::Impl::health(const http::Request& request) {
   storage_health->set_latency_ms(store.latency_ms);
   const std::map<std::string, std::string> problems = monitor ? monitor->probe_problems() : std::map<std::string, std::string>{};
   bool plugins_healthy = true;
+  const auto note = [](api::v1::PluginHealth& plugin, const std::string& text) {
+    plugin.set_message(plugin.message() + (plugin.message().empty() ? "" : "; ") + text);
+  };
   for (const auto& library : plugins.libraries()) {
     auto* plugin = body.add_plugins();
     plugin->set_name(library->name());
     plugin->set_file(library->file());
     plugin->set_status("loaded");
+    if (const isolation::PluginProcess* process = plugins.process_of(*library)) {
+      plugin->set_isolation("process");
+      if (const std::string problem = process->problem(); !problem.empty()) {
+        plugin->set_status("degraded");
+        note(*plugin, problem);
+        plugins_healthy = false;
+      } else if (const std::string history = process->history(); !history.empty()) {
+        note(*plugin, history);
+      }
+    }
     for (const auto& instance : plugins.instances()) {
       if (&instance->library() != library.get()) continue;
       plugin->add_instances(instance->id());
       if (auto problem = problems.find(instance->id()); problem != problems.end()) {
         plugin->set_status("degraded");
-        plugin->set_message(plugin->message() + (plugin->message().empty() ? "" : "; ") + problem->second);
+        note(*plugin, problem->second);
         plugins_healthy = false;
       }
     }

@@ -1,4 +1,5 @@
 #include "abi_views.hpp"
+#include "creating_implementation.hpp"
 #include "text/printable_text.hpp"
 
 #include <hub/errors.hpp>
@@ -10,7 +11,14 @@
 
 namespace hub {
 
-// The hub_host a plugin receives, and what its functions reach.
+namespace {
+thread_local const hub_implementation* being_created = nullptr;
+}  // namespace
+
+const hub_implementation* implementation_being_created() {
+  return being_created;
+}
+
 // The keys a plugin declares it reads (ABI 1.1's hub_config.declare_key). It lives as long as the
 // instance, and only calls during create() count, so a late call is harmless.
 struct DeclaredKeys {
@@ -53,6 +61,7 @@ struct DeclaredKeys {
   }
 };
 
+// The hub_host a plugin receives, and what its functions reach.
 struct PluginInstance::HostTable {
   hub_host table{};
   std::string id;
@@ -111,7 +120,9 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const Plu
   // Every vtable begins with struct_size, create, destroy, get_last_error.
   const auto& common = instance->vtable<hub_health_probe_vtable>();
   void* handle = nullptr;
+  being_created = &implementation;
   hub_status status = common.create(&instance->host_->table, &raw, &handle);
+  being_created = nullptr;
   if (status != HUB_OK) {
     const char* message = common.get_last_error(nullptr);
     throw PluginError("plugin " + instance->library_->file() + ": implementation '" + implementation.name + "' (" +

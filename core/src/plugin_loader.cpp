@@ -11,12 +11,14 @@
 
 namespace hub {
 
-struct PluginLibrary::Native {
+namespace {
+struct Native {  // an open shared library
   boost::dll::shared_library library;
 };
+}  // namespace
 
-PluginLibrary::PluginLibrary(std::string file, const hub_plugin_descriptor* descriptor, std::shared_ptr<Native> native)
-    : file_(std::move(file)), descriptor_(descriptor), native_(std::move(native)) {}
+PluginLibrary::PluginLibrary(std::string file, const hub_plugin_descriptor* descriptor, std::shared_ptr<const void> owner)
+    : file_(std::move(file)), descriptor_(descriptor), owner_(std::move(owner)) {}
 
 PluginLibrary::~PluginLibrary() = default;
 
@@ -194,7 +196,7 @@ std::shared_ptr<const PluginLibrary> PluginLoader::load(const std::string& name_
   for (const auto& library : loaded_)
     if (library->file() == path.string()) return library;
 
-  auto native = std::make_shared<PluginLibrary::Native>();
+  auto native = std::make_shared<Native>();
   namespace mode = boost::dll::load_mode;
   try {
     native->library.load(path, mode::rtld_now | mode::rtld_local);
@@ -211,6 +213,11 @@ std::shared_ptr<const PluginLibrary> PluginLoader::load(const std::string& name_
   return library;
 }
 
+bool PluginLoader::is_static(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(static_.begin(), static_.end(), [&](const auto& linked) { return linked.first == name; });
+}
+
 std::shared_ptr<const PluginLibrary> PluginLoader::add_static(const std::string& name, hub_plugin_entry_fn entry) {
   std::lock_guard lock(mutex_);
   auto library = validate("static:" + name, entry(options_.host_abi_version), nullptr);
@@ -219,9 +226,9 @@ std::shared_ptr<const PluginLibrary> PluginLoader::add_static(const std::string&
 }
 
 std::shared_ptr<const PluginLibrary> PluginLoader::validate(std::string file, const hub_plugin_descriptor* descriptor,
-                                                            std::shared_ptr<PluginLibrary::Native> native) const {
+                                                            std::shared_ptr<const void> owner) const {
   check_descriptor(file, descriptor, options_.host_abi_version);
-  return std::make_shared<const PluginLibrary>(std::move(file), descriptor, std::move(native));
+  return std::make_shared<const PluginLibrary>(std::move(file), descriptor, std::move(owner));
 }
 
 }  // namespace hub

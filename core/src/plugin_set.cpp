@@ -46,7 +46,8 @@ void PluginSet::load(const Deployment& deployment, const std::vector<StaticPlugi
     for (const PluginLibrarySettings& settings : deployment.plugins) {
       std::shared_ptr<const PluginLibrary> library;
       try {
-        library = loader.load(settings.library);
+        library = settings.isolation == PluginLibrarySettings::Isolation::process ? load_isolated(loader, settings, services)
+                                                                                  : loader.load(settings.library);
       } catch (const PluginError& error) {
         throw PluginError(settings.where + ": " + error.what());
       }
@@ -69,7 +70,25 @@ void PluginSet::load(const Deployment& deployment, const std::vector<StaticPlugi
 void PluginSet::clear() {
   // Sessions, then configs, then libraries: newest instance first.
   while (!instances_.empty()) instances_.pop_back();
+  processes_.clear();
   libraries_.clear();
+}
+
+std::shared_ptr<const PluginLibrary> PluginSet::load_isolated(PluginLoader& loader, const PluginLibrarySettings& settings,
+                                                              const HostServices& services) {
+  if (loader.is_static(settings.library))
+    throw PluginError("plugin '" + settings.library + "' is linked into the hub: isolation: process needs a library file");
+  const std::filesystem::path file = loader.locate(settings.library);
+  std::shared_ptr<isolation::PluginProcess> process = isolation::PluginProcess::start(file, services);
+  auto library = std::make_shared<const PluginLibrary>(file.string(), &process->descriptor(), process);
+  processes_.emplace_back(library.get(), process);
+  return library;
+}
+
+const isolation::PluginProcess* PluginSet::process_of(const PluginLibrary& library) const {
+  for (const auto& [owner, process] : processes_)
+    if (owner == &library) return process.get();
+  return nullptr;
 }
 
 }  // namespace hub

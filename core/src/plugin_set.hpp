@@ -6,6 +6,8 @@
 #include <hub/hub.hpp>
 #include <hub/plugin_instance.hpp>
 
+#include "isolation/plugin_process.hpp"
+
 #include <spdlog/logger.h>
 
 #include <memory>
@@ -29,9 +31,15 @@ class PluginSet {
 
   const std::vector<std::shared_ptr<const PluginLibrary>>& libraries() const { return libraries_; }
   const std::vector<std::unique_ptr<PluginInstance>>& instances() const { return instances_; }
+  // A library run in a process of its own (isolation: process), or nullptr.
+  const isolation::PluginProcess* process_of(const PluginLibrary& library) const;
 
  private:
+  std::shared_ptr<const PluginLibrary> load_isolated(PluginLoader& loader, const PluginLibrarySettings& settings,
+                                                     const HostServices& services);
+
   std::vector<std::shared_ptr<const PluginLibrary>> libraries_;
+  std::vector<std::pair<const PluginLibrary*, std::shared_ptr<const isolation::PluginProcess>>> processes_;
   std::vector<std::unique_ptr<PluginInstance>> instances_;
 };
 

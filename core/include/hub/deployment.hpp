@@ -133,6 +133,10 @@ struct EnabledImplementation {
 
 struct PluginLibrarySettings {
   std::string library;  // a name found through search paths, a static plugin's name, or a path
+  // in_process: loaded into the hub. process: run in a hub-plugin-host process of its own, so a
+  // crash there is a down target and an alert, not a dead hub (health_probe and discovery only).
+  enum class Isolation { in_process, process };
+  Isolation isolation = Isolation::in_process;
   std::vector<EnabledImplementation> enable;
   std::string where;
 };

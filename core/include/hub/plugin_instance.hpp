@@ -23,6 +23,8 @@ struct HostServices {
   std::shared_ptr<Metrics> metrics;
   // Receives the plugin's log lines with the instance id that wrote them.
   std::function<void(const std::string& id, hub_log_level level, std::string_view message)> log;
+  // Publishes an event of the hub's (plugin.crashed when an isolated library's process dies).
+  std::function<void(const std::string& topic, const std::string& json)> publish;
 };
 
 class PluginInstance {

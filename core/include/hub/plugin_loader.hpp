@@ -25,8 +25,9 @@ std::string version_string(uint32_t packed);
 
 class PluginLibrary {
  public:
-  struct Native;  // the open shared library; absent for a static plugin
-  PluginLibrary(std::string file, const hub_plugin_descriptor* descriptor, std::shared_ptr<Native> native);
+  // `owner` keeps `descriptor` valid: the open shared library, the process of an isolated one, or
+  // nothing for a static plugin.
+  PluginLibrary(std::string file, const hub_plugin_descriptor* descriptor, std::shared_ptr<const void> owner);
   ~PluginLibrary();
 
   const std::string& file() const { return file_; }  // the path, or "static:NAME"
@@ -41,7 +42,7 @@ class PluginLibrary {
  private:
   std::string file_;
   const hub_plugin_descriptor* descriptor_;
-  std::shared_ptr<Native> native_;
+  std::shared_ptr<const void> owner_;
 };
 
 struct LoaderOptions {
@@ -60,16 +61,19 @@ class PluginLoader {
   std::shared_ptr<const PluginLibrary> load(const std::string& name_or_path);
   // A plugin linked into this program, through the very same checks.
   std::shared_ptr<const PluginLibrary> add_static(const std::string& name, hub_plugin_entry_fn entry);
+  // The file `name_or_path` names, as load() finds it; throws PluginError listing what was tried.
+  std::filesystem::path locate(const std::string& name_or_path) const { return resolve(name_or_path); }
+  bool is_static(const std::string& name) const;
 
   const LoaderOptions& options() const { return options_; }
 
  private:
   std::filesystem::path resolve(const std::string& name_or_path) const;
   std::shared_ptr<const PluginLibrary> validate(std::string file, const hub_plugin_descriptor* descriptor,
-                                                std::shared_ptr<PluginLibrary::Native> native) const;
+                                                std::shared_ptr<const void> owner) const;
 
   LoaderOptions options_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::vector<std::shared_ptr<const PluginLibrary>> loaded_;
   std::vector<std::pair<std::string, std::shared_ptr<const PluginLibrary>>> static_;
 };

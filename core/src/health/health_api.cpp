@@ -121,6 +121,7 @@ class HealthApi {
         if (target.last->status != Health::healthy) entry["error_message"] = target.last->message;
         entry["checked_at"] = rfc3339_utc(target.last->at_unix_us);
         entry["last_result"] = health_name(target.last->status);
+        entry["last_message"] = target.last->message;
       }
       out[target.name] = std::move(entry);
     }
@@ -132,7 +133,7 @@ class HealthApi {
     const std::string window_text = query && query->count("window") ? query->at("window") : "24h";
     const auto window = window_seconds(window_text);
     if (!window)
-      return http::error(request, 400, "bad_request", "window: '" + window_text + "' is not a duration such as 3600, 90m, 24h or 7d");
+      return http::error(request, 400, "invalid_argument", "window: '" + window_text + "' is not a duration such as 3600, 90m, 24h or 7d");
     std::vector<UptimeCount> counts;
     try {
       monitor_.flush();  // the newest results count too

@@ -85,10 +85,23 @@ HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::st
   metrics_.describe("hub_alerts_total", Metrics::Type::counter, "Alerts raised, by type.");
   // check_references() made sure every probe named exists.
   add_infrastructure();
+  crash_events_ = events_.subscribe([this](const Event& event) {
+    if (event.topic == "plugin.crashed") on_plugin_crash(event.json);
+  });
 }
 
 HealthMonitor::~HealthMonitor() {
+  events_.unsubscribe(crash_events_);
   stop();
+}
+
+// An isolated plugin's process died: one alert, to the same places as every other.
+void HealthMonitor::on_plugin_crash(const std::string& event_json) {
+  const nlohmann::json event = nlohmann::json::parse(event_json, nullptr, /*allow_exceptions=*/false);
+  if (!event.is_object()) return;
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  raise({"plugin_crashed", event.value("library", ""), "", "down", "healthy", event.value("message", ""), 0, clock_->now_unix_us()});
 }
 
 void HealthMonitor::add_infrastructure() {

@@ -47,7 +47,8 @@ struct TargetHealth {
 };
 
 struct Alert {
-  std::string type;  // service_down, service_recovered, infrastructure_down, ..., latency_exceeded, latency_recovered
+  // service_down, service_recovered, infrastructure_down, ..., latency_exceeded, latency_recovered, plugin_crashed
+  std::string type;
   std::string name, instance_id;
   std::string status, previous_status;
   std::string message;
@@ -95,6 +96,7 @@ class HealthMonitor {
   int dispatch_due();
   void on_outcome(const std::string& key, const ProbeOutcome& outcome);
   void alert_on(const Target& target, const HealthTransition& transition, const CheckRecord& record);
+  void on_plugin_crash(const std::string& event_json);
   void raise(Alert alert);
   void scheduler_loop();
 
@@ -123,6 +125,7 @@ class HealthMonitor {
   int64_t last_prune_us_ = INT64_MIN;
   bool stopping_ = false;
   std::thread scheduler_;
+  uint64_t crash_events_ = 0;  // plugin.crashed on the bus, raised as alerts
 };
 
 }  // namespace hub
