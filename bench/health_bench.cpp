@@ -7,9 +7,11 @@
 //     figure (GET /health/scheduler) and, at the targets, the gaps between one
 //     target's consecutive checks compared with the 10 s interval
 // The first `hanging` targets accept the connection and never answer, so each
-// of their checks runs into the 2 s timeout.
+// of their checks runs into the 2 s timeout. With `process`, the probes'
+// library runs out of process (isolation: process), and the plugin host's CPU
+// and memory are measured beside hubd's.
 //
-//   build/bench/health_bench [seconds] [targets] [hanging]
+//   build/bench/health_bench [seconds] [targets] [hanging] [in_process|process]
 #include "http_connection.hpp"
 #include "hubd_child.hpp"
 #include "percentile.hpp"
@@ -157,7 +159,25 @@ double cpu_seconds(pid_t pid) {
   return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-std::string hubd_yaml(const std::filesystem::path& scratch) {
+// The processes whose parent is `pid`: hubd's plugin hosts.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> children;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const size_t after_name = text.rfind(')');
+    if (after_name == std::string::npos) continue;
+    std::istringstream fields(text.substr(after_name + 2));
+    std::string state;
+    pid_t parent = 0;
+    if (fields >> state >> parent && parent == pid) children.push_back(std::stoi(name));
+  }
+  return children;
+}
+
+std::string hubd_yaml(const std::filesystem::path& scratch, bool isolated) {
   return "storage: {backend: sqlite, sqlite: {path: " + (scratch / "hub.db").string() +
          "}}\n"
          "logging: {level: error}\n"
@@ -169,7 +189,9 @@ std::string hubd_yaml(const std::filesystem::path& scratch) {
          "  search_paths: [" HUB_PLUGIN_DIR
          "]\n"
          "  libraries:\n"
-         "    - {library: health-probe, enable: [{implementation: http}]}\n"
+         "    - {library: health-probe, isolation: " +
+         std::string(isolated ? "process" : "in_process") +
+         ", enable: [{implementation: http}]}\n"
          "    - {library: discovery, enable: [{implementation: liveness, config: {service_timeout_seconds: 3600}}]}\n";
 }
 
@@ -212,13 +234,15 @@ int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::stoi(argv[1]) : 60;
   const int targets = argc > 2 ? std::stoi(argv[2]) : 1000;
   const int hanging = argc > 3 ? std::stoi(argv[3]) : 0;
+  const bool isolated = argc > 4 && std::string(argv[4]) == "process";
   TargetServer server(targets, hanging);
   const std::filesystem::path scratch = std::filesystem::temp_directory_path() / ("hub-health-bench-" + std::to_string(::getpid()));
   const uint16_t port = static_cast<uint16_t>(20000 + (::getpid() + 11) % 20000);
-  const pid_t hubd = start_hubd(scratch, port, hubd_yaml(scratch));
+  const pid_t hubd = start_hubd(scratch, port, hubd_yaml(scratch, isolated));
   if (hubd < 0) return 1;
-  std::printf("hubd pid %d, SQLite storage, %d targets every %d s (%d never answer, timeout 2 s), window %d s, %u cores\n", hubd, targets,
-              kIntervalSeconds, hanging, seconds, std::thread::hardware_concurrency());
+  std::printf("hubd pid %d, SQLite storage, %d targets every %d s (%d never answer, timeout 2 s), window %d s, %u cores, probes %s\n", hubd,
+              targets, kIntervalSeconds, hanging, seconds, std::thread::hardware_concurrency(),
+              isolated ? "in a plugin host (isolation: process)" : "in process");
   std::fflush(stdout);
   Connection hub(port);
   const long idle_kib = resident_kib(hubd);
@@ -236,8 +260,15 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  const std::vector<pid_t> hosts = children_of(hubd);
+  const auto hosts_cpu = [&] {
+    double total = 0;
+    for (pid_t host : hosts) total += cpu_seconds(host);
+    return total;
+  };
   const auto from = Clock::now();
   const double cpu_from = cpu_seconds(hubd);
+  const double hosts_cpu_from = hosts_cpu();
   const uint64_t checks_from = get_json(hub, "/health/scheduler")["checks"];
   long peak_kib = 0;
   for (auto tick = from; tick < from + std::chrono::seconds(seconds);) {
@@ -247,6 +278,7 @@ int main(int argc, char** argv) {
   }
   const auto to = Clock::now();
   const double cpu = cpu_seconds(hubd) - cpu_from;
+  const double host_cpu = hosts_cpu() - hosts_cpu_from;
   const nlohmann::json scheduler = get_json(hub, "/health/scheduler");
   const double wall = std::chrono::duration<double>(to - from).count();
   const auto checks = static_cast<double>(scheduler["checks"].get<uint64_t>() - checks_from);
@@ -255,6 +287,13 @@ int main(int argc, char** argv) {
               static_cast<double>(targets) / kIntervalSeconds);
   std::printf("hubd CPU: %.2f s in %.1f s = %.1f%% of one core, %.0f us per check\n", cpu, wall, 100 * cpu / wall, 1e6 * cpu / checks);
   std::printf("hubd resident memory: %ld MiB before registering, %ld MiB peak in the window\n", idle_kib / 1024, peak_kib / 1024);
+  if (isolated) {
+    long host_kib = 0;
+    for (pid_t host : hosts) host_kib += resident_kib(host);
+    std::printf("plugin host (%zu process): CPU %.2f s = %.1f%% of one core, %.0f us per check; resident memory %ld MiB\n", hosts.size(),
+                host_cpu, 100 * host_cpu / wall, 1e6 * host_cpu / checks, host_kib / 1024);
+    std::printf("hubd and plugin host together: %.0f us per check\n", 1e6 * (cpu + host_cpu) / checks);
+  }
   const nlohmann::json& lateness = scheduler["lateness_ms"];
   std::printf("lateness against the schedule (hub, GET /health/scheduler, newest 10,000 checks): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
               lateness["p50"].get<double>(), lateness["p99"].get<double>(), lateness["max"].get<double>());

@@ -4,7 +4,8 @@
 # SOURCE_DIR/plugins/examples against that prefix only, have the installed hubd
 # load it from YAML, then run the installed hubd with the probe enabled as an
 # infrastructure target next to a built-in probe and read its verdicts from
-# GET /health/infrastructure.
+# GET /health/infrastructure. The outside team's probe runs as the README
+# advises, out of process, in the installed hub-plugin-host.
 set -euo pipefail
 build_dir=$1
 source_dir=$2
@@ -38,6 +39,7 @@ plugins:
   search_paths: [$scratch/example, $installed_plugins]
   libraries:
     - library: disk-space-probe
+      isolation: process
       enable:
         - implementation: disk_space
           id: local-disk
@@ -82,6 +84,7 @@ expect '"nothing-listening":\{[^}]*"status":"down"' "nothing-listening down (the
 plugins=$(get /plugins)
 grep -q '"disk-space-probe"' <<<"$plugins" && grep -q '"health-probe"' <<<"$plugins" ||
   fail "GET /plugins does not list both libraries: $plugins"
+grep -q '"isolation":"process"' <<<"$(get /health)" || fail "GET /health does not show the example probe out of process"
 
 kill "$hubd_pid"
 wait "$hubd_pid" || fail "the installed hubd did not stop cleanly on SIGTERM"

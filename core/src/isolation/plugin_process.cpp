@@ -788,7 +788,7 @@ std::filesystem::path plugin_host_program() {
   Dl_info info{};
   if (::dladdr(reinterpret_cast<void*>(&plugin_host_program), &info) && info.dli_fname) {
     const fs::path here = fs::absolute(info.dli_fname).parent_path();
-    candidates = {here / "hub-plugin-host", (here / ".." / "libexec" / "central-hub" / "hub-plugin-host").lexically_normal()};
+    candidates = {here / "hub-plugin-host", (here / HUB_PLUGIN_HOST_FROM_LIBDIR / "hub-plugin-host").lexically_normal()};
   }
   for (const fs::path& candidate : candidates)
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;

@@ -34,7 +34,7 @@ class PluginProcess {
 };
 
 // The program that hosts a library: $HUB_PLUGIN_HOST, or hub-plugin-host beside libhubcore
-// (the build tree) or in ../libexec/central-hub (an installed hub). Throws PluginError.
+// (the build tree) or in libexec/central-hub (an installed hub). Throws PluginError.
 std::filesystem::path plugin_host_program();
 
 }  // namespace hub::isolation
