@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -54,6 +55,11 @@ class DnsResponder {
     srv_[name] = std::move(records);
   }
   int questions() const { return questions_; }
+  // Answers every query with what `answer` makes of it instead, nothing meaning silence: a hostile nameserver.
+  void answer_with(std::function<std::string(const std::string& query)> answer) {
+    std::lock_guard lock(mutex_);
+    override_ = std::move(answer);
+  }
 
  private:
   static void put16(std::string& out, uint16_t value) {
@@ -83,8 +89,14 @@ class DnsResponder {
       const ssize_t size = ::recvfrom(socket_, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_length);
       if (size < 17) continue;
       ++questions_;
-      const std::string answer = respond(std::string(buffer, static_cast<size_t>(size)));
-      ::sendto(socket_, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_length);
+      const std::string query(buffer, static_cast<size_t>(size));
+      std::function<std::string(const std::string&)> answer_by;
+      {
+        std::lock_guard lock(mutex_);
+        answer_by = override_;
+      }
+      const std::string answer = answer_by ? answer_by(query) : respond(query);
+      if (!answer.empty()) ::sendto(socket_, answer.data(), answer.size(), 0, reinterpret_cast<sockaddr*>(&from), from_length);
     }
   }
 
@@ -145,6 +157,7 @@ class DnsResponder {
   std::mutex mutex_;
   std::map<std::string, std::vector<std::string>> a_;
   std::map<std::string, std::vector<Srv>> srv_;
+  std::function<std::string(const std::string&)> override_;
 };
 
 }  // namespace hub::testing

@@ -71,7 +71,7 @@ void report_down(const hub_probe_reporter& reporter, const std::string& message)
   reporter.report(reporter.reporter_ctx, &result);
 }
 
-class Process final : public PluginProcess, public std::enable_shared_from_this<Process> {
+class Process final : public PluginProcess {
  public:
   Process(std::filesystem::path library, HostServices services) : library_(std::move(library)), services_(std::move(services)) {}
   ~Process() override;

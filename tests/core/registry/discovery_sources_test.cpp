@@ -7,16 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <functional>
 #include <set>
-#include <thread>
 
 namespace {
 
@@ -132,54 +123,18 @@ TEST(DnsSource, ARecordsFromANameserver) {
             (std::set<std::string>{"http://10.9.0.1:80", "http://10.9.0.2:80"}));
 }
 
-// A UDP "nameserver" that answers each query with whatever `answer` makes of it (nothing: silence).
-class HostileNameserver {
- public:
-  explicit HostileNameserver(std::function<std::string(const std::string&)> answer) : answer_(std::move(answer)) {
-    socket_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(socket_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(socket_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] {
-      while (!stopping_) {
-        pollfd ready{socket_, POLLIN, 0};
-        if (::poll(&ready, 1, 20) <= 0) continue;
-        char buffer[512];
-        sockaddr_in from{};
-        socklen_t from_length = sizeof from;
-        const ssize_t n = ::recvfrom(socket_, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_length);
-        if (n <= 0) continue;
-        const std::string reply = answer_(std::string(buffer, static_cast<size_t>(n)));
-        if (!reply.empty()) ::sendto(socket_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), from_length);
-      }
-    });
-  }
-  ~HostileNameserver() {
-    stopping_ = true;
-    thread_.join();
-    ::close(socket_);
-  }
-  hub::discovery::Nameserver nameserver() const { return {"127.0.0.1", port_}; }
-
- private:
-  std::function<std::string(const std::string&)> answer_;
-  int socket_ = -1;
-  uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
-};
+hub::discovery::Nameserver nameserver_of(const hub::testing::DnsResponder& dns) {
+  return hub::discovery::Nameserver::parse(dns.address());
+}
 
 TEST(DnsLookup, ASilentNameserverCostsTheLookupItsTimeoutAndNoMore) {
-  HostileNameserver silent([](const std::string&) { return std::string(); });
+  hub::testing::DnsResponder silent;
+  silent.answer_with([](const std::string&) { return std::string(); });
   for (const bool srv : {false, true}) {
     const auto started = std::chrono::steady_clock::now();
     try {
-      srv ? hub::discovery::lookup_srv("_x._tcp.internal", silent.nameserver(), std::chrono::seconds(1))
-          : hub::discovery::lookup_a("x.internal", silent.nameserver(), std::chrono::seconds(1));
+      srv ? hub::discovery::lookup_srv("_x._tcp.internal", nameserver_of(silent), std::chrono::seconds(1))
+          : hub::discovery::lookup_a("x.internal", nameserver_of(silent), std::chrono::seconds(1));
       ADD_FAILURE() << "a silent nameserver answered";
     } catch (const std::runtime_error& error) {
       EXPECT_THAT(error.what(), HasSubstr("timed out after"));
@@ -190,12 +145,13 @@ TEST(DnsLookup, ASilentNameserverCostsTheLookupItsTimeoutAndNoMore) {
 
 TEST(DnsLookup, AMalformedAnswerIsAFailedLookupNotACrash) {
   // The query's own id and flags, then a header that claims records the packet does not hold.
-  HostileNameserver liar([](const std::string& query) {
+  hub::testing::DnsResponder liar;
+  liar.answer_with([](const std::string& query) {
     std::string reply = query.substr(0, 2) + std::string("\x81\x80\x00\x01\x00\x05\x00\x00\x00\x00", 10);
     return reply + query.substr(12) + std::string("\xc0\x0c\x00\x21\x00\x01\xff\xff", 8);
   });
-  EXPECT_THROW(hub::discovery::lookup_srv("_x._tcp.internal", liar.nameserver(), std::chrono::seconds(1)), std::runtime_error);
-  EXPECT_THROW(hub::discovery::lookup_a("x.internal", liar.nameserver(), std::chrono::seconds(1)), std::runtime_error);
+  EXPECT_THROW(hub::discovery::lookup_srv("_x._tcp.internal", nameserver_of(liar), std::chrono::seconds(1)), std::runtime_error);
+  EXPECT_THROW(hub::discovery::lookup_a("x.internal", nameserver_of(liar), std::chrono::seconds(1)), std::runtime_error);
 }
 
 TEST(DnsSource, ConfigErrorsNameTheKey) {
