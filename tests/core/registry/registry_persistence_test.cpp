@@ -1,6 +1,7 @@
 // Registrations survive a restart on sqlite and postgres; heartbeats reach
 // storage coalesced; the seed's Example 7 runs on a live hub's database; and
 // a lost PostgreSQL keeps reads working, fails writes clearly, and reconnects.
+#include "support/log_capture.hpp"
 #include "support/registry_hub.hpp"
 #include "support/scratch_database.hpp"
 #include "support/sqlite_rows.hpp"
@@ -10,6 +11,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <thread>
 
 namespace {
 
@@ -177,7 +179,10 @@ TEST_F(PostgresRegistry, TheSeedsExample7RunsOnALiveHubsDatabase) {
 TEST_F(PostgresRegistry, ALostDatabaseKeepsReadsFailsWritesClearlyAndReconnects) {
   hub::HubOptions options = hub::testing::registry_options();
   options.deployment.storage = storage_;
+  options.deployment.logging.level = "info";
   options.housekeeping_interval = std::chrono::milliseconds(20);
+  auto log = std::make_shared<hub::testing::LogCapture>();
+  options.log_lines = log->sink();
   hub::testing::TestHub hub(std::move(options));
   ASSERT_EQ(hub.post("/register", kCollector).status, 201);
 
@@ -191,6 +196,12 @@ TEST_F(PostgresRegistry, ALostDatabaseKeepsReadsFailsWritesClearlyAndReconnects)
   EXPECT_THAT(refused.body, HasSubstr("the registration was not stored, nothing changed"));
   EXPECT_EQ(hub.get("/services/late").status, 404);
   EXPECT_EQ(hub.post("/heartbeat", R"({"service_name": "polygon-live-collector", "metrics": {"cpu": 0.5}})").status, 200);
+  // The housekeeping thread retries every 20 ms; let it fail a few times.
+  const hub::Metrics::Labels heartbeats{{"task", "heartbeats"}};
+  const auto failing = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (hub->metrics().value("hub_housekeeping_failures_total", heartbeats) < 3 && std::chrono::steady_clock::now() < failing)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a condition, bounded by the deadline
+  EXPECT_GE(hub->metrics().value("hub_housekeeping_failures_total", heartbeats), 3);
 
   database_->admin("ALTER DATABASE " + database_->name() + " ALLOW_CONNECTIONS true");
   EXPECT_EQ(hub.post("/register", R"({"service_name": "late", "host": "10.0.0.9", "port": 1})").status, 201);
@@ -202,6 +213,10 @@ TEST_F(PostgresRegistry, ALostDatabaseKeepsReadsFailsWritesClearlyAndReconnects)
     if (rows == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling interval
   }
   EXPECT_EQ(rows, 1);
+  // An outage is two lines in the log, however many passes failed during it.
+  EXPECT_TRUE(log->wait_for("heartbeats not written to storage; they are kept in memory (bounded) meanwhile: works again after"))
+      << log->all();
+  EXPECT_EQ(log->count("heartbeats not written to storage; they are kept in memory (bounded) meanwhile, retrying"), 1u) << log->all();
 }
 
 }  // namespace
