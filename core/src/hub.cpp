@@ -321,6 +321,7 @@ http::Response Hub::Impl::health(const http::Request& request) {
     plugin->set_name(library->name());
     plugin->set_file(library->file());
     plugin->set_status("loaded");
+    plugin->set_isolation("in_process");
     if (const isolation::PluginProcess* process = plugins.process_of(*library)) {
       plugin->set_isolation("process");
       if (const std::string problem = process->problem(); !problem.empty()) {
