@@ -765,10 +765,7 @@ void Process::crashed(const std::string& why) {
     checks_.clear();
   }
   changed_.notify_all();
-  {
-    std::lock_guard delivering(delivering_);
-    for (const hub_probe_reporter& reporter : pending) report_down(reporter, message);
-  }
+  // The cause first (log, metric, plugin.crashed), then its effects: the checks it took down.
   log(HUB_LOG_ERROR, message + "; its host is started again (restart " + std::to_string(restarts) + ")");
   if (services_.metrics) {
     services_.metrics->describe("hub_plugin_crashes_total", Metrics::Type::counter, "Plugin host processes that crashed, by library.");
@@ -777,6 +774,8 @@ void Process::crashed(const std::string& why) {
   if (services_.publish)
     services_.publish("plugin.crashed", "{\"library\":" + json_quote(name_) + ",\"file\":" + json_quote(library_.string()) +
                                             ",\"message\":" + json_quote(message) + ",\"restarts\":" + std::to_string(restarts) + "}");
+  std::lock_guard delivering(delivering_);
+  for (const hub_probe_reporter& reporter : pending) report_down(reporter, message);
 }
 
 }  // namespace
