@@ -68,6 +68,7 @@ struct ProbeRunner::Shared : std::enable_shared_from_this<Shared> {
   void work(Worker* worker);
   void run(Job job, const std::shared_ptr<Call>& call);
   void on_deadline(const std::shared_ptr<Call>& call);
+  void stand_in_for(const std::shared_ptr<Call>& call);
   void cancel_deadline(uint64_t id) {
     std::lock_guard lock(mutex);
     if (timer) timer->cancel(id);
@@ -188,9 +189,14 @@ void ProbeRunner::Shared::on_deadline(const std::shared_ptr<Call>& call) {
     std::lock_guard lock(call->mutex);
     still_inside = call->in_check;
   }
+  // The thread is counted stuck (and replaced) before the result is handed on, so whoever reads the
+  // result sees the runner's state that goes with it.
+  if (still_inside) stand_in_for(call);
   call->done({HUB_HEALTH_DOWN, call->timeout.count() * 1000, "timed out after " + std::to_string(call->timeout.count()) + " ms"});
-  if (!still_inside) return;
-  // The plugin still holds a runner thread: replace it, so the other checks keep their capacity.
+}
+
+// The plugin still holds a runner thread: replace it, so the other checks keep their capacity.
+void ProbeRunner::Shared::stand_in_for(const std::shared_ptr<Call>& call) {
   std::lock_guard lock(mutex);
   if (stopping) return;
   std::erase_if(workers, [](std::unique_ptr<Worker>& worker) {

@@ -29,6 +29,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -160,7 +161,10 @@ class CheckPool {
       std::lock_guard lock(mutex_);
       if (queue_.size() >= kQueued) return refuse();
       queue_.push_back(std::move(job));
-      if (idle_ == 0 && threads_.size() < kThreads) threads_.emplace_back([this] { work(); });
+      if (idle_ == 0 && threads_ < kThreads) {
+        std::thread([this] { work(); }).detach();  // they end with the process, which ends with _Exit
+        ++threads_;
+      }
     }
     wake_.notify_one();
   }
@@ -182,7 +186,7 @@ class CheckPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> queue_;
-  std::vector<std::thread> threads_;  // never joined: the process ends with _Exit
+  size_t threads_ = 0;
   size_t idle_ = 0;
 };
 
@@ -391,8 +395,10 @@ int main(int argc, char** argv) {
     return 3;
   }
   link.send(Message::descriptor, encode(describe(*library)));
+  // Never destroyed: a check thread may still be inside a plugin when the hub leaves, and the process ends at once.
+  auto* host = new Host(link, library);
   try {
-    Host(link, library).serve();
+    host->serve();
   } catch (const std::exception& error) {
     std::cerr << "hub-plugin-host " << library_path << ": " << error.what() << "\n";
     std::_Exit(4);
