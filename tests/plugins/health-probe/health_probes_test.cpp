@@ -161,6 +161,19 @@ TEST(HttpProbe, AReasonInInvalidUtf8ReachesTheHubAsValidText) {
   EXPECT_EQ(outcome.message, "GET /health: 503 \ufffd\ufffd bad");
 }
 
+TEST(HttpProbe, ARedirectIsFollowedOnlyWhenTheConfigAllowsIt) {
+  ScriptedServer target = http_server(http_answer("200 OK", "{}"));
+  ScriptedServer redirecting = http_server("HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:" + std::to_string(target.port()) +
+                                           "/health\r\nContent-Length: 0\r\n\r\n");
+  const hub::ProbeOutcome plain = check("http", {.port = redirecting.port()});
+  EXPECT_EQ(plain.status, HUB_HEALTH_DOWN);
+  EXPECT_EQ(plain.message, "GET /health: 302 Found");
+  EXPECT_EQ(target.accepted(), 0);
+  const hub::ProbeOutcome followed = check("http", {.port = redirecting.port()}, 5s, "{max_redirects: 1}");
+  EXPECT_EQ(followed.status, HUB_HEALTH_HEALTHY) << followed.message;
+  EXPECT_EQ(target.accepted(), 1);
+}
+
 TEST(HttpProbe, ATargetThatIsNotARequestPathIsNeverSent) {
   ScriptedServer server = http_server(http_answer("200 OK", "{}"));
   const hub::ProbeOutcome outcome = check("http", {.port = server.port(), .endpoint = "/health HTTP/1.1\r\nHost: evil\r\n\r\nGET /admin"});
