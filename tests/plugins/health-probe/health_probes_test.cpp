@@ -13,7 +13,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -172,6 +177,63 @@ TEST(HttpProbe, ARedirectIsFollowedOnlyWhenTheConfigAllowsIt) {
   const hub::ProbeOutcome followed = check("http", {.port = redirecting.port()}, 5s, "{max_redirects: 1}");
   EXPECT_EQ(followed.status, HUB_HEALTH_HEALTHY) << followed.message;
   EXPECT_EQ(target.accepted(), 1);
+}
+
+// openssl s_server with a certificate of its own for 127.0.0.1, stopped at the end of the test.
+class TlsServer {
+ public:
+  explicit TlsServer(const std::filesystem::path& folder) : port_(hub::testing::free_port()) {
+    cert_ = folder / "cert.pem";
+    const std::string key = (folder / "key.pem").string();
+    const std::string make_cert =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key +
+        " -out " + cert_.string() + " >/dev/null 2>&1";
+    if (std::system(make_cert.c_str()) != 0) throw std::runtime_error("openssl could not make a certificate");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", std::to_string(port_).c_str(), "-cert", cert_.c_str(), "-key",
+               key.c_str(), static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!accepts() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);  // polling, bounded
+  }
+  ~TlsServer() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  uint16_t port() const { return port_; }
+  const std::filesystem::path& certificate() const { return cert_; }
+
+ private:
+  bool accepts() const {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port_);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return connected;
+  }
+  uint16_t port_;
+  std::filesystem::path cert_;
+  pid_t pid_ = -1;
+};
+
+TEST(HttpProbe, HttpsIsVerifiedAgainstTheSystemsCasOrTheConfiguredOne) {
+  const std::filesystem::path folder = std::filesystem::temp_directory_path() / ("hub-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(folder);
+  {
+    TlsServer server(folder);
+    const hub::ProbeTarget target{.host = "127.0.0.1", .port = server.port(), .endpoint = "/", .attributes = {{"protocol", "https"}}};
+    const hub::ProbeOutcome unknown_ca = check("http", target);
+    EXPECT_EQ(unknown_ca.status, HUB_HEALTH_DOWN);
+    EXPECT_THAT(unknown_ca.message, HasSubstr("certificate"));
+    const hub::ProbeOutcome trusted = check("http", target, 5s, "{ca_file: " + server.certificate().string() + "}");
+    EXPECT_EQ(trusted.status, HUB_HEALTH_HEALTHY) << trusted.message;
+  }
+  std::filesystem::remove_all(folder);
 }
 
 TEST(HttpProbe, ATargetThatIsNotARequestPathIsNeverSent) {
