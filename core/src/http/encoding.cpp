@@ -1,6 +1,7 @@
 #include "encoding.hpp"
 
 #include "hub/api/v1/status.pb.h"
+#include "text/printable_text.hpp"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -25,7 +26,7 @@ Response error(const Request& request, int status, const std::string& code, cons
   hub::api::v1::Error body;
   body.set_code(status);
   body.set_error(code);
-  body.set_message(message);
+  body.set_message(printable_text(message, 4096));  // it may quote what the client sent, in any bytes
   return encode(request, body, status);
 }
 

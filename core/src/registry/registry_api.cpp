@@ -151,7 +151,11 @@ class RegistryApi {
     if (in.has_metadata()) {
       google::protobuf::util::JsonPrintOptions compact;
       record.metadata_json.clear();  // the printer appends
-      (void)google::protobuf::util::MessageToJsonString(in.metadata(), &record.metadata_json, compact);
+      std::string problem;
+      // A binary body's strings are not checked by protobuf: metadata is read back as any JSON body is.
+      if (!google::protobuf::util::MessageToJsonString(in.metadata(), &record.metadata_json, compact).ok() ||
+          !http::parse_json_body(record.metadata_json, kMaxBodyDepth, problem))
+        return bad_request(request, "metadata: not valid JSON text" + (problem.empty() ? "" : ": " + problem));
     }
     if (std::string invalid = validate_instance(record); !invalid.empty()) return bad_request(request, invalid);
 

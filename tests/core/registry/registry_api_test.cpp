@@ -2,6 +2,7 @@
 // path, liveness on a ManualClock, and the events each change publishes.
 #include "support/registry_hub.hpp"
 #include "support/storage_backend.hpp"
+#include "text/printable_text.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -306,6 +307,38 @@ TEST_P(RegistryApi, ProtobufInAndOut) {
 
   options.body = "\xff\xff\xff";
   EXPECT_EQ(hub::http_call("POST", hub_.url() + "/register", options).status, 400);
+}
+
+// Found by the write_routes fuzz target: an error message quoting the client's bytes (here the JSON reader's
+// "last read: 'tru\xff'") made an Error answer that a protobuf client could not parse.
+TEST_P(RegistryApi, AnErrorQuotingInvalidUtf8IsStillValidForAProtobufClient) {
+  hub::HttpCallOptions options;
+  options.body = "tru\xff\xfe";
+  options.accept = "application/x-protobuf";
+  const hub::HttpReply reply = hub::http_call("POST", hub_.url() + "/register", options);
+  EXPECT_EQ(reply.status, 400);
+  hub::api::v1::Error error;
+  ASSERT_TRUE(error.ParseFromString(reply.body)) << "the Error answer is not a valid protobuf message";
+  EXPECT_TRUE(hub::is_printable_text(error.message())) << error.message();
+  EXPECT_THAT(error.message(), HasSubstr("invalid JSON body"));
+}
+
+// A registration's metadata, in a binary body too, must be text a JSON reader takes.
+TEST_P(RegistryApi, BinaryMetadataIsHeldToTheRulesOfAJsonBody) {
+  v1::RegisterRequest request;
+  request.set_service_name("risk");
+  request.set_host("10.1.1.1");
+  request.set_port(7100);
+  google::protobuf::Value* deep = &(*request.mutable_metadata()->mutable_fields())["deep"];
+  for (int level = 0; level < 32; ++level) deep = &(*deep->mutable_struct_value()->mutable_fields())["x"];
+  deep->set_string_value("bottom");
+  hub::HttpCallOptions options;
+  options.body = request.SerializeAsString();
+  options.content_type = "application/x-protobuf";
+  const hub::HttpReply reply = hub::http_call("POST", hub_.url() + "/register", options);
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr("metadata: not valid JSON text"));  // protobuf's own printer gives up on it
+  EXPECT_EQ(hub_.get("/services/risk").status, 404);
 }
 
 TEST(RegistryWithoutDiscovery, EndpointsSayDiscoveryIsNotEnabled) {
