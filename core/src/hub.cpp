@@ -18,6 +18,8 @@
 #include "registry/registry_api.hpp"
 #include "storage/storage.hpp"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -78,7 +80,20 @@ struct Hub::Impl {
   void release();
 };
 
-Hub::Hub(HubOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+namespace {
+
+// protobuf writes a line to stderr for each string of a client's that is not UTF-8: a client could flood
+// the log with them. The hub has already refused such a request with a 400 that says so.
+void quiet_protobuf(google::protobuf::LogLevel level, const char*, int, const std::string&) {
+  (void)level;  // FATAL still aborts inside protobuf after the handler returns
+}
+
+}  // namespace
+
+Hub::Hub(HubOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  static std::once_flag once;
+  std::call_once(once, [] { google::protobuf::SetLogHandler(&quiet_protobuf); });
+}
 
 Hub::~Hub() {
   stop();

@@ -9,6 +9,12 @@
 
 #include <hub/errors.hpp>
 
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 
 namespace {
@@ -321,6 +327,29 @@ TEST_P(RegistryApi, AnErrorQuotingInvalidUtf8IsStillValidForAProtobufClient) {
   ASSERT_TRUE(error.ParseFromString(reply.body)) << "the Error answer is not a valid protobuf message";
   EXPECT_TRUE(hub::is_printable_text(error.message())) << error.message();
   EXPECT_THAT(error.message(), HasSubstr("invalid JSON body"));
+}
+
+// Whatever bytes a client sends reach the log neither through the hub nor through protobuf's own complaints.
+TEST_P(RegistryApi, AClientsInvalidBytesDoNotFloodTheLog) {
+  v1::RegisterRequest request;
+  request.set_service_name("risk\xff");
+  request.set_host("10.1.1.1");
+  request.set_port(7100);
+  hub::HttpCallOptions options;
+  options.body = request.SerializeAsString();
+  options.content_type = "application/x-protobuf";
+  const std::filesystem::path captured = std::filesystem::temp_directory_path() / ("hub-stderr-" + std::to_string(::getpid()));
+  const int saved = ::dup(2);
+  const int file = ::open(captured.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  ::dup2(file, 2);  // the hub's own stderr, where protobuf writes by default
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(hub::http_call("POST", hub_.url() + "/register", options).status, 400);
+  ::dup2(saved, 2);
+  ::close(saved);
+  ::close(file);
+  std::ifstream in(captured);
+  const std::string logged((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(captured);
+  EXPECT_EQ(logged.find("libprotobuf"), std::string::npos) << logged;
 }
 
 // A registration's metadata, in a binary body too, must be text a JSON reader takes.
