@@ -3,6 +3,7 @@
 
 #include "health/health_settings_yaml.hpp"
 #include "plugin_config_yaml.hpp"
+#include "registry/liveness_settings_yaml.hpp"
 #include "yaml_reader.hpp"
 
 #include <fstream>
@@ -242,6 +243,8 @@ Deployment parse_deployment(const std::string& yaml_text, const std::string& nam
     deployment.events = read_events(top);
     deployment.config_management = read_config_management(top);
     deployment.health_monitoring = read_health_monitoring(top);
+    deployment.liveness = read_liveness(top);
+    deployment.load_balancing = read_load_balancing(top);
     yaml::MapReader plugins(source, top.node("plugins"), "plugins");
     for (const std::string& path : plugins.strings("search_paths")) deployment.plugin_search_paths.push_back(resolve(base_dir, path));
     deployment.plugins = read_libraries(plugins);

@@ -14,6 +14,8 @@
 #include "outage_log.hpp"
 #include "plugin_set.hpp"
 #include "registry/discovery_plugins.hpp"
+#include "registry/liveness.hpp"
+#include "registry/liveness_api.hpp"
 #include "registry/registry.hpp"
 #include "registry/registry_api.hpp"
 #include "storage/storage.hpp"
@@ -51,6 +53,7 @@ struct Hub::Impl {
   PluginSet plugins;
   std::unique_ptr<Registry> registry;  // only when a discovery implementation is enabled
   std::unique_ptr<DiscoveryPlugins> discovery;
+  std::unique_ptr<Liveness> liveness;  // only when an implementation offers a liveness policy
   std::unique_ptr<config::ConfigStore> configs;
   // Released after the plugins: the plugins may hold its reporter contexts until destroyed.
   std::unique_ptr<HealthMonitor> monitor;
@@ -61,6 +64,7 @@ struct Hub::Impl {
   std::mutex housekeeping_mutex;
   std::condition_variable housekeeping_wake;
   bool stopping = false;
+  bool storage_failing = false;  // a housekeeping step failed; storage->check() tells when it is back
   OutageLog health_outage{logger, "health results not written to storage; they are kept in memory (bounded) meanwhile"};
   OutageLog liveness_outage{logger, "liveness changes not stored; instances keep their status meanwhile"};
   OutageLog heartbeat_outage{logger, "heartbeats not written to storage; they are kept in memory (bounded) meanwhile"};
@@ -120,6 +124,7 @@ void Hub::start() {
     impl_->open_monitor();
     impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());
     impl_->server->start();
+    if (impl_->liveness) impl_->liveness->begin_grace("the hub started serving");
     impl_->stopping = false;
     impl_->housekeeper = std::thread([impl = impl_.get()] { impl->housekeeping_loop(); });
   } catch (...) {
@@ -152,10 +157,13 @@ void Hub::Impl::open_registry() {
   for (const auto& instance : plugins.instances())
     if (instance->kind() == HUB_KIND_DISCOVERY) sources.push_back(instance.get());
   if (sources.empty()) return;
-  registry = std::make_unique<Registry>(clock, *storage, events);
+  registry = std::make_unique<Registry>(clock, *storage, events, options.deployment.load_balancing);
   registry->restore();
   discovery = std::make_unique<DiscoveryPlugins>(sources, *registry, logger);
   discovery->start();
+  if (discovery->liveness_policy())
+    liveness =
+        std::make_unique<Liveness>(*registry, discovery->liveness_policy(), options.deployment.liveness, clock, events, *metrics, logger);
 }
 
 void Hub::Impl::open_monitor() {
@@ -206,13 +214,21 @@ void Hub::Impl::housekeep() {
       work();
       log.succeeded();
     } catch (const std::exception& error) {
+      storage_failing = true;
       metrics->counter_add("hub_housekeeping_failures_total", 1, {{"task", task}});
       log.failed(error.what());
     }
   };
+  // While storage is away nothing the liveness pass decides can be stored, and instances cannot be
+  // marked healthy again: their silence counts from its return.
+  if (storage_failing && storage->check().status == "healthy") {
+    storage_failing = false;
+    if (liveness) liveness->begin_grace("storage is back");
+  }
+  const bool storage_back = !storage_failing;
   if (monitor) step(health_outage, "health_results", [&] { monitor->flush(); });
   if (!registry) return;
-  if (discovery->liveness_policy()) step(liveness_outage, "liveness", [&] { registry->run_liveness_pass(discovery->liveness_policy()); });
+  if (liveness && storage_back) step(liveness_outage, "liveness", [&] { liveness->run_pass(); });
   step(heartbeat_outage, "heartbeats", [&] { registry->flush_heartbeats(); });
 }
 
@@ -253,6 +269,7 @@ void Hub::Impl::release() {
     }
   }
   configs.reset();
+  liveness.reset();
   discovery.reset();
   registry.reset();
   plugins.clear();
@@ -283,8 +300,7 @@ EventBus& Hub::events() {
 
 int Hub::run_liveness_pass() {
   std::lock_guard lock(impl_->lifecycle);
-  if (!impl_->registry || !impl_->discovery->liveness_policy()) return 0;
-  return impl_->registry->run_liveness_pass(impl_->discovery->liveness_policy());
+  return impl_->liveness ? impl_->liveness->run_pass() : 0;
 }
 
 int Hub::run_health_checks() {
@@ -309,6 +325,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   router->add(
       "GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); }, http::Runs::on_io_thread);
   add_registry_routes(*router, registry.get());
+  add_liveness_routes(*router, liveness.get());
   config::add_config_routes(*router, *configs);
   add_health_routes(*router, monitor.get(), registry.get(), *clock);
   router->add("GET", "/metrics", [this](const http::Request&) {
@@ -366,9 +383,14 @@ http::Response Hub::Impl::health(const http::Request& request) {
     entry->set_message(link.message);
     events_healthy = link.status == "healthy";
   }
-  // Storage down fails the hub; events or a plugin down only degrade it: reads and writes still work.
+  bool liveness_healthy = true;
+  if (liveness) {
+    to_proto(*liveness, *body.mutable_liveness());
+    liveness_healthy = body.liveness().state() != "suspended";
+  }
+  // Storage down fails the hub; events or a plugin down, or liveness suspended, only degrade it: reads and writes still work.
   const bool healthy = store.status == "healthy";
-  body.set_status(!healthy ? "down" : events_healthy && plugins_healthy ? "healthy" : "degraded");
+  body.set_status(!healthy ? "down" : events_healthy && plugins_healthy && liveness_healthy ? "healthy" : "degraded");
   body.set_version(HUB_VERSION);
   body.set_deployment(options.deployment.name);
   body.set_uptime_seconds(static_cast<uint32_t>((clock->monotonic_us() - started_us) / 1'000'000));

@@ -174,3 +174,45 @@ TEST(Deployment, OnlyJsonNumbersBecomeNumbersInPluginConfig) {
   EXPECT_EQ(d.plugins[0].enable[0].config.json,
             R"({"int":-12,"real":1.5e3,"version":"1.10.2","octal":"012","plus":"+5","dot":"5.","word":"infinity"})");
 }
+
+TEST(Deployment, LivenessRulesAndPanicThresholdsWithTheirDefaults) {
+  const hub::Deployment defaults = parse(kMinimal);
+  EXPECT_EQ(defaults.liveness.heartbeat_interval_seconds, 30);
+  EXPECT_TRUE(defaults.liveness.guard);
+  EXPECT_EQ(defaults.liveness.max_expiring_percent, 15);
+  EXPECT_EQ(defaults.liveness.window_seconds, 90);
+  EXPECT_EQ(defaults.liveness.min_instances, 10);
+  EXPECT_EQ(defaults.load_balancing.panic_threshold_for("any"), 0);
+
+  const hub::Deployment d = parse(std::string(kMinimal) + R"(
+liveness:
+  heartbeat_interval_seconds: 10
+  guard: {enabled: false, max_expiring_percent: 40, window_seconds: 30, min_instances: 3}
+load_balancing:
+  panic_threshold_percent: 20
+  services:
+    payments: {panic_threshold_percent: 50}
+    batch: {}
+)");
+  EXPECT_EQ(d.liveness.heartbeat_interval_seconds, 10);
+  EXPECT_FALSE(d.liveness.guard);
+  EXPECT_EQ(d.liveness.max_expiring_percent, 40);
+  EXPECT_EQ(d.liveness.window_seconds, 30);
+  EXPECT_EQ(d.liveness.min_instances, 3);
+  EXPECT_EQ(d.load_balancing.panic_threshold_for("payments"), 50);
+  EXPECT_EQ(d.load_balancing.panic_threshold_for("batch"), 20);  // the section's, when the service names none
+  EXPECT_EQ(d.load_balancing.panic_threshold_for("orders"), 20);
+}
+
+TEST(Deployment, LivenessAndLoadBalancingMistakesSayWhere) {
+  EXPECT_EQ(error_of(std::string(kMinimal) + "liveness:\n  guard: {max_expiring_percent: 0}\n"),
+            "deploy.yaml:5:33: liveness.guard.max_expiring_percent: must be between 1 and 100, got 0");
+  EXPECT_THAT(error_of(std::string(kMinimal) + "liveness:\n  guard: {enable: false}\n"),
+              HasSubstr("deploy.yaml:5:11: liveness.guard.enable: unknown key (expected one of: enabled, max_expiring_percent,"));
+  EXPECT_EQ(error_of(std::string(kMinimal) + "load_balancing:\n  services:\n    payments: {panic_threshold_percent: 150}\n"),
+            "deploy.yaml:6:41: load_balancing.services.payments.panic_threshold_percent: must be between 0 and 100, got 150");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "load_balancing:\n  services: [payments]\n"),
+            "deploy.yaml:5:13: load_balancing.services: expected a mapping, got a sequence");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "load_balancing:\n  services:\n    payments: 50\n"),
+            "deploy.yaml:6:15: load_balancing.services.payments: expected a mapping, got '50'");
+}

@@ -92,6 +92,7 @@ class ScratchStore {
     return values;
   }
   bool durable() const { return backend_ != Backend::memory; }
+  ScratchDatabase* database() const { return database_.get(); }  // postgres only
 
  private:
   void remove_file() const {

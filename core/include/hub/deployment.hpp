@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -113,6 +114,33 @@ struct HealthMonitoringSettings {
   std::vector<WebhookSink> webhooks;
 };
 
+// How the hub keeps its own outages from looking like the fleet's (the `liveness` section).
+// The liveness implementation decides when one instance is silent; these rules are the core's.
+struct LivenessSettings {
+  // After the hub starts, and after storage comes back, an instance not heard from since then is
+  // judged silent only from that moment plus one heartbeat interval (the seed's 30 s).
+  int heartbeat_interval_seconds = 30;
+  // The mass-expiry guard: when more than max_expiring_percent of the live instances would go down
+  // within window_seconds, the hub suspects itself and holds every expiry until heartbeats return
+  // or an operator confirms. Fleets of fewer than min_instances are never held.
+  bool guard = true;
+  int max_expiring_percent = 15;
+  int window_seconds = 90;  // keep it at the liveness implementation's service_timeout_seconds
+  int min_instances = 10;
+};
+
+// How lookups choose among a service's instances (the `load_balancing` section).
+struct LoadBalancingSettings {
+  // When fewer than this percentage of a service's instances are healthy, /discover picks among all
+  // of them, down ones included, instead of answering 503 (Envoy's panic threshold). 0: off.
+  int panic_threshold_percent = 0;
+  std::map<std::string, int> service_panic_threshold_percent;  // per service, over the default
+  int panic_threshold_for(const std::string& service) const {
+    auto found = service_panic_threshold_percent.find(service);
+    return found == service_panic_threshold_percent.end() ? panic_threshold_percent : found->second;
+  }
+};
+
 struct NatsSettings {
   std::string url = "nats://127.0.0.1:4222";
   std::string subject_prefix = "central-hub";
@@ -149,6 +177,8 @@ struct Deployment {
   HttpSettings http;
   ConfigManagementSettings config_management;
   HealthMonitoringSettings health_monitoring;
+  LivenessSettings liveness;
+  LoadBalancingSettings load_balancing;
   EventsSettings events;
   std::vector<std::filesystem::path> plugin_search_paths;
   std::vector<PluginLibrarySettings> plugins;

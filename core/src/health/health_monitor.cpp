@@ -85,23 +85,31 @@ HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::st
   metrics_.describe("hub_alerts_total", Metrics::Type::counter, "Alerts raised, by type.");
   // check_references() made sure every probe named exists.
   add_infrastructure();
-  crash_events_ = events_.subscribe([this](const Event& event) {
-    if (event.topic == "plugin.crashed") on_plugin_crash(event.json);
+  hub_events_ = events_.subscribe([this](const Event& event) {
+    if (event.topic == "plugin.crashed" || event.topic.starts_with("liveness.")) on_hub_event(event);
   });
 }
 
 HealthMonitor::~HealthMonitor() {
-  events_.unsubscribe(crash_events_);
+  events_.unsubscribe(hub_events_);
   stop();
 }
 
-// An isolated plugin's process died: one alert, to the same places as every other.
-void HealthMonitor::on_plugin_crash(const std::string& event_json) {
-  const nlohmann::json event = nlohmann::json::parse(event_json, nullptr, /*allow_exceptions=*/false);
+// The hub's own trouble, raised as alerts to the same places as every other: an isolated plugin's
+// process died, or the mass-expiry guard holds expiries (and lets them go again).
+void HealthMonitor::on_hub_event(const Event& hub_event) {
+  const nlohmann::json event = nlohmann::json::parse(hub_event.json, nullptr, /*allow_exceptions=*/false);
   if (!event.is_object()) return;
   std::lock_guard lock(mutex_);
   if (stopping_) return;
-  raise({"plugin_crashed", event.value("library", ""), "", "down", "healthy", event.value("message", ""), 0, clock_->now_unix_us()});
+  const std::string message = event.value("message", "");
+  const int64_t now = clock_->now_unix_us();
+  if (hub_event.topic == "plugin.crashed")
+    raise({"plugin_crashed", event.value("library", ""), "", "down", "healthy", message, 0, now});
+  else if (hub_event.topic == "liveness.suspended")
+    raise({"liveness_suspended", "liveness", "", "degraded", "healthy", message, 0, now});
+  else if (hub_event.topic == "liveness.resumed")
+    raise({"liveness_resumed", "liveness", "", "healthy", "degraded", message, 0, now});
 }
 
 void HealthMonitor::add_infrastructure() {

@@ -47,7 +47,8 @@ struct TargetHealth {
 };
 
 struct Alert {
-  // service_down, service_recovered, infrastructure_down, ..., latency_exceeded, latency_recovered, plugin_crashed
+  // service_down, service_recovered, infrastructure_down, ..., latency_exceeded, latency_recovered, plugin_crashed,
+  // liveness_suspended, liveness_resumed
   std::string type;
   std::string name, instance_id;
   std::string status, previous_status;
@@ -96,7 +97,7 @@ class HealthMonitor {
   int dispatch_due();
   void on_outcome(const std::string& key, const ProbeOutcome& outcome);
   void alert_on(const Target& target, const HealthTransition& transition, const CheckRecord& record);
-  void on_plugin_crash(const std::string& event_json);
+  void on_hub_event(const Event& event);
   void raise(Alert alert);
   void scheduler_loop();
 
@@ -125,7 +126,7 @@ class HealthMonitor {
   int64_t last_prune_us_ = INT64_MIN;
   bool stopping_ = false;
   std::thread scheduler_;
-  uint64_t crash_events_ = 0;  // plugin.crashed on the bus, raised as alerts
+  uint64_t hub_events_ = 0;  // plugin.crashed and liveness.* on the bus, raised as alerts
 };
 
 }  // namespace hub

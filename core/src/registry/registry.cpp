@@ -67,8 +67,8 @@ struct Registry::Service {
   mutable AnswerCache cache;
 };
 
-Registry::Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events)
-    : clock_(std::move(clock)), store_(store), events_(events) {}
+Registry::Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events, LoadBalancingSettings balancing)
+    : clock_(std::move(clock)), store_(store), events_(events), balancing_(std::move(balancing)) {}
 
 Registry::~Registry() = default;
 
@@ -336,7 +336,19 @@ std::string Registry::service_status(const std::string& name) const {
   return degraded ? "degraded" : "down";
 }
 
-const Registry::Entry* Registry::choose(const Service& service, size_t& position) const {
+const Registry::Entry* Registry::choose(const Service& service, int panic_percent, size_t& position, bool& panic) const {
+  panic = false;
+  if (panic_percent > 0 && !service.entries.empty()) {
+    size_t healthy = 0;
+    for (const auto& [id, entry] : service.entries) healthy += entry->record.status == "healthy";
+    if (healthy * 100 < static_cast<size_t>(panic_percent) * service.entries.size()) {
+      // Envoy's panic mode: with too few healthy instances left, the health verdicts are likelier
+      // wrong than the instances all dead, and spreading over all beats overloading the few.
+      panic = true;
+      position = service.turn.fetch_add(1, std::memory_order_relaxed) % service.entries.size();
+      return std::next(service.entries.begin(), static_cast<std::ptrdiff_t>(position))->second.get();
+    }
+  }
   for (const char* wanted : {"healthy", "degraded"}) {
     size_t usable = 0;
     for (const auto& [id, entry] : service.entries) usable += entry->record.status == wanted;
@@ -351,20 +363,21 @@ const Registry::Entry* Registry::choose(const Service& service, size_t& position
   return nullptr;
 }
 
-Registry::Pick Registry::pick_answer(const std::string& name, int variant, const std::function<std::string(const InstanceRecord&)>& build,
+Registry::Pick Registry::pick_answer(const std::string& name, int variant, const BuildPick& build,
                                      std::shared_ptr<const std::string>& out) const {
   std::shared_lock lock(mutex_);
   auto service = services_.find(name);
   if (service == services_.end()) return Pick::unknown_service;
   size_t position = 0;
-  const Entry* entry = choose(*service->second, position);
+  bool panic = false;
+  const Entry* entry = choose(*service->second, balancing_.panic_threshold_for(name), position, panic);
   if (!entry) return Pick::none_usable;
   AnswerCache& cache = service->second->cache;
   std::lock_guard guard(cache.mutex);
   refresh(*service->second);
-  // Slots below 1000 hold whole-service answers; above, one per instance position and variant.
-  auto& answer = cache.slots[1000 + static_cast<int>(position) * 2 + variant];
-  if (!answer) answer = std::make_shared<const std::string>(build(snapshot(*entry)));
+  // Slots below 1000 hold whole-service answers; above, one per instance position, panic and variant.
+  auto& answer = cache.slots[1000 + static_cast<int>(position) * 4 + (panic ? 2 : 0) + variant];
+  if (!answer) answer = std::make_shared<const std::string>(build(snapshot(*entry), panic));
   out = answer;
   return Pick::found;
 }
@@ -474,55 +487,36 @@ void Registry::remove_from_source(const std::string& source, const std::string& 
   publish("instance.deregistered", record, ",\"reason\":\"source\"");
 }
 
-int Registry::run_liveness_pass(const LivenessPolicy& policy) {
-  struct Candidate {
-    std::string service, id, status;
-    int64_t beat_mono_us, silent_for_us, down_for_us;
-  };
-  std::vector<Candidate> candidates;
-  const int64_t now = clock_->monotonic_us();
+std::vector<LivenessCandidate> Registry::liveness_candidates() const {
+  std::vector<LivenessCandidate> candidates;
+  std::shared_lock lock(mutex_);
+  for (const auto& [name, service] : services_)
+    for (const auto& [id, entry] : service->entries) {
+      if (entry->record.source != "self") continue;
+      candidates.push_back({name, id, entry->reported, entry->record.status == "down", entry->beat_mono_us.load(std::memory_order_relaxed),
+                            entry->down_since_mono_us});
+    }
+  return candidates;
+}
+
+bool Registry::apply_liveness(const LivenessCandidate& candidate, hub_liveness_action action) {
+  if (action == HUB_LIVENESS_KEEP) return false;
+  std::unique_lock write(write_mutex_);
   {
+    // A heartbeat that arrived since the assessment wins over it.
     std::shared_lock lock(mutex_);
-    for (const auto& [name, service] : services_)
-      for (const auto& [id, entry] : service->entries) {
-        if (entry->record.source != "self") continue;
-        const int64_t beat = entry->beat_mono_us.load(std::memory_order_relaxed);
-        candidates.push_back(
-            {name, id, entry->reported, beat, now - beat, entry->record.status == "down" ? now - entry->down_since_mono_us : 0});
-      }
+    auto service = services_.find(candidate.service);
+    if (service == services_.end()) return false;
+    auto entry = service->second->entries.find(candidate.id);
+    if (entry == service->second->entries.end() || entry->second->beat_mono_us.load() != candidate.beat_mono_us) return false;
   }
-  int changes = 0;
-  for (const Candidate& candidate : candidates) {
-    const hub_health health = candidate.status == "healthy"    ? HUB_HEALTH_HEALTHY
-                              : candidate.status == "degraded" ? HUB_HEALTH_DEGRADED
-                                                               : HUB_HEALTH_DOWN;
-    const hub_liveness_input input{sizeof(hub_liveness_input),
-                                   {candidate.service.data(), candidate.service.size()},
-                                   {candidate.id.data(), candidate.id.size()},
-                                   health,
-                                   candidate.silent_for_us,
-                                   candidate.down_for_us};
-    const hub_liveness_action action = policy(input);
-    if (action == HUB_LIVENESS_KEEP) continue;
-    std::unique_lock write(write_mutex_);
-    {
-      // A heartbeat that arrived since the assessment wins over it.
-      std::shared_lock lock(mutex_);
-      auto service = services_.find(candidate.service);
-      if (service == services_.end()) continue;
-      auto entry = service->second->entries.find(candidate.id);
-      if (entry == service->second->entries.end() || entry->second->beat_mono_us.load() != candidate.beat_mono_us) continue;
-    }
-    if (action == HUB_LIVENESS_REMOVE) {
-      write.unlock();
-      if (deregister(candidate.service, candidate.id, "dead").lookup == Lookup::found) ++changes;
-      continue;
-    }
-    const std::string status = action == HUB_LIVENESS_MARK_DOWN ? "down" : "healthy";
-    if (status == candidate.status) continue;
-    if (change_status(candidate.service, candidate.id, status, std::nullopt)) ++changes;
+  if (action == HUB_LIVENESS_REMOVE) {
+    write.unlock();
+    return deregister(candidate.service, candidate.id, "dead").lookup == Lookup::found;
   }
-  return changes;
+  const std::string status = action == HUB_LIVENESS_MARK_DOWN ? "down" : "healthy";
+  if (status == candidate.reported) return false;
+  return change_status(candidate.service, candidate.id, status, std::nullopt);
 }
 
 void Registry::flush_heartbeats() {

@@ -10,6 +10,7 @@
 
 #include <hub/plugin_api.h>
 #include <hub/clock.hpp>
+#include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
 
 #include <atomic>
@@ -27,9 +28,18 @@ namespace hub {
 // Asked by the liveness pass about each self-registered instance.
 using LivenessPolicy = std::function<hub_liveness_action(const hub_liveness_input&)>;
 
+// A self-registered instance as the liveness pass sees it.
+struct LivenessCandidate {
+  std::string service, id;
+  std::string reported;  // what the instance last said of itself, or the liveness policy for it
+  bool down = false;     // served as down (by its word, the policy's or a health check's)
+  int64_t beat_mono_us = 0;
+  int64_t down_since_mono_us = 0;
+};
+
 class Registry {
  public:
-  Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events);
+  Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events, LoadBalancingSettings balancing = {});
   ~Registry();
 
   // Loads what storage holds (at start, before serving).
@@ -74,13 +84,15 @@ class Registry {
   std::vector<std::string> dependents(const std::string& service) const;
   std::vector<std::string> dependencies(const std::string& service) const;
   std::string service_status(const std::string& service) const;  // empty when unknown
-  // A usable instance, taken in turn: healthy ones, or degraded when none is healthy.
+  // A usable instance, taken in turn: healthy ones, or degraded when none is healthy. In panic
+  // (fewer healthy than the service's panic threshold, when it has one) any instance, down ones too.
   enum class Pick { found, unknown_service, none_usable };
   // The picked instance's answer, from a cache of one encoded answer per instance: `build` turns
-  // the picked instance into bytes once per change. Pick, lookup and build share one read
-  // lock, so an answer always belongs to the instance picked. `variant` tells encodings apart.
-  Pick pick_answer(const std::string& service, int variant, const std::function<std::string(const InstanceRecord&)>& build,
-                   std::shared_ptr<const std::string>& out) const;
+  // the picked instance (and whether it was picked in panic) into bytes once per change. Pick,
+  // lookup and build share one read lock, so an answer always belongs to the instance picked.
+  // `variant` (0 or 1) tells encodings apart.
+  using BuildPick = std::function<std::string(const InstanceRecord&, bool panic)>;
+  Pick pick_answer(const std::string& service, int variant, const BuildPick& build, std::shared_ptr<const std::string>& out) const;
 
   // A bytes-level cache of answers that depend only on one service's state:
   // `build` runs when the service changed since the cached copy (heartbeats
@@ -92,8 +104,11 @@ class Registry {
   void upsert_from_source(const std::string& source, InstanceRecord record);
   void remove_from_source(const std::string& source, const std::string& service, const std::string& instance_id);
 
-  // Applies `policy` to every self-registered instance. Returns how many changed.
-  int run_liveness_pass(const LivenessPolicy& policy);
+  // The liveness pass: what it may judge, then what it decided for one of them. An action is not
+  // applied when a heartbeat arrived since the candidate was taken; true when something changed.
+  // Throws StorageError when storage refuses the change (memory keeps the status it had).
+  std::vector<LivenessCandidate> liveness_candidates() const;
+  bool apply_liveness(const LivenessCandidate& candidate, hub_liveness_action action);
   // Hands coalesced heartbeats and metrics to storage; keeps them for the next
   // try when storage fails (metrics up to a bound). Throws StorageError then.
   void flush_heartbeats();
@@ -112,7 +127,7 @@ class Registry {
   std::optional<std::string> service_status_of(const std::string& service_name, const std::string& instance_id) const;
   Entry* find(Service& service, const std::string& instance_id, Lookup& lookup) const;
   void changed(Service& service);
-  const Entry* choose(const Service& service, size_t& position) const;
+  const Entry* choose(const Service& service, int panic_percent, size_t& position, bool& panic) const;
   void refresh(const Service& service) const;  // with its cache's mutex held
   void insert_unlocked(InstanceRecord record);
   std::vector<InstanceRecord> copy(const Service& service) const;
@@ -121,6 +136,7 @@ class Registry {
   std::shared_ptr<Clock> clock_;
   RegistryStore& store_;
   EventBus& events_;
+  LoadBalancingSettings balancing_;
   mutable std::shared_mutex mutex_;  // the map and every entry's non-atomic fields
   std::mutex write_mutex_;           // orders durable writes so storage and memory agree
   std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;

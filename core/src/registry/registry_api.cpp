@@ -282,9 +282,10 @@ class RegistryApi {
   Response discover(const Request& request) const {
     const std::string& name = request.params.at("name");
     std::shared_ptr<const std::string> answer;
-    const auto build = [&](const InstanceRecord& record) {
+    const auto build = [&](const InstanceRecord& record, bool panic) {
       v1::DiscoverResponse out;
       out.set_service_name(name);
+      out.set_panic(panic);
       out.set_url(url_of(record));
       to_proto(record, *out.mutable_instance());
       return serialize(request, out);

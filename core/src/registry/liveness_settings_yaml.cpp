@@ -1,0 +1,37 @@
+#include "liveness_settings_yaml.hpp"
+
+namespace hub {
+
+LivenessSettings read_liveness(yaml::MapReader& top) {
+  yaml::MapReader section(top.source(), top.node("liveness"), "liveness");
+  LivenessSettings settings;
+  settings.heartbeat_interval_seconds =
+      static_cast<int>(section.integer("heartbeat_interval_seconds", settings.heartbeat_interval_seconds, 0, 86400));
+  yaml::MapReader guard(top.source(), section.node("guard"), section.path("guard"));
+  settings.guard = guard.boolean("enabled", settings.guard);
+  settings.max_expiring_percent = static_cast<int>(guard.integer("max_expiring_percent", settings.max_expiring_percent, 1, 100));
+  settings.window_seconds = static_cast<int>(guard.integer("window_seconds", settings.window_seconds, 1, 86400));
+  settings.min_instances = static_cast<int>(guard.integer("min_instances", settings.min_instances, 1, 1'000'000));
+  guard.finish();
+  section.finish();
+  return settings;
+}
+
+LoadBalancingSettings read_load_balancing(yaml::MapReader& top) {
+  yaml::MapReader section(top.source(), top.node("load_balancing"), "load_balancing");
+  LoadBalancingSettings settings;
+  settings.panic_threshold_percent = static_cast<int>(section.integer("panic_threshold_percent", 0, 0, 100));
+  yaml::MapReader services(top.source(), section.node("services"), section.path("services"));
+  for (const auto& entry : services.self().IsMap() ? services.self() : YAML::Node(YAML::NodeType::Map)) {
+    const std::string name = entry.first.Scalar();
+    yaml::MapReader service(top.source(), services.node(name), services.path(name));
+    settings.service_panic_threshold_percent[name] =
+        static_cast<int>(service.integer("panic_threshold_percent", settings.panic_threshold_percent, 0, 100));
+    service.finish();
+  }
+  services.finish();
+  section.finish();
+  return settings;
+}
+
+}  // namespace hub
