@@ -93,6 +93,7 @@ class ScratchStore {
   }
   bool durable() const { return backend_ != Backend::memory; }
   ScratchDatabase* database() const { return database_.get(); }  // postgres only
+  const std::filesystem::path& file() const { return file_; }    // sqlite only
 
  private:
   void remove_file() const {

@@ -50,7 +50,12 @@ Liveness::Liveness(Registry& registry, LivenessPolicy policy, const LivenessSett
 
 void Liveness::begin_grace(const std::string& reason) {
   std::lock_guard lock(mutex_);
-  grace_start_us_ = clock_->monotonic_us();
+  const int64_t now = clock_->monotonic_us();
+  // Storage that answers checks but refuses writes begins a grace at every pass: said once per grace.
+  const bool repeated = grace_start_us_ != INT64_MIN && reason == grace_reason_ && now - grace_start_us_ < grace_length_us();
+  grace_start_us_ = now;
+  grace_reason_ = reason;
+  if (repeated) return;
   logger_->info("liveness grace: {}; an instance not heard from since is judged silent only from {} s from now", reason,
                 settings_.heartbeat_interval_seconds);
 }
@@ -174,9 +179,7 @@ Liveness::Status Liveness::status() const {
   Status status;
   status.figures = guard_.last();
   const LivenessGuard::Figures& f = status.figures;
-  const int64_t grace_end = grace_start_us_ == INT64_MIN
-                                ? INT64_MIN
-                                : grace_start_us_ + int64_t{settings_.heartbeat_interval_seconds + settings_.window_seconds} * 1'000'000;
+  const int64_t grace_end = grace_start_us_ == INT64_MIN ? INT64_MIN : grace_start_us_ + grace_length_us();
   if (guard_.holding()) {
     status.state = Status::State::suspended;
     status.suspended_for_us = now - guard_.holding_since_us();

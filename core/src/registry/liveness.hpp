@@ -55,6 +55,8 @@ class Liveness {
 
  private:
   hub_liveness_input input_for(const LivenessCandidate& candidate, int64_t now) const;
+  // How long an instance not heard from since a grace began is protected, when the window is the timeout.
+  int64_t grace_length_us() const { return int64_t{settings_.heartbeat_interval_seconds + settings_.window_seconds} * 1'000'000; }
   void report(const LivenessGuard::Decision& decision, int64_t now);
 
   Registry& registry_;
@@ -67,6 +69,7 @@ class Liveness {
   std::mutex pass_mutex_;               // one pass at a time: the housekeeping thread's, or a test's
   mutable std::mutex mutex_;            // the fields below
   int64_t grace_start_us_ = INT64_MIN;  // monotonic
+  std::string grace_reason_;
   LivenessGuard guard_;
 };
 
