@@ -62,11 +62,7 @@ void Liveness::begin_grace(const std::string& reason) {
 
 // Silence is counted from the later of the last heartbeat and the grace's start (plus one
 // heartbeat interval); time down, from the later of going down and the grace's start.
-hub_liveness_input Liveness::input_for(const LivenessCandidate& candidate, int64_t now) const {
-  const int64_t grace_start = [&] {
-    std::lock_guard lock(mutex_);
-    return grace_start_us_;
-  }();
+hub_liveness_input Liveness::input_for(const LivenessCandidate& candidate, int64_t now, int64_t grace_start) const {
   const int64_t heard = candidate.beat_mono_us >= grace_start ? candidate.beat_mono_us
                                                               : grace_start + int64_t{settings_.heartbeat_interval_seconds} * 1'000'000;
   const int64_t down_since = std::max(candidate.down_since_mono_us, grace_start);
@@ -82,11 +78,15 @@ int Liveness::run_pass() {
   std::lock_guard pass(pass_mutex_);
   const int64_t now = clock_->monotonic_us();
   const std::vector<LivenessCandidate> candidates = registry_.liveness_candidates();
+  const int64_t grace_start = [&] {
+    std::lock_guard lock(mutex_);
+    return grace_start_us_;
+  }();
   std::vector<hub_liveness_action> actions;
   actions.reserve(candidates.size());
   size_t live = 0, expiring = 0;
   for (const LivenessCandidate& candidate : candidates) {
-    actions.push_back(policy_(input_for(candidate, now)));
+    actions.push_back(policy_(input_for(candidate, now, grace_start)));
     if (candidate.reported == "down") continue;
     ++live;
     expiring += actions.back() == HUB_LIVENESS_MARK_DOWN;

@@ -54,7 +54,7 @@ class Liveness {
   const LivenessSettings& settings() const { return settings_; }
 
  private:
-  hub_liveness_input input_for(const LivenessCandidate& candidate, int64_t now) const;
+  hub_liveness_input input_for(const LivenessCandidate& candidate, int64_t now, int64_t grace_start) const;
   // How long an instance not heard from since a grace began is protected, when the window is the timeout.
   int64_t grace_length_us() const { return int64_t{settings_.heartbeat_interval_seconds + settings_.window_seconds} * 1'000'000; }
   void report(const LivenessGuard::Decision& decision, int64_t now);
