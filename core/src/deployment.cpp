@@ -2,6 +2,7 @@
 #include <hub/errors.hpp>
 
 #include "health/health_settings_yaml.hpp"
+#include "kinds.hpp"
 #include "plugin_config_yaml.hpp"
 #include "registry/liveness_settings_yaml.hpp"
 #include "yaml_reader.hpp"
@@ -55,10 +56,6 @@ namespace fs = std::filesystem;
 fs::path resolve(const fs::path& base_dir, const std::string& path) {
   fs::path p(path);
   return p.is_absolute() ? p : (base_dir / p).lexically_normal();
-}
-
-std::string where(const yaml::Source& source, const YAML::Node& node) {
-  return source.name + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
 }
 
 ListenAddress read_listen(yaml::MapReader& top) {
@@ -176,13 +173,11 @@ EnabledImplementation read_enabled(const yaml::Source& source, const YAML::Node&
   EnabledImplementation enabled;
   enabled.implementation = reader.required_string("implementation");
   enabled.kind = reader.string("kind", "");
-  static const std::set<std::string> kinds{"discovery", "health_probe", "load_balancer", "circuit_breaker", "deployment_coordinator"};
-  if (!enabled.kind.empty() && !kinds.count(enabled.kind))
-    reader.fail_at(
-        "kind", "expected discovery, health_probe, load_balancer, circuit_breaker or deployment_coordinator, got '" + enabled.kind + "'");
+  if (!enabled.kind.empty() && !find_kind(enabled.kind))
+    reader.fail_at("kind", "expected " + kind_names() + ", got '" + enabled.kind + "'");
   enabled.id = reader.string("id", enabled.implementation);
   enabled.config = plugin_config_from_yaml(source, reader.node("config"), reader.path("config"));
-  enabled.where = where(source, node);
+  enabled.where = yaml::where(source, node);
   reader.finish();
   return enabled;
 }
@@ -198,7 +193,7 @@ std::vector<PluginLibrarySettings> read_libraries(yaml::MapReader& plugins) {
     yaml::MapReader reader(plugins.source(), list[i], path);
     PluginLibrarySettings library;
     library.library = reader.required_string("library");
-    library.where = where(plugins.source(), list[i]);
+    library.where = yaml::where(plugins.source(), list[i]);
     const std::string isolation = reader.string("isolation", "in_process");
     if (isolation == "process")
       library.isolation = PluginLibrarySettings::Isolation::process;

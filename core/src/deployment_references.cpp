@@ -45,6 +45,24 @@ void check_liveness_policies(const Deployment& deployment, const PluginSet& plug
   }
 }
 
+void check_balancers(const LoadBalancingSettings& balancing, const PluginSet& plugins) {
+  std::set<std::string> enabled;
+  for (const auto& instance : plugins.instances())
+    if (instance->kind() == HUB_KIND_LOAD_BALANCER) enabled.insert(instance->id());
+  const auto check = [&](const std::string& scope, const std::string& id) {
+    if (id.empty() || enabled.count(id)) return;
+    std::string list;
+    for (const std::string& name : enabled) list += (list.empty() ? "" : ", ") + name;
+    const auto where = balancing.balancer_where.find(scope);
+    throw ConfigError((where == balancing.balancer_where.end() ? std::string("load_balancing") : where->second) + ": " +
+                      (scope.empty() ? "load_balancing" : "load_balancing.services." + scope) + ".balancer: '" + id +
+                      "' is not an enabled load_balancer implementation (enabled: " +
+                      (list.empty() ? "none; leave balancer out for the built-in round_robin, or enable one under plugins" : list) + ")");
+  };
+  check("", balancing.balancer);
+  for (const auto& [service, id] : balancing.service_balancer) check(service, id);
+}
+
 }  // namespace
 
 void check_references(const Deployment& deployment, const PluginSet& plugins) {
@@ -58,6 +76,7 @@ void check_references(const Deployment& deployment, const PluginSet& plugins) {
                   "health_monitoring.infrastructure[" + std::to_string(i) + "].probe");
   }
   check_liveness_policies(deployment, plugins);
+  check_balancers(deployment.load_balancing, plugins);
 }
 
 }  // namespace hub

@@ -1,6 +1,7 @@
 #include <hub/errors.hpp>
 #include <hub/hub.hpp>
 
+#include "balancing/balancer.hpp"
 #include "config/config_api.hpp"
 #include "deployment_references.hpp"
 #include "events/nats_publisher.hpp"
@@ -10,6 +11,7 @@
 #include "http/server.hpp"
 #include "hub/api/v1/status.pb.h"
 #include "json_text.hpp"
+#include "kinds.hpp"
 #include "logging.hpp"
 #include "outage_log.hpp"
 #include "plugin_set.hpp"
@@ -51,7 +53,9 @@ struct Hub::Impl {
   std::unique_ptr<NatsPublisher> nats;
   uint64_t nats_subscription = 0;
   PluginSet plugins;
+  HostServices plugin_host;
   std::unique_ptr<Registry> registry;  // only when a discovery implementation is enabled
+  std::unique_ptr<Balancer> balancer;  // with the registry
   std::unique_ptr<DiscoveryPlugins> discovery;
   std::unique_ptr<Liveness> liveness;  // only when an implementation offers a liveness policy
   std::unique_ptr<config::ConfigStore> configs;
@@ -113,9 +117,9 @@ void Hub::start() {
       impl_->logger->info("applied {} schema migration(s) to {} storage", applied, impl_->storage->backend());
     impl_->describe_metrics();
     impl_->connect_events();
-    HostServices services = plugin_services(impl_->clock, impl_->metrics, impl_->logger);
-    services.publish = [impl = impl_.get()](const std::string& topic, const std::string& json) { impl->publish(topic, json); };
-    impl_->plugins.load(deployment, impl_->options.static_plugins, services);
+    impl_->plugin_host = plugin_services(impl_->clock, impl_->metrics, impl_->logger);
+    impl_->plugin_host.publish = [impl = impl_.get()](const std::string& topic, const std::string& json) { impl->publish(topic, json); };
+    impl_->plugins.load(deployment, impl_->options.static_plugins, impl_->plugin_host);
     check_references(deployment, impl_->plugins);
     impl_->open_registry();
     impl_->configs =
@@ -157,8 +161,13 @@ void Hub::Impl::open_registry() {
   for (const auto& instance : plugins.instances())
     if (instance->kind() == HUB_KIND_DISCOVERY) sources.push_back(instance.get());
   if (sources.empty()) return;
-  registry = std::make_unique<Registry>(clock, *storage, events, options.deployment.load_balancing);
+  registry = std::make_unique<Registry>(clock, *storage, events);
   registry->restore();
+  const LoadBalancingSettings& balancing = options.deployment.load_balancing;
+  balancer = std::make_unique<Balancer>(*registry, balancing, [this, &balancing](const std::string& service) {
+    const std::string& id = balancing.balancer_for(service);
+    return plugins.another(id, (id.empty() ? "round_robin" : id) + "/" + service, plugin_host);
+  });
   discovery = std::make_unique<DiscoveryPlugins>(sources, *registry, logger);
   discovery->start();
   if (discovery->liveness_policy())
@@ -271,6 +280,7 @@ void Hub::Impl::release() {
   configs.reset();
   liveness.reset();
   discovery.reset();
+  balancer.reset();
   registry.reset();
   plugins.clear();
   monitor.reset();
@@ -324,7 +334,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   router->add("GET", "/health", [this](const http::Request& request) { return health(request); });
   router->add(
       "GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); }, http::Runs::on_io_thread);
-  add_registry_routes(*router, registry.get());
+  add_registry_routes(*router, registry.get(), balancer.get());
   add_liveness_routes(*router, liveness.get());
   config::add_config_routes(*router, *configs);
   add_health_routes(*router, monitor.get(), registry.get(), *clock);

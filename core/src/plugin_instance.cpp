@@ -1,5 +1,6 @@
 #include "abi_views.hpp"
 #include "creating_implementation.hpp"
+#include "kinds.hpp"
 #include "text/printable_text.hpp"
 
 #include <hub/errors.hpp>
@@ -117,8 +118,7 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const Plu
   const std::vector<hub_kv> entries = kv_views(config.entries);
   const hub_config raw{sizeof(hub_config), str_view(instance->id_),         str_view(config.json), entries.data(),
                        entries.size(),     &instance->host_->declared_keys, &DeclaredKeys::declare};
-  // Every vtable begins with struct_size, create, destroy, get_last_error.
-  const auto& common = instance->vtable<hub_health_probe_vtable>();
+  const auto& common = instance->vtable<hub_vtable_header>();
   void* handle = nullptr;
   being_created = &implementation;
   hub_status status = common.create(&instance->host_->table, &raw, &handle);
@@ -141,7 +141,7 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const Plu
 }
 
 PluginInstance::~PluginInstance() {
-  if (handle_) vtable<hub_health_probe_vtable>().destroy(handle_);
+  if (handle_) vtable<hub_vtable_header>().destroy(handle_);
 }
 
 const hub_host& PluginInstance::host_table() const {
@@ -149,7 +149,7 @@ const hub_host& PluginInstance::host_table() const {
 }
 
 std::string PluginInstance::last_error() const {
-  const char* message = vtable<hub_health_probe_vtable>().get_last_error(handle_);
+  const char* message = vtable<hub_vtable_header>().get_last_error(handle_);
   return message ? printable_text(message) : "";
 }
 

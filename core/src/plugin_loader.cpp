@@ -1,3 +1,5 @@
+#include "kinds.hpp"
+
 #include <hub/errors.hpp>
 #include <hub/plugin_loader.hpp>
 
@@ -30,23 +32,6 @@ const hub_implementation* PluginLibrary::find(const std::string& implementation,
   return nullptr;
 }
 
-std::string kind_name(hub_kind kind) {
-  switch (kind) {
-    case HUB_KIND_DISCOVERY:
-      return "discovery";
-    case HUB_KIND_HEALTH_PROBE:
-      return "health_probe";
-    case HUB_KIND_LOAD_BALANCER:
-      return "load_balancer";
-    case HUB_KIND_CIRCUIT_BREAKER:
-      return "circuit_breaker";
-    case HUB_KIND_DEPLOYMENT_COORDINATOR:
-      return "deployment_coordinator";
-    default:
-      return "unknown kind " + std::to_string(kind);
-  }
-}
-
 std::string version_string(uint32_t packed) {
   return std::to_string(HUB_VERSION_MAJOR(packed)) + "." + std::to_string(HUB_VERSION_MINOR(packed)) + "." +
          std::to_string(HUB_VERSION_PATCH(packed));
@@ -54,61 +39,15 @@ std::string version_string(uint32_t packed) {
 
 namespace {
 
-// A required hook: where it sits in its vtable and what it is called.
-struct Hook {
-  const char* name;
-  size_t offset;
-};
-
-#define HUB_HOOK(vtable, member)      \
-  Hook {                              \
-#member, offsetof(vtable, member) \
-  }
-
-struct KindRules {
-  std::vector<Hook> required;
-};
-
-const KindRules* rules_for(hub_kind kind) {
-  static const KindRules discovery{{HUB_HOOK(hub_discovery_vtable, create), HUB_HOOK(hub_discovery_vtable, destroy),
-                                    HUB_HOOK(hub_discovery_vtable, get_last_error), HUB_HOOK(hub_discovery_vtable, start),
-                                    HUB_HOOK(hub_discovery_vtable, stop)}};
-  static const KindRules probe{{HUB_HOOK(hub_health_probe_vtable, create), HUB_HOOK(hub_health_probe_vtable, destroy),
-                                HUB_HOOK(hub_health_probe_vtable, get_last_error), HUB_HOOK(hub_health_probe_vtable, check)}};
-  static const KindRules balancer{{HUB_HOOK(hub_load_balancer_vtable, create), HUB_HOOK(hub_load_balancer_vtable, destroy),
-                                   HUB_HOOK(hub_load_balancer_vtable, get_last_error),
-                                   HUB_HOOK(hub_load_balancer_vtable, update_candidates), HUB_HOOK(hub_load_balancer_vtable, pick)}};
-  static const KindRules breaker{{HUB_HOOK(hub_circuit_breaker_vtable, create), HUB_HOOK(hub_circuit_breaker_vtable, destroy),
-                                  HUB_HOOK(hub_circuit_breaker_vtable, get_last_error), HUB_HOOK(hub_circuit_breaker_vtable, acquire),
-                                  HUB_HOOK(hub_circuit_breaker_vtable, record)}};
-  static const KindRules coordinator{
-      {HUB_HOOK(hub_deployment_coordinator_vtable, create), HUB_HOOK(hub_deployment_coordinator_vtable, destroy),
-       HUB_HOOK(hub_deployment_coordinator_vtable, get_last_error), HUB_HOOK(hub_deployment_coordinator_vtable, next_step)}};
-  switch (kind) {
-    case HUB_KIND_DISCOVERY:
-      return &discovery;
-    case HUB_KIND_HEALTH_PROBE:
-      return &probe;
-    case HUB_KIND_LOAD_BALANCER:
-      return &balancer;
-    case HUB_KIND_CIRCUIT_BREAKER:
-      return &breaker;
-    case HUB_KIND_DEPLOYMENT_COORDINATOR:
-      return &coordinator;
-    default:
-      return nullptr;
-  }
-}
-
 // Every vtable starts with a uint32_t struct_size and then function pointers.
 void check_vtable(const std::string& where, const hub_implementation& implementation) {
-  const KindRules* rules = rules_for(implementation.kind);
-  if (!rules) throw PluginError(where + ": has an " + kind_name(implementation.kind) + "; the kinds are 1 to 5");
+  const Kind* kind = find_kind(implementation.kind);
+  if (!kind) throw PluginError(where + ": has an " + kind_name(implementation.kind) + "; the kinds are 1 to 5");
   const std::string label = where + ": implementation '" + implementation.name + "' (" + kind_name(implementation.kind) + ")";
   if (!implementation.vtable) throw PluginError(label + " has no vtable");
   uint32_t struct_size = 0;
   std::memcpy(&struct_size, implementation.vtable, sizeof struct_size);
-  for (const Hook& hook : rules->required) {
+  for (const Kind::Hook& hook : kind->required) {
     void (*function)() = nullptr;
     bool inside = struct_size >= hook.offset + sizeof function;
     if (inside) std::memcpy(&function, static_cast<const char*>(implementation.vtable) + hook.offset, sizeof function);

@@ -1,5 +1,8 @@
 #include "plugin_set.hpp"
 
+#include "kinds.hpp"
+#include "load_balancer_plugin.hpp"
+
 #include <hub/errors.hpp>
 
 #include <algorithm>
@@ -39,10 +42,16 @@ const hub_implementation& find_implementation(const PluginLibrary& library, cons
 
 }  // namespace
 
+std::unique_ptr<PluginInstance> builtin_round_robin(std::string id, const HostServices& services) {
+  static const std::shared_ptr<const PluginLibrary> library = PluginLoader{}.add_static(kBuiltinBalancers, &load_balancer_plugin);
+  return PluginInstance::create(library, *library->find("round_robin", HUB_KIND_LOAD_BALANCER), std::move(id), PluginConfig{}, services);
+}
+
 void PluginSet::load(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins, const HostServices& services) {
   PluginLoader loader({.search_paths = deployment.plugin_search_paths});
   try {
     for (const StaticPlugin& linked : static_plugins) loader.add_static(linked.name, linked.entry);
+    if (!loader.is_static(kBuiltinBalancers)) loader.add_static(kBuiltinBalancers, &load_balancer_plugin);
     for (const PluginLibrarySettings& settings : deployment.plugins) {
       std::shared_ptr<const PluginLibrary> library;
       try {
@@ -56,6 +65,7 @@ void PluginSet::load(const Deployment& deployment, const std::vector<StaticPlugi
         const hub_implementation& implementation = find_implementation(*library, enabled);
         try {
           instances_.push_back(PluginInstance::create(library, implementation, enabled.id, enabled.config, services));
+          recipes_[enabled.id] = {library, &implementation, enabled.config};
         } catch (const PluginError& error) {
           throw PluginError(enabled.where + ": " + error.what());
         }
@@ -67,9 +77,17 @@ void PluginSet::load(const Deployment& deployment, const std::vector<StaticPlugi
   }
 }
 
+std::unique_ptr<PluginInstance> PluginSet::another(const std::string& id, std::string new_id, const HostServices& services) const {
+  if (id.empty()) return builtin_round_robin(std::move(new_id), services);
+  auto recipe = recipes_.find(id);
+  if (recipe == recipes_.end()) throw PluginError("no enabled implementation has the id '" + id + "'");
+  return PluginInstance::create(recipe->second.library, *recipe->second.implementation, std::move(new_id), recipe->second.config, services);
+}
+
 void PluginSet::clear() {
   // Sessions, then configs, then libraries: newest instance first.
   while (!instances_.empty()) instances_.pop_back();
+  recipes_.clear();
   processes_.clear();
   libraries_.clear();
 }

@@ -10,6 +10,7 @@
 
 #include <spdlog/logger.h>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -29,6 +30,11 @@ class PluginSet {
   // never destroyed and its library never unloaded, so that thread stays safe.
   void abandon(const PluginInstance* instance);
 
+  // Another handle of the enabled implementation `id`, made from the same config, or of the
+  // built-in round_robin load balancer when `id` is empty (kinds that need a handle per
+  // service or target). Throws PluginError.
+  std::unique_ptr<PluginInstance> another(const std::string& id, std::string new_id, const HostServices& services) const;
+
   const std::vector<std::shared_ptr<const PluginLibrary>>& libraries() const { return libraries_; }
   const std::vector<std::unique_ptr<PluginInstance>>& instances() const { return instances_; }
   // A library run in a process of its own (isolation: process), or nullptr.
@@ -41,6 +47,17 @@ class PluginSet {
   std::vector<std::shared_ptr<const PluginLibrary>> libraries_;
   std::vector<std::pair<const PluginLibrary*, std::shared_ptr<const isolation::PluginProcess>>> processes_;
   std::vector<std::unique_ptr<PluginInstance>> instances_;
+  struct Recipe {
+    std::shared_ptr<const PluginLibrary> library;
+    const hub_implementation* implementation = nullptr;
+    PluginConfig config;
+  };
+  std::map<std::string, Recipe> recipes_;  // by instance id
 };
+
+// The library linked into the core that holds round_robin, the default load balancer.
+inline constexpr const char* kBuiltinBalancers = "load-balancer";
+// A handle of the built-in round_robin.
+std::unique_ptr<PluginInstance> builtin_round_robin(std::string id, const HostServices& services);
 
 }  // namespace hub

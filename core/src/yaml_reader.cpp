@@ -15,6 +15,10 @@ void fail(const Source& source, const YAML::Mark& mark, const std::string& key, 
   throw ConfigError(where + ": " + (key.empty() ? "" : key + ": ") + what);
 }
 
+std::string where(const Source& source, const YAML::Node& node) {
+  return source.name + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
+}
+
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:

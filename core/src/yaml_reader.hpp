@@ -15,7 +15,8 @@ struct Source {
 };
 
 [[noreturn]] void fail(const Source& source, const YAML::Mark& mark, const std::string& key, const std::string& what);
-std::string describe(const YAML::Node& node);  // "a sequence", "a mapping", ...
+std::string describe(const YAML::Node& node);                     // "a sequence", "a mapping", ...
+std::string where(const Source& source, const YAML::Node& node);  // "FILE:LINE:COLUMN"
 
 // ${VAR} and ${VAR:-default} from the environment; an unset VAR without a
 // default is an error at the value's position.

@@ -7,6 +7,7 @@
 #include "http/encoding.hpp"
 #include "http/router.hpp"
 #include "logging.hpp"
+#include "plugin_set.hpp"
 #include "registry/registry.hpp"
 #include "registry/registry_api.hpp"
 #include "storage/storage.hpp"
@@ -23,9 +24,10 @@ struct Api {
   std::unique_ptr<hub::Storage> storage = hub::open_memory_storage();
   hub::Registry registry{clock, *storage, events};
   hub::config::ConfigStore configs{*storage, hub::ConfigManagementSettings{}, *clock, events, hub::make_logger({.level = "off"}, "fuzz")};
+  hub::Balancer balancer{registry, {}, [](const std::string& service) { return hub::builtin_round_robin("round_robin/" + service, {}); }};
   hub::http::Router router;
   Api() {
-    hub::add_registry_routes(router, &registry);
+    hub::add_registry_routes(router, &registry, &balancer);
     hub::config::add_config_routes(router, configs);
   }
 };

@@ -112,6 +112,11 @@ TEST(PluginApiLayout, GoldenOffsetsAndSizes) {
   EXPECT_EQ(offsetof(hub_probe_reporter, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_probe_reporter, reporter_ctx), 8u);
   EXPECT_EQ(offsetof(hub_probe_reporter, report), 16u);
+  EXPECT_EQ(sizeof(hub_vtable_header), 32u);
+  EXPECT_EQ(offsetof(hub_vtable_header, struct_size), 0u);
+  EXPECT_EQ(offsetof(hub_vtable_header, create), 8u);
+  EXPECT_EQ(offsetof(hub_vtable_header, destroy), 16u);
+  EXPECT_EQ(offsetof(hub_vtable_header, get_last_error), 24u);
   EXPECT_EQ(sizeof(hub_health_probe_vtable), 48u);
   EXPECT_EQ(offsetof(hub_health_probe_vtable, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_health_probe_vtable, create), 8u);

@@ -139,6 +139,14 @@ struct LoadBalancingSettings {
     auto found = service_panic_threshold_percent.find(service);
     return found == service_panic_threshold_percent.end() ? panic_threshold_percent : found->second;
   }
+  // The enabled load_balancer implementation (its id) that picks; empty: the built-in round_robin.
+  std::string balancer;
+  std::map<std::string, std::string> service_balancer;  // per service, over the default
+  std::map<std::string, std::string> balancer_where;    // "" or a service name -> "FILE:LINE:COLUMN"
+  const std::string& balancer_for(const std::string& service) const {
+    auto found = service_balancer.find(service);
+    return found == service_balancer.end() ? balancer : found->second;
+  }
 };
 
 struct NatsSettings {

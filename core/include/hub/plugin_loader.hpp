@@ -20,7 +20,6 @@
 
 namespace hub {
 
-std::string kind_name(hub_kind kind);
 std::string version_string(uint32_t packed);
 
 class PluginLibrary {

@@ -25,13 +25,17 @@ Response json_answer(const Json& body, int status = 200) {
   return {status, "application/json", body.dump()};
 }
 
-Response refused(const Request& request, const Refusal& refusal) {
-  return http::error(request, refusal.status, refusal.code, refusal.message);
+Response refused(const Request& request, const Status& refusal) {
+  return http::error(request, refusal);
 }
 
 // The registry's words for the same fault: invalid_argument, and a reassurance that nothing changed.
 Response bad_request(const Request& request, const std::string& message) {
   return http::error(request, 400, "invalid_argument", message + (request.method == "GET" ? "" : "; nothing was changed"));
+}
+
+Response invalid(const Request& request, const Status& problem) {
+  return bad_request(request, problem.message());
 }
 
 std::string scope_name(const std::string& scope) {
@@ -87,48 +91,48 @@ class ConfigApi {
  public:
   explicit ConfigApi(ConfigStore& store) : store_(store) {}
 
-  // The scope a request names, or a 400 saying why the name is not a service name.
-  std::optional<Response> scope_of(const Request& request, bool global, std::string& scope) const {
+  // The scope a request names, or why the name is not a service name.
+  Status scope_of(const Request& request, bool global, std::string& scope) const {
     if (global) {
       scope = kGlobalConfigScope;
-      return std::nullopt;
+      return {};
     }
     scope = request.params.at("service");
-    if (std::string problem = validate_service_name("service", scope); !problem.empty()) return bad_request(request, problem);
-    return std::nullopt;
+    if (std::string problem = validate_service_name("service", scope); !problem.empty()) return {Code::invalid_argument, problem};
+    return {};
   }
 
   // The request body as a JSON object with only `allowed` fields.
-  std::optional<Response> body_of(const Request& request, const std::set<std::string>& allowed, Json& body) const {
+  Status body_of(const Request& request, const std::set<std::string>& allowed, Json& body) const {
     std::string problem;
     // A margin over the body's own level: check_config names the path of what is too deep.
     auto parsed = http::parse_json_body(request.body, store_.settings().max_depth + 2, problem);
-    if (!parsed) return bad_request(request, "invalid JSON body: " + problem);
-    if (!parsed->is_object()) return bad_request(request, std::string("the body must be a JSON object, got ") + parsed->type_name());
+    if (!parsed) return {Code::invalid_argument, "invalid JSON body: " + problem};
+    if (!parsed->is_object()) return {Code::invalid_argument, std::string("the body must be a JSON object, got ") + parsed->type_name()};
     for (const auto& [key, value] : parsed->items())
       if (!allowed.count(key)) {
         std::string names;
         for (const std::string& name : allowed) names += (names.empty() ? "" : ", ") + name;
-        return bad_request(request, "unknown field \"" + key + "\"; expected " + names);
+        return {Code::invalid_argument, "unknown field \"" + key + "\"; expected " + names};
       }
     body = std::move(*parsed);
-    return std::nullopt;
+    return {};
   }
 
-  std::optional<Response> author_of(const Request& request, const Json& body, std::string& author) const {
+  static Status author_of(const Json& body, std::string& author) {
     author = "api";
-    if (!body.contains("created_by")) return std::nullopt;
-    if (!body["created_by"].is_string()) return bad_request(request, "created_by: must be a string");
+    if (!body.contains("created_by")) return {};
+    if (!body["created_by"].is_string()) return {Code::invalid_argument, "created_by: must be a string"};
     author = body["created_by"].get<std::string>();
-    if (author.empty() || author.size() > 100) return bad_request(request, "created_by: 1 to 100 characters");
+    if (author.empty() || author.size() > 100) return {Code::invalid_argument, "created_by: 1 to 100 characters"};
     if (!is_printable_text(author))
-      return bad_request(request, "created_by: \"" + printable_text(author, 60) + "\" has control characters");
-    return std::nullopt;
+      return {Code::invalid_argument, "created_by: \"" + printable_text(author, 60) + "\" has control characters"};
+    return {};
   }
 
   Response get(const Request& request, bool global) const {
     std::string scope;
-    if (auto failed = scope_of(request, global, scope)) return *failed;
+    if (Status failed = scope_of(request, global, scope)) return invalid(request, failed);
     EffectiveConfig effective = store_.effective(scope);
     if (global) effective.service = "_global", effective.version = effective.global_version;
     return json_answer(effective_json(effective));
@@ -137,46 +141,38 @@ class ConfigApi {
   Response update(const Request& request, bool global) const {
     std::string scope, author;
     Json body;
-    if (auto failed = scope_of(request, global, scope)) return *failed;
-    if (auto failed = body_of(request, {"config_data", "created_by"}, body)) return *failed;
+    if (Status failed = scope_of(request, global, scope)) return invalid(request, failed);
+    if (Status failed = body_of(request, {"config_data", "created_by"}, body)) return invalid(request, failed);
     if (!body.contains("config_data")) return bad_request(request, "config_data: required, the config as a JSON object");
-    if (auto failed = author_of(request, body, author)) return *failed;
-    try {
-      const Saved saved = store_.update(scope, body["config_data"], author);
-      if (saved.refusal) return refused(request, saved.refusal);
-      return json_answer(
-          {{"service_name", scope_name(scope)}, {"version", saved.version}, {"revision", saved.revision}, {"created_by", author}}, 201);
-    } catch (const StorageError& error) {
-      return http::error(request, 503, "storage_unavailable", "the config was not stored, nothing changed: " + std::string(error.what()));
-    }
+    if (Status failed = author_of(body, author)) return invalid(request, failed);
+    const Saved saved = store_.update(scope, body["config_data"], author);
+    if (saved.refusal) return refused(request, saved.refusal);
+    return json_answer(
+        {{"service_name", scope_name(scope)}, {"version", saved.version}, {"revision", saved.revision}, {"created_by", author}}, 201);
   }
 
   Response rollback(const Request& request, bool global) const {
     std::string scope, author;
     Json body;
-    if (auto failed = scope_of(request, global, scope)) return *failed;
-    if (auto failed = body_of(request, {"version", "created_by"}, body)) return *failed;
+    if (Status failed = scope_of(request, global, scope)) return invalid(request, failed);
+    if (Status failed = body_of(request, {"version", "created_by"}, body)) return invalid(request, failed);
     if (!body.contains("version") || !body["version"].is_number_integer())
       return bad_request(request, "version: required, the number of the version to make active again");
-    if (auto failed = author_of(request, body, author)) return *failed;
-    try {
-      const Saved saved = store_.rollback(scope, body["version"].get<int64_t>(), author);
-      if (saved.refusal) return refused(request, saved.refusal);
-      return json_answer({{"service_name", scope_name(scope)},
-                          {"version", saved.version},
-                          {"revision", saved.revision},
-                          {"action", "rollback"},
-                          {"created_by", author}});
-    } catch (const StorageError& error) {
-      return http::error(request, 503, "storage_unavailable", "the rollback was not stored, nothing changed: " + std::string(error.what()));
-    }
+    if (Status failed = author_of(body, author)) return invalid(request, failed);
+    const Saved saved = store_.rollback(scope, body["version"].get<int64_t>(), author);
+    if (saved.refusal) return refused(request, saved.refusal);
+    return json_answer({{"service_name", scope_name(scope)},
+                        {"version", saved.version},
+                        {"revision", saved.revision},
+                        {"action", "rollback"},
+                        {"created_by", author}});
   }
 
   Response history(const Request& request, bool global) const {
     std::string scope;
-    if (auto failed = scope_of(request, global, scope)) return *failed;
+    if (Status failed = scope_of(request, global, scope)) return invalid(request, failed);
     size_t limit = 100;
-    if (auto failed = query_integer(request, "limit", 1, 10000, limit)) return *failed;
+    if (Status failed = query_integer(request, "limit", 1, 10000, limit)) return invalid(request, failed);
     const auto history = store_.history(scope, limit);
     if (!history) return http::error(request, 404, "no_config", scope_label(scope) + " has no config yet");
     Json versions = Json::array(), changes = Json::array();
@@ -202,11 +198,11 @@ class ConfigApi {
 
   Response version(const Request& request, bool global) const {
     std::string scope;
-    if (auto failed = scope_of(request, global, scope)) return *failed;
+    if (Status failed = scope_of(request, global, scope)) return invalid(request, failed);
     const auto number = parse_integer(request.params.at("version"));
     if (!number) return bad_request(request, "version: \"" + request.params.at("version") + "\" is not a version number");
     ConfigVersion found;
-    if (Refusal refusal = store_.version(scope, *number, found)) return refused(request, refusal);
+    if (Status refusal = store_.version(scope, *number, found)) return refused(request, refusal);
     return json_answer({{"service_name", scope_name(scope)},
                         {"version", found.version},
                         {"active", found.active},
@@ -217,18 +213,18 @@ class ConfigApi {
 
   Response diff(const Request& request, bool global) const {
     std::string scope;
-    if (auto failed = scope_of(request, global, scope)) return *failed;
+    if (Status failed = scope_of(request, global, scope)) return invalid(request, failed);
     size_t from = 0, to = 0;
-    if (auto failed = query_integer(request, "from", 1, INT64_MAX, from)) return *failed;
-    if (auto failed = query_integer(request, "to", 1, INT64_MAX, to)) return *failed;
+    if (Status failed = query_integer(request, "from", 1, INT64_MAX, from)) return invalid(request, failed);
+    if (Status failed = query_integer(request, "to", 1, INT64_MAX, to)) return invalid(request, failed);
     if (!from) return bad_request(request, "from: required, the version to compare from");
     if (!to) {
       const auto history = store_.history(scope, 1);
       to = history ? static_cast<size_t>(history->active_version) : 0;
     }
     ConfigVersion older, newer;
-    if (Refusal refusal = store_.version(scope, static_cast<int64_t>(from), older)) return refused(request, refusal);
-    if (Refusal refusal = store_.version(scope, static_cast<int64_t>(to), newer)) return refused(request, refusal);
+    if (Status refusal = store_.version(scope, static_cast<int64_t>(from), older)) return refused(request, refusal);
+    if (Status refusal = store_.version(scope, static_cast<int64_t>(to), newer)) return refused(request, refusal);
     Json changes = Json::array();
     for (const ConfigDifference& difference : config::diff(Json::parse(older.content), Json::parse(newer.content))) {
       Json change = {{"path", difference.path}, {"change", difference.change}};
@@ -241,9 +237,9 @@ class ConfigApi {
 
   void watch(const Request& request, const http::Reply& reply) const {
     std::string scope;
-    if (auto failed = scope_of(request, false, scope)) return reply(*failed);
+    if (Status failed = scope_of(request, false, scope)) return reply(invalid(request, failed));
     size_t index = 0;
-    if (auto failed = query_integer(request, "index", 0, INT64_MAX, index)) return reply(*failed);
+    if (Status failed = query_integer(request, "index", 0, INT64_MAX, index)) return reply(invalid(request, failed));
     const int max_wait = store_.settings().max_watch_seconds;
     double wait_seconds = std::min(60, max_wait);
     auto query = http::parse_query(request.query);
@@ -265,10 +261,9 @@ class ConfigApi {
 
   void stream(const Request& request, const std::shared_ptr<http::PushChannel>& channel) const {
     std::string scope;
-    if (auto failed = scope_of(request, false, scope)) return channel->close(Json::parse(failed->body)["message"].get<std::string>());
+    if (Status failed = scope_of(request, false, scope)) return channel->close(failed.message());
     size_t index = 0;
-    if (auto failed = query_integer(request, "index", 0, INT64_MAX, index))
-      return channel->close(Json::parse(failed->body)["message"].get<std::string>());
+    if (Status failed = query_integer(request, "index", 0, INT64_MAX, index)) return channel->close(failed.message());
     int64_t known = static_cast<int64_t>(index);
     if (!index) known = push_current(store_, scope, *channel);
     follow(store_, scope, known, channel);
@@ -312,16 +307,16 @@ class ConfigApi {
     return scope == kGlobalConfigScope ? "the global config" : "service " + scope;
   }
 
-  static std::optional<Response> query_integer(const Request& request, const std::string& name, size_t min, size_t max, size_t& out) {
+  static Status query_integer(const Request& request, const std::string& name, size_t min, size_t max, size_t& out) {
     auto query = http::parse_query(request.query);
-    if (!query) return bad_request(request, "the query string has a malformed %-escape");
+    if (!query) return {Code::invalid_argument, "the query string has a malformed %-escape"};
     auto found = query->find(name);
-    if (found == query->end()) return std::nullopt;
+    if (found == query->end()) return {};
     const auto value = parse_integer(found->second);
     if (!value || static_cast<size_t>(*value) < min || static_cast<size_t>(*value) > max)
-      return bad_request(request, name + ": \"" + found->second + "\" is not a whole number from " + std::to_string(min));
+      return {Code::invalid_argument, name + ": \"" + found->second + "\" is not a whole number from " + std::to_string(min)};
     out = static_cast<size_t>(*value);
-    return std::nullopt;
+    return {};
   }
 
   ConfigStore& store_;

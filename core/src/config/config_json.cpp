@@ -31,21 +31,20 @@ std::vector<std::string> words_of(const std::string& key) {
   return words;
 }
 
-std::string check_value(const Json& value, const std::string& path, int depth, int max_depth) {
+ConfigProblem check_value(const Json& value, const std::string& path, int depth, int max_depth) {
   if ((value.is_object() || value.is_array()) && depth > max_depth)
-    return (path.empty() ? std::string("(root)") : path) + ": nested deeper than " + std::to_string(max_depth) + " levels";
+    return {(path.empty() ? std::string("(root)") : path) + ": nested deeper than " + std::to_string(max_depth) + " levels"};
   if (value.is_object()) {
     for (const auto& [key, child] : value.items()) {
       const std::string at = child_path(path, key);
-      if (key.empty()) return at + ": empty keys are not accepted";
+      if (key.empty()) return {at + ": empty keys are not accepted"};
       if (looks_like_secret(key))
-        return at + ": keys that look like secrets are refused; keep secrets in the environment (layer 1), not in the hub";
-      if (std::string problem = check_value(child, at, depth + 1, max_depth); !problem.empty()) return problem;
+        return {at + ": keys that look like secrets are refused; keep secrets in the environment (layer 1), not in the hub", true};
+      if (ConfigProblem problem = check_value(child, at, depth + 1, max_depth)) return problem;
     }
   } else if (value.is_array()) {
     for (size_t i = 0; i < value.size(); ++i)
-      if (std::string problem = check_value(value[i], path + "[" + std::to_string(i) + "]", depth + 1, max_depth); !problem.empty())
-        return problem;
+      if (ConfigProblem problem = check_value(value[i], path + "[" + std::to_string(i) + "]", depth + 1, max_depth)) return problem;
   }
   return {};
 }
@@ -103,13 +102,14 @@ bool looks_like_secret(const std::string& key) {
   return false;
 }
 
-std::string check_config(const Json& config, const ConfigLimits& limits) {
-  if (!config.is_object()) return std::string("config_data: must be a JSON object, got ") + config.type_name();
+ConfigProblem check_config(const Json& config, const ConfigLimits& limits) {
+  if (!config.is_object()) return {std::string("config_data: must be a JSON object, got ") + config.type_name()};
   const size_t bytes = config.dump().size();
   if (bytes > limits.max_bytes)
-    return "config_data: " + std::to_string(bytes) + " bytes, over the limit of " + std::to_string(limits.max_bytes);
-  const std::string problem = check_value(config, "", 1, limits.max_depth);
-  return problem.empty() ? problem : "config_data." + problem;
+    return {"config_data: " + std::to_string(bytes) + " bytes, over the limit of " + std::to_string(limits.max_bytes)};
+  ConfigProblem problem = check_value(config, "", 1, limits.max_depth);
+  if (problem) problem.message = "config_data." + problem.message;
+  return problem;
 }
 
 Json deep_merge(const Json& base, const Json& over) {

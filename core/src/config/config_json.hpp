@@ -22,9 +22,14 @@ struct ConfigLimits {
 // before it is built. On failure, nullopt and `problem` says where and why.
 std::optional<Json> parse_json(const std::string& text, int max_depth, std::string& problem);
 
-// Empty when `config` may be stored; else "PATH: what is wrong", PATH as in
-// "operational.brokers[0].password". Checks it is an object, its size, depth and keys.
-std::string check_config(const Json& config, const ConfigLimits& limits);
+// Why a config may not be stored: "PATH: what is wrong", PATH as in "operational.brokers[0].password".
+struct ConfigProblem {
+  std::string message;  // empty when there is no problem
+  bool secret = false;  // a key looks like a secret
+  explicit operator bool() const { return !message.empty(); }
+};
+// Checks it is an object, its size, depth and keys.
+ConfigProblem check_config(const Json& config, const ConfigLimits& limits);
 
 // True for keys like "password", "db_password", "apiKey", "private-key", "auth_token".
 bool looks_like_secret(const std::string& key);

@@ -93,10 +93,8 @@ EffectiveConfig ConfigStore::effective(const std::string& service) const {
 
 Saved ConfigStore::update(const std::string& scope, const Json& content, const std::string& created_by) {
   const ConfigLimits limits{settings_.max_config_bytes, settings_.max_depth};
-  if (std::string problem = check_config(content, limits); !problem.empty()) {
-    const bool secret = problem.find("look like secrets") != std::string::npos;
-    return {0, 0, {400, secret ? "secret_in_config" : "invalid_config", problem}};
-  }
+  if (ConfigProblem problem = check_config(content, limits))
+    return {0, 0, {Code::invalid_argument, problem.message, problem.secret ? "secret_in_config" : "invalid_config"}};
   std::lock_guard write(write_mutex_);
   ConfigVersion added;
   added.scope = scope;
@@ -115,11 +113,14 @@ Saved ConfigStore::update(const std::string& scope, const Json& content, const s
 Saved ConfigStore::rollback(const std::string& scope, int64_t version, const std::string& created_by) {
   std::lock_guard write(write_mutex_);
   ConfigVersion target;
-  if (Refusal refusal = this->version(scope, version, target)) return {0, 0, refusal};
+  if (Status refusal = this->version(scope, version, target)) return {0, 0, refusal};
   {
     std::shared_lock lock(mutex_);
     if (scopes_.at(scope).active == version)
-      return {0, 0, {409, "already_active", "version " + std::to_string(version) + " of " + scope_label(scope) + " is already active"}};
+      return {0,
+              0,
+              {Code::failed_precondition, "version " + std::to_string(version) + " of " + scope_label(scope) + " is already active",
+               "already_active"}};
   }
   return apply(scope, nullptr, "rollback", version, created_by);
 }
@@ -134,7 +135,14 @@ Saved ConfigStore::apply(const std::string& scope_name, const ConfigVersion* add
     if (auto found = scopes_.find(scope_name); found != scopes_.end()) latest = std::max(latest, found->second.latest);
   }
   const int64_t prune_through = latest - settings_.retention_versions;
-  change.revision = storage_.save_config_change(added, change, prune_through);
+  try {
+    change.revision = storage_.save_config_change(added, change, prune_through);
+  } catch (const StorageError& error) {
+    return {0,
+            0,
+            {Code::unavailable, (action == "update" ? "the config" : "the " + action) + " was not stored, nothing changed: " + error.what(),
+             "storage_unavailable"}};
+  }
   {
     std::unique_lock lock(mutex_);
     Scope& scope = scopes_[scope_name];
@@ -197,19 +205,21 @@ std::optional<ConfigHistory> ConfigStore::history(const std::string& scope_name,
   return history;
 }
 
-Refusal ConfigStore::version(const std::string& scope_name, int64_t version, ConfigVersion& out) const {
+Status ConfigStore::version(const std::string& scope_name, int64_t version, ConfigVersion& out) const {
   std::shared_lock lock(mutex_);
   auto found = scopes_.find(scope_name);
   const int64_t latest = found == scopes_.end() ? 0 : found->second.latest;
   if (version < 1 || version > latest)
-    return {404, "no_such_version",
+    return {Code::not_found,
             scope_label(scope_name) + " has no version " + std::to_string(version) +
-                (latest ? "; its versions run from 1 to " + std::to_string(latest) : "; it has no config yet")};
+                (latest ? "; its versions run from 1 to " + std::to_string(latest) : "; it has no config yet"),
+            "no_such_version"};
   auto stored = found->second.versions.find(version);
   if (stored == found->second.versions.end())
-    return {410, "version_pruned",
+    return {Code::not_found,
             "version " + std::to_string(version) + " of " + scope_label(scope_name) + " was pruned: the hub keeps the latest " +
-                std::to_string(settings_.retention_versions) + " versions and the active one"};
+                std::to_string(settings_.retention_versions) + " versions and the active one",
+            "version_pruned"};
   out = stored->second;
   return {};
 }

@@ -12,6 +12,7 @@
 #include <hub/clock.hpp>
 #include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
+#include <hub/status.hpp>
 
 #include <spdlog/logger.h>
 
@@ -27,14 +28,6 @@
 
 namespace hub::config {
 
-// Why a request was refused: an HTTP status, a short code and a message.
-struct Refusal {
-  int status = 0;
-  std::string code;
-  std::string message;
-  explicit operator bool() const { return status != 0; }
-};
-
 // A service's config as its clients see it: the global config with the service's laid over it.
 struct EffectiveConfig {
   std::string service;
@@ -49,7 +42,7 @@ struct EffectiveConfig {
 struct Saved {
   int64_t version = 0;
   int64_t revision = 0;
-  Refusal refusal;
+  Status refusal;  // ok unless the change was refused, and then nothing changed
 };
 
 struct ConfigHistory {
@@ -75,14 +68,14 @@ class ConfigStore {
   EffectiveConfig effective(const std::string& service) const;
   int64_t revision_of(const std::string& service) const;
 
-  // `scope` is a service name or kGlobalConfigScope. Both throw StorageError
-  // when the change could not be stored; then nothing changed.
+  // `scope` is a service name or kGlobalConfigScope. A refusal (Saved::refusal) changed nothing:
+  // invalid_argument for a config that may not be stored, unavailable when storage failed.
   Saved update(const std::string& scope, const Json& content, const std::string& created_by);
   Saved rollback(const std::string& scope, int64_t version, const std::string& created_by);
 
   std::optional<ConfigHistory> history(const std::string& scope, size_t limit) const;
-  // The stored version, or a 404/410 refusal that says whether it never existed or was pruned.
-  Refusal version(const std::string& scope, int64_t version, ConfigVersion& out) const;
+  // The stored version, or not_found saying whether it never existed or was pruned (reason version_pruned).
+  Status version(const std::string& scope, int64_t version, ConfigVersion& out) const;
 
   // Calls done(true) once the service's revision differs from `known_revision`
   // (at once if it already does), or done(false) when `wait` ends first. done

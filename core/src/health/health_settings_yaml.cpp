@@ -6,16 +6,12 @@ namespace hub {
 
 namespace {
 
-std::string where(const yaml::Source& source, const YAML::Node& node) {
-  return source.name + ":" + std::to_string(node.Mark().line + 1) + ":" + std::to_string(node.Mark().column + 1);
-}
-
 InfrastructureTarget read_target(const yaml::Source& source, const YAML::Node& node, const std::string& path) {
   yaml::MapReader reader(source, node, path);
   InfrastructureTarget target;
   target.name = reader.required_string("name");
   target.probe = reader.required_string("probe");
-  target.probe_where = where(source, reader.node("probe"));
+  target.probe_where = yaml::where(source, reader.node("probe"));
   target.host = reader.string("host", target.host);
   target.port = static_cast<uint16_t>(reader.integer("port", 0, 0, 65535));
   target.endpoint = reader.string("endpoint", "");
@@ -30,7 +26,7 @@ InfrastructureTarget read_target(const yaml::Source& source, const YAML::Node& n
     }
     attributes.finish();
   }
-  target.where = where(source, node);
+  target.where = yaml::where(source, node);
   reader.finish();
   return target;
 }
@@ -76,7 +72,7 @@ HealthMonitoringSettings read_health_monitoring(yaml::MapReader& top) {
   settings.retention_days = static_cast<int>(section.integer("retention_days", settings.retention_days, 1, 3650));
   settings.history_size = static_cast<int>(section.integer("history_size", settings.history_size, 1, 100'000));
   settings.service_probe = section.string("service_probe", "");
-  if (section.has("service_probe")) settings.service_probe_where = where(top.source(), section.node("service_probe"));
+  if (section.has("service_probe")) settings.service_probe_where = yaml::where(top.source(), section.node("service_probe"));
   settings.infrastructure = read_list<InfrastructureTarget>(section, "infrastructure", read_target);
   std::set<std::string> names;
   for (size_t i = 0; i < settings.infrastructure.size(); ++i)

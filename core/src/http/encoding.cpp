@@ -30,4 +30,40 @@ Response error(const Request& request, int status, const std::string& code, cons
   return encode(request, body, status);
 }
 
+int http_status(const Status& status) {
+  // A version pruned by retention existed once: 410 tells a client not to ask again.
+  if (status.reason() == "version_pruned") return 410;
+  switch (status.code()) {
+    case Code::ok:
+      return 200;
+    case Code::invalid_argument:
+    case Code::out_of_range:
+      return 400;
+    case Code::unauthenticated:
+      return 401;
+    case Code::permission_denied:
+      return 403;
+    case Code::not_found:
+      return 404;
+    case Code::already_exists:
+    case Code::aborted:
+    case Code::failed_precondition:
+      return 409;
+    case Code::resource_exhausted:
+      return 429;
+    case Code::unimplemented:
+      return 501;
+    case Code::unavailable:
+      return 503;
+    case Code::deadline_exceeded:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+Response error(const Request& request, const Status& status) {
+  return error(request, http_status(status), status.reason(), status.message());
+}
+
 }  // namespace hub::http

@@ -369,13 +369,15 @@ void IoLoop::dispatch(Connection& connection, ParsedRequest& parsed) {
     Response response = call_handler(*resolution.handler, *request);
     if (!response.wants_worker()) return answer(connection, response);
     request->may_wait = true;
+    return run_on_worker(
+        connection, [rest = response.rest](const Request&) { return (*rest)(); }, std::move(request));
   }
   run_on_worker(connection, *resolution.handler, std::move(request));
 }
 
-void IoLoop::run_on_worker(Connection& connection, const Handler& handler, std::shared_ptr<Request> request) {
+void IoLoop::run_on_worker(Connection& connection, Handler handler, std::shared_ptr<Request> request) {
   connection.awaiting_answer = true;
-  const bool queued = workers_.try_submit([this, key = connection.key, &handler, request] {
+  const bool queued = workers_.try_submit([this, key = connection.key, handler = std::move(handler), request] {
     auto response = std::make_shared<Response>(call_handler(handler, *request));
     post([this, key, response] { finish(key, *response); });
   });

@@ -60,7 +60,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   bool read_some(Connection& connection);
   void serve_buffered(Connection& connection);
   void dispatch(Connection& connection, ParsedRequest& parsed);
-  void run_on_worker(Connection& connection, const Handler& handler, std::shared_ptr<Request> request);
+  void run_on_worker(Connection& connection, Handler handler, std::shared_ptr<Request> request);
   void run_async(Connection& connection, const AsyncHandler& handler, std::shared_ptr<Request> request);
   void open_stream(Connection& connection, const StreamHandler& handler, const ParsedRequest& parsed, std::shared_ptr<Request> request);
   void serve_websocket(Connection& connection);

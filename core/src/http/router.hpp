@@ -26,9 +26,16 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
 
-  // What a Runs::on_io_thread_first handler answers when it finds it must wait.
-  static Response to_worker() { return {0, {}, {}}; }
-  bool wants_worker() const { return status == 0; }
+  // What a Runs::on_io_thread_first handler answers when it finds the rest must wait: `rest` runs
+  // on a worker, with the request still alive, and its answer is the request's.
+  std::shared_ptr<const std::function<Response()>> rest;
+
+  static Response to_worker(std::function<Response()> rest) {
+    Response response{0, {}, {}};
+    response.rest = std::make_shared<const std::function<Response()>>(std::move(rest));
+    return response;
+  }
+  bool wants_worker() const { return rest != nullptr; }
 };
 
 using Handler = std::function<Response(const Request&)>;

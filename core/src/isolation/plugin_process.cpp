@@ -3,6 +3,7 @@
 #include "creating_implementation.hpp"
 #include "isolation/messages.hpp"
 #include "json_text.hpp"
+#include "kinds.hpp"
 #include "text/printable_text.hpp"
 
 #include <hub/errors.hpp>

@@ -21,12 +21,18 @@ LoadBalancingSettings read_load_balancing(yaml::MapReader& top) {
   yaml::MapReader section(top.source(), top.node("load_balancing"), "load_balancing");
   LoadBalancingSettings settings;
   settings.panic_threshold_percent = static_cast<int>(section.integer("panic_threshold_percent", 0, 0, 100));
+  if (section.has("balancer")) settings.balancer_where[""] = yaml::where(top.source(), section.node("balancer"));
+  settings.balancer = section.string("balancer", "");
   yaml::MapReader services(top.source(), section.node("services"), section.path("services"));
   for (const auto& entry : services.self().IsMap() ? services.self() : YAML::Node(YAML::NodeType::Map)) {
     const std::string name = entry.first.Scalar();
     yaml::MapReader service(top.source(), services.node(name), services.path(name));
     settings.service_panic_threshold_percent[name] =
         static_cast<int>(service.integer("panic_threshold_percent", settings.panic_threshold_percent, 0, 100));
+    if (service.has("balancer")) {
+      settings.balancer_where[name] = yaml::where(top.source(), service.node("balancer"));
+      settings.service_balancer[name] = service.string("balancer", "");
+    }
     service.finish();
   }
   services.finish();

@@ -14,12 +14,6 @@ namespace {
 
 // Metrics waiting for storage are bounded: a long outage drops the oldest.
 constexpr size_t kMaxPendingSamples = 200'000;
-// A cached answer shows heartbeat times at most this old.
-constexpr auto kHeartbeatStaleness = std::chrono::seconds(1);
-
-int64_t steady_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -49,26 +43,14 @@ std::string worse(const std::string& reported, const std::string& probed) {
 
 }  // namespace
 
-struct Registry::AnswerCache {
-  std::mutex mutex;
-  uint64_t generation = 0;
-  uint64_t structure = 0;
-  uint64_t beats = 0;
-  int64_t built_at_us = 0;
-  uint64_t epoch = 0;  // counts resets, so a late builder does not store into a newer cache
-  std::map<int, std::shared_ptr<const std::string>> slots;
-};
-
 struct Registry::Service {
   std::map<std::string, std::unique_ptr<Entry>, std::less<>> entries;
   uint64_t generation = 1;  // changes with any instance's data; under the exclusive lock
   std::atomic<uint64_t> beats{0};
-  mutable std::atomic<uint64_t> turn{0};
-  mutable AnswerCache cache;
 };
 
-Registry::Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events, LoadBalancingSettings balancing)
-    : clock_(std::move(clock)), store_(store), events_(events), balancing_(std::move(balancing)) {}
+Registry::Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events)
+    : clock_(std::move(clock)), store_(store), events_(events) {}
 
 Registry::~Registry() = default;
 
@@ -132,7 +114,13 @@ Registry::Registered Registry::register_instance(InstanceRecord record) {
   record.source = "self";
   record.last_heartbeat_unix_us = now;
   record.down_since_unix_us = 0;
-  store_.save_instance(record);  // throws, and memory stays as it was
+  try {
+    store_.save_instance(record);
+  } catch (const StorageError& error) {  // memory stays as it was
+    result.status = {Code::unavailable, std::string("the registration was not stored, nothing changed: ") + error.what(),
+                     "storage_unavailable"};
+    return result;
+  }
   {
     std::unique_lock lock(mutex_);
     insert_unlocked(record);
@@ -156,18 +144,41 @@ Registry::Entry* Registry::find(Service& service, const std::string& instance_id
   return found == service.entries.end() ? nullptr : found->second.get();
 }
 
+Status Registry::lookup_failed(Lookup lookup, const std::string& service, const std::string& instance_id) {
+  switch (lookup) {
+    case Lookup::found:
+      return {};
+    case Lookup::unknown_service:
+      return {Code::not_found, "service \"" + service + "\" is not registered; register it first"};
+    case Lookup::unknown_instance:
+      return {Code::not_found, "instance_id: \"" + instance_id + "\" is not an instance of \"" + service + "\"; register it first"};
+    case Lookup::ambiguous:
+      break;
+  }
+  return {Code::invalid_argument, "instance_id: required, because \"" + service + "\" has several instances"};
+}
+
+bool Registry::heartbeat_stores(const std::string& service_name, const std::string& instance_id, const std::string& status) const {
+  std::shared_lock lock(mutex_);
+  auto service = services_.find(service_name);
+  if (service == services_.end()) return false;
+  Lookup lookup;
+  const Entry* entry = find(*service->second, instance_id, lookup);
+  return entry && entry->reported != status && worse(status, entry->probed) != entry->record.status;
+}
+
 Registry::Beat Registry::heartbeat(const std::string& service_name, const std::string& instance_id, const std::string& status,
-                                   const std::map<std::string, double>& metrics, bool may_store) {
+                                   const std::map<std::string, double>& metrics) {
   const int64_t now_unix = clock_->now_unix_us();
   Beat beat;
+  bool reported_changes = false;
   {
     std::shared_lock lock(mutex_);
     auto service = services_.find(service_name);
-    if (service == services_.end()) return {Lookup::unknown_service};
-    Entry* entry = find(*service->second, instance_id, beat.lookup);
-    if (!entry) return beat;
-    if (!may_store && entry->reported != status && worse(status, entry->probed) != entry->record.status) {
-      beat.needs_store = true;
+    Lookup lookup = Lookup::unknown_service;
+    Entry* entry = service == services_.end() ? nullptr : find(*service->second, instance_id, lookup);
+    if (!entry) {
+      beat.status = lookup_failed(lookup, service_name, instance_id);
       return beat;
     }
     entry->beat_unix_us.store(now_unix, std::memory_order_relaxed);
@@ -175,8 +186,8 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
     entry->dirty.store(true, std::memory_order_relaxed);
     ++service->second->beats;
     beat.instance_id = entry->record.instance_id;
-    beat.previous_status = entry->record.status;
-    beat.reported_changes = entry->reported != status;
+    beat.previous = entry->record.status;
+    reported_changes = entry->reported != status;
   }
   {
     std::lock_guard lock(samples_mutex_);
@@ -185,11 +196,17 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
       for (const auto& [type, value] : metrics) samples_.push_back({service_name, type, value, status, now_unix});
     }
   }
-  if (beat.reported_changes) {
+  if (reported_changes) {
     std::lock_guard write(write_mutex_);
-    change_status(service_name, beat.instance_id, status, std::nullopt);
+    try {
+      change_status(service_name, beat.instance_id, status, std::nullopt);
+    } catch (const StorageError& error) {
+      beat.status = {Code::unavailable, std::string("the status change was not stored, nothing changed: ") + error.what(),
+                     "storage_unavailable"};
+      return beat;
+    }
   }
-  beat.status = service_status_of(service_name, beat.instance_id).value_or(status);
+  beat.served = service_status_of(service_name, beat.instance_id).value_or(status);
   return beat;
 }
 
@@ -256,12 +273,21 @@ Registry::Removed Registry::deregister(const std::string& service_name, const st
   {
     std::shared_lock lock(mutex_);
     auto service = services_.find(service_name);
-    if (service == services_.end()) return {Lookup::unknown_service};
-    Entry* entry = find(*service->second, instance_id, removed.lookup);
-    if (!entry) return removed;
+    Lookup lookup = Lookup::unknown_service;
+    Entry* entry = service == services_.end() ? nullptr : find(*service->second, instance_id, lookup);
+    if (!entry) {
+      removed.status = lookup_failed(lookup, service_name, instance_id);
+      return removed;
+    }
     record = snapshot(*entry);
   }
-  if (record.source == "self") store_.delete_instance(service_name, record.instance_id);
+  try {
+    if (record.source == "self") store_.delete_instance(service_name, record.instance_id);
+  } catch (const StorageError& error) {
+    removed.status = {Code::unavailable, std::string("the deregistration was not stored, nothing changed: ") + error.what(),
+                      "storage_unavailable"};
+    return removed;
+  }
   {
     std::unique_lock lock(mutex_);
     auto service = services_.find(service_name);
@@ -336,89 +362,21 @@ std::string Registry::service_status(const std::string& name) const {
   return degraded ? "degraded" : "down";
 }
 
-const Registry::Entry* Registry::choose(const Service& service, int panic_percent, size_t& position, bool& panic) const {
-  panic = false;
-  if (panic_percent > 0 && !service.entries.empty()) {
-    size_t healthy = 0;
-    for (const auto& [id, entry] : service.entries) healthy += entry->record.status == "healthy";
-    if (healthy * 100 < static_cast<size_t>(panic_percent) * service.entries.size()) {
-      // Envoy's panic mode: with too few healthy instances left, the health verdicts are likelier
-      // wrong than the instances all dead, and spreading over all beats overloading the few.
-      panic = true;
-      position = service.turn.fetch_add(1, std::memory_order_relaxed) % service.entries.size();
-      return std::next(service.entries.begin(), static_cast<std::ptrdiff_t>(position))->second.get();
-    }
-  }
-  for (const char* wanted : {"healthy", "degraded"}) {
-    size_t usable = 0;
-    for (const auto& [id, entry] : service.entries) usable += entry->record.status == wanted;
-    if (usable == 0) continue;
-    size_t turn = service.turn.fetch_add(1, std::memory_order_relaxed) % usable;
-    position = 0;
-    for (const auto& [id, entry] : service.entries) {
-      if (entry->record.status == wanted && turn-- == 0) return entry.get();
-      ++position;
-    }
-  }
-  return nullptr;
-}
-
-Registry::Pick Registry::pick_answer(const std::string& name, int variant, const BuildPick& build,
-                                     std::shared_ptr<const std::string>& out) const {
+std::optional<Registry::Version> Registry::version(const std::string& name) const {
   std::shared_lock lock(mutex_);
   auto service = services_.find(name);
-  if (service == services_.end()) return Pick::unknown_service;
-  size_t position = 0;
-  bool panic = false;
-  const Entry* entry = choose(*service->second, balancing_.panic_threshold_for(name), position, panic);
-  if (!entry) return Pick::none_usable;
-  AnswerCache& cache = service->second->cache;
-  std::lock_guard guard(cache.mutex);
-  refresh(*service->second);
-  // Slots below 1000 hold whole-service answers; above, one per instance position, panic and variant.
-  auto& answer = cache.slots[1000 + static_cast<int>(position) * 4 + (panic ? 2 : 0) + variant];
-  if (!answer) answer = std::make_shared<const std::string>(build(snapshot(*entry), panic));
-  out = answer;
-  return Pick::found;
+  if (service == services_.end()) return std::nullopt;
+  return Version{service->second->generation, service->second->beats.load(std::memory_order_relaxed),
+                 structure_.load(std::memory_order_relaxed)};
 }
 
-void Registry::refresh(const Service& service) const {
-  AnswerCache& cache = service.cache;
-  const uint64_t beats = service.beats.load(std::memory_order_relaxed);
-  const uint64_t structure = structure_.load(std::memory_order_relaxed);
-  const int64_t now = steady_us();
-  const bool stale_beats = cache.beats != beats && now - cache.built_at_us >= std::chrono::microseconds(kHeartbeatStaleness).count();
-  if (cache.generation == service.generation && cache.structure == structure && !stale_beats) return;
-  cache.slots.clear();
-  cache.generation = service.generation;
-  cache.structure = structure;
-  cache.beats = beats;
-  cache.built_at_us = now;
-  ++cache.epoch;
-}
-
-std::shared_ptr<const std::string> Registry::cached_answer(const std::string& name, int slot,
-                                                           const std::function<std::string()>& build) const {
-  uint64_t epoch = 0;
-  {
-    std::shared_lock lock(mutex_);
-    auto service = services_.find(name);
-    if (service == services_.end()) return std::make_shared<const std::string>(build());
-    AnswerCache& cache = service->second->cache;
-    std::lock_guard guard(cache.mutex);
-    refresh(*service->second);
-    if (auto found = cache.slots.find(slot); found != cache.slots.end()) return found->second;
-    epoch = cache.epoch;
-  }
-  // Built outside the locks: build() reads through the public methods, which lock for themselves.
-  auto answer = std::make_shared<const std::string>(build());
+std::optional<Registry::Snapshot> Registry::snapshot(const std::string& name) const {
   std::shared_lock lock(mutex_);
   auto service = services_.find(name);
-  if (service == services_.end()) return answer;
-  AnswerCache& cache = service->second->cache;
-  std::lock_guard guard(cache.mutex);
-  if (epoch == cache.epoch) cache.slots[slot] = answer;
-  return answer;
+  if (service == services_.end()) return std::nullopt;
+  return Snapshot{
+      {service->second->generation, service->second->beats.load(std::memory_order_relaxed), structure_.load(std::memory_order_relaxed)},
+      copy(*service->second)};
 }
 
 void Registry::replace_source(const std::string& source, std::vector<InstanceRecord> records) {
@@ -512,7 +470,9 @@ bool Registry::apply_liveness(const LivenessCandidate& candidate, hub_liveness_a
   }
   if (action == HUB_LIVENESS_REMOVE) {
     write.unlock();
-    return deregister(candidate.service, candidate.id, "dead").lookup == Lookup::found;
+    Removed removed = deregister(candidate.service, candidate.id, "dead");
+    if (removed.status.code() == Code::unavailable) throw StorageError(removed.status.message());
+    return removed.status.ok();
   }
   const std::string status = action == HUB_LIVENESS_MARK_DOWN ? "down" : "healthy";
   if (status == candidate.reported) return false;

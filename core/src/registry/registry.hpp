@@ -2,7 +2,9 @@
 // name and instance id. Reads never touch the database. Registrations,
 // deregistrations and status changes are written to storage first and reach
 // memory only once stored; heartbeats stay in memory and flush_heartbeats()
-// hands them to storage in batches.
+// hands them to storage in batches. Each service's Version moves with every
+// change, so readers (the balancer, the API's encoded answers) can tell
+// whether what they derived from it is still current.
 #pragma once
 
 #include "instance_record.hpp"
@@ -10,8 +12,8 @@
 
 #include <hub/plugin_api.h>
 #include <hub/clock.hpp>
-#include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
+#include <hub/status.hpp>
 
 #include <atomic>
 #include <functional>
@@ -39,35 +41,35 @@ struct LivenessCandidate {
 
 class Registry {
  public:
-  Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events, LoadBalancingSettings balancing = {});
+  Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events);
   ~Registry();
 
   // Loads what storage holds (at start, before serving).
   void restore();
 
   struct Registered {
+    Status status;  // unavailable (reason storage_unavailable) when storage refused it: then nothing changed
     bool created = false;
     InstanceRecord instance;
   };
-  // Stores, then serves. Throws StorageError and changes nothing when storage fails.
+  // Stores, then serves.
   Registered register_instance(InstanceRecord record);
 
-  enum class Lookup { found, unknown_service, unknown_instance, ambiguous };
   struct Beat {
-    Lookup lookup = Lookup::found;
+    Status status;  // not_found for an unknown service or instance; invalid_argument when the id is needed
     std::string instance_id;
-    std::string status;
-    std::string previous_status;
-    bool needs_store = false;  // may_store was false and the status changes: nothing was applied
-    bool reported_changes = false;
+    std::string served;  // the status served after the heartbeat
+    std::string previous;
   };
   // instance_id may be empty when the service has one instance. A heartbeat
-  // that changes the status stores it, unless may_store is false.
+  // that changes the served status stores it first.
   Beat heartbeat(const std::string& service, const std::string& instance_id, const std::string& status,
-                 const std::map<std::string, double>& metrics, bool may_store = true);
+                 const std::map<std::string, double>& metrics);
+  // Whether that heartbeat would change the served status, and so would wait on storage.
+  bool heartbeat_stores(const std::string& service, const std::string& instance_id, const std::string& status) const;
 
   struct Removed {
-    Lookup lookup = Lookup::found;
+    Status status;
     std::string instance_id;
     size_t remaining = 0;
   };
@@ -84,20 +86,20 @@ class Registry {
   std::vector<std::string> dependents(const std::string& service) const;
   std::vector<std::string> dependencies(const std::string& service) const;
   std::string service_status(const std::string& service) const;  // empty when unknown
-  // A usable instance, taken in turn: healthy ones, or degraded when none is healthy. In panic
-  // (fewer healthy than the service's panic threshold, when it has one) any instance, down ones too.
-  enum class Pick { found, unknown_service, none_usable };
-  // The picked instance's answer, from a cache of one encoded answer per instance: `build` turns
-  // the picked instance (and whether it was picked in panic) into bytes once per change. Pick,
-  // lookup and build share one read lock, so an answer always belongs to the instance picked.
-  // `variant` (0 or 1) tells encodings apart.
-  using BuildPick = std::function<std::string(const InstanceRecord&, bool panic)>;
-  Pick pick_answer(const std::string& service, int variant, const BuildPick& build, std::shared_ptr<const std::string>& out) const;
 
-  // A bytes-level cache of answers that depend only on one service's state:
-  // `build` runs when the service changed since the cached copy (heartbeats
-  // refresh it at most once a second). `slot` names the answer.
-  std::shared_ptr<const std::string> cached_answer(const std::string& service, int slot, const std::function<std::string()>& build) const;
+  // Moves with a service's instances: `generation` with any change of their data or status,
+  // `beats` with every heartbeat, `structure` with any change anywhere (dependents span services).
+  struct Version {
+    uint64_t generation = 0, beats = 0, structure = 0;
+    bool operator==(const Version&) const = default;
+  };
+  std::optional<Version> version(const std::string& service) const;
+  // A service's instances with the version they belong to, taken together.
+  struct Snapshot {
+    Version version;
+    std::vector<InstanceRecord> instances;  // in instance id order
+  };
+  std::optional<Snapshot> snapshot(const std::string& service) const;
 
   // Instances from a discovery source (its own, never persisted).
   void replace_source(const std::string& source, std::vector<InstanceRecord> records);
@@ -116,7 +118,7 @@ class Registry {
  private:
   struct Entry;
   struct Service;
-  struct AnswerCache;
+  enum class Lookup { found, unknown_service, unknown_instance, ambiguous };
 
   void publish(const std::string& topic, const InstanceRecord& record, const std::string& extra_json = "") const;
   void set_status(Service& service, Entry& entry, const std::string& status);
@@ -126,9 +128,8 @@ class Registry {
                      std::optional<std::string> probed);
   std::optional<std::string> service_status_of(const std::string& service_name, const std::string& instance_id) const;
   Entry* find(Service& service, const std::string& instance_id, Lookup& lookup) const;
+  static Status lookup_failed(Lookup lookup, const std::string& service, const std::string& instance_id);
   void changed(Service& service);
-  const Entry* choose(const Service& service, int panic_percent, size_t& position, bool& panic) const;
-  void refresh(const Service& service) const;  // with its cache's mutex held
   void insert_unlocked(InstanceRecord record);
   std::vector<InstanceRecord> copy(const Service& service) const;
   InstanceRecord snapshot(const Entry& entry) const;
@@ -136,7 +137,6 @@ class Registry {
   std::shared_ptr<Clock> clock_;
   RegistryStore& store_;
   EventBus& events_;
-  LoadBalancingSettings balancing_;
   mutable std::shared_mutex mutex_;  // the map and every entry's non-atomic fields
   std::mutex write_mutex_;           // orders durable writes so storage and memory agree
   std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;

@@ -1,5 +1,7 @@
 #include "registry_api.hpp"
 
+#include "answer_cache.hpp"
+
 #include "http/encoding.hpp"
 #include "http/json_body.hpp"
 #include "hub/api/v1/registry.pb.h"
@@ -126,9 +128,15 @@ Response cached(const Request& request, std::shared_ptr<const std::string> body)
   return Response{200, request.wants_protobuf ? http::kProtobufType : "application/json", *body};
 }
 
+// invalid_argument on a write also says that nothing changed, as every refused write does.
+Response refused(const Request& request, const Status& status) {
+  if (status.code() == Code::invalid_argument) return bad_request(request, status.message());
+  return http::error(request, status);
+}
+
 class RegistryApi {
  public:
-  explicit RegistryApi(Registry& registry) : registry_(registry) {}
+  RegistryApi(Registry& registry, Balancer& balancer) : registry_(registry), balancer_(balancer), answers_(registry) {}
 
   Response register_instance(const Request& request) {
     v1::RegisterRequest in;
@@ -165,13 +173,10 @@ class RegistryApi {
       if (dependency != kHubServiceName && dependency != record.service_name && !registry_.knows(dependency))
         out.add_warnings("dependency \"" + dependency + "\" is not registered; " + record.service_name +
                          " was registered anyway and will see it once it registers");
-    try {
-      Registry::Registered registered = registry_.register_instance(std::move(record));
-      out.set_created(registered.created);
-      to_proto(registered.instance, *out.mutable_instance());
-    } catch (const StorageError& error) {
-      return unavailable(request, "the registration was not stored", error);
-    }
+    Registry::Registered registered = registry_.register_instance(std::move(record));
+    if (registered.status) return refused(request, registered.status);
+    out.set_created(registered.created);
+    to_proto(registered.instance, *out.mutable_instance());
     return http::encode(request, out, out.created() ? 201 : 200);
   }
 
@@ -190,19 +195,24 @@ class RegistryApi {
       if (metric.empty() || metric.size() > 100) return bad_request(request, "metrics: each metric name is 1 to 100 characters");
       if (!is_printable_text(metric)) return bad_request(request, "metrics: \"" + printable_text(metric, 60) + "\" has control characters");
     }
-    Registry::Beat beat;
-    try {
-      beat = registry_.heartbeat(*name, in.instance_id(), status, {in.metrics().begin(), in.metrics().end()}, request.may_wait);
-    } catch (const StorageError& error) {
-      return unavailable(request, "the status change was not stored", error);
-    }
-    if (beat.needs_store) return Response::to_worker();
-    if (beat.lookup != Registry::Lookup::found) return lookup_failed(request, beat.lookup, *name, in.instance_id());
+    std::map<std::string, double> metrics(in.metrics().begin(), in.metrics().end());
+    // A heartbeat that changes the status waits on storage: not on an I/O thread.
+    if (!request.may_wait && registry_.heartbeat_stores(*name, in.instance_id(), status))
+      return Response::to_worker([this, &request, name = *name, id = in.instance_id(), status, metrics = std::move(metrics)] {
+        return beat(request, name, id, status, metrics);
+      });
+    return beat(request, *name, in.instance_id(), status, metrics);
+  }
+
+  Response beat(const Request& request, const std::string& name, const std::string& instance_id, const std::string& status,
+                const std::map<std::string, double>& metrics) {
+    const Registry::Beat beat = registry_.heartbeat(name, instance_id, status, metrics);
+    if (beat.status) return refused(request, beat.status);
     v1::HeartbeatResponse out;
-    out.set_service_name(*name);
+    out.set_service_name(name);
     out.set_instance_id(beat.instance_id);
-    out.set_status(beat.status);
-    out.set_previous_status(beat.previous_status);
+    out.set_status(beat.served);
+    out.set_previous_status(beat.previous);
     return http::encode(request, out);
   }
 
@@ -212,13 +222,8 @@ class RegistryApi {
     std::string problem;
     auto name = service_name_of(in.service_name(), in.name(), problem);
     if (!name) return bad_request(request, problem);
-    Registry::Removed removed;
-    try {
-      removed = registry_.deregister(*name, in.instance_id());
-    } catch (const StorageError& error) {
-      return unavailable(request, "the deregistration was not stored", error);
-    }
-    if (removed.lookup != Registry::Lookup::found) return lookup_failed(request, removed.lookup, *name, in.instance_id());
+    const Registry::Removed removed = registry_.deregister(*name, in.instance_id());
+    if (removed.status) return refused(request, removed.status);
     v1::DeregisterResponse out;
     out.set_service_name(*name);
     out.set_instance_id(removed.instance_id);
@@ -246,10 +251,10 @@ class RegistryApi {
     return http::encode(request, out);
   }
 
-  Response service(const Request& request) const {
+  Response service(const Request& request) {
     const std::string& name = request.params.at("name");
     if (!registry_.knows(name)) return unknown_service(request, name);
-    return cached(request, registry_.cached_answer(name, request.wants_protobuf ? 1 : 0, [&] {
+    return cached(request, answers_.service_answer(name, request.wants_protobuf ? 1 : 0, [&] {
       v1::ServiceResponse out;
       out.set_service_name(name);
       out.set_status(registry_.service_status(name));
@@ -261,10 +266,10 @@ class RegistryApi {
     }));
   }
 
-  Response dependencies(const Request& request) const {
+  Response dependencies(const Request& request) {
     const std::string& name = request.params.at("name");
     if (!registry_.knows(name)) return unknown_service(request, name);
-    return cached(request, registry_.cached_answer(name, request.wants_protobuf ? 3 : 2, [&] {
+    return cached(request, answers_.service_answer(name, request.wants_protobuf ? 3 : 2, [&] {
       v1::DependenciesResponse out;
       out.set_service_name(name);
       auto describe = [this](const std::string& other, v1::DependencyStatus& entry) {
@@ -279,49 +284,28 @@ class RegistryApi {
     }));
   }
 
-  Response discover(const Request& request) const {
+  Response discover(const Request& request) {
     const std::string& name = request.params.at("name");
-    std::shared_ptr<const std::string> answer;
-    const auto build = [&](const InstanceRecord& record, bool panic) {
+    const Balancer::Picked picked = balancer_.pick(name);
+    if (picked.status.code() == Code::not_found) return unknown_service(request, name);
+    if (picked.status) return http::error(request, picked.status);
+    return cached(request, answers_.pick_answer(name, picked, request.wants_protobuf ? 1 : 0, [&] {
       v1::DiscoverResponse out;
       out.set_service_name(name);
-      out.set_panic(panic);
-      out.set_url(url_of(record));
-      to_proto(record, *out.mutable_instance());
+      out.set_panic(picked.candidates->panic);
+      out.set_url(url_of(picked.instance()));
+      to_proto(picked.instance(), *out.mutable_instance());
       return serialize(request, out);
-    };
-    switch (registry_.pick_answer(name, request.wants_protobuf ? 1 : 0, build, answer)) {
-      case Registry::Pick::unknown_service:
-        return unknown_service(request, name);
-      case Registry::Pick::none_usable:
-        return http::error(request, 503, "unavailable",
-                           "service \"" + name + "\" has no healthy or degraded instance; every instance is down");
-      case Registry::Pick::found:
-        break;
-    }
-    return cached(request, answer);
+    }));
   }
 
  private:
   static Response unknown_service(const Request& request, const std::string& name) {
     return http::error(request, 404, "not_found", "service \"" + name + "\" is not registered");
   }
-  static Response unavailable(const Request& request, const std::string& what, const StorageError& error) {
-    return http::error(request, 503, "storage_unavailable", what + ", nothing changed: " + error.what());
-  }
-  static Response lookup_failed(const Request& request, Registry::Lookup lookup, const std::string& name, const std::string& instance_id) {
-    switch (lookup) {
-      case Registry::Lookup::unknown_service:
-        return http::error(request, 404, "not_found", "service \"" + name + "\" is not registered; register it first");
-      case Registry::Lookup::unknown_instance:
-        return http::error(request, 404, "not_found",
-                           "instance_id: \"" + instance_id + "\" is not an instance of \"" + name + "\"; register it first");
-      default:
-        return bad_request(request, "instance_id: required, because \"" + name + "\" has several instances");
-    }
-  }
-
   Registry& registry_;
+  Balancer& balancer_;
+  AnswerCache answers_;
 };
 
 Response not_enabled(const Request& request) {
@@ -332,7 +316,7 @@ Response not_enabled(const Request& request) {
 
 }  // namespace
 
-void add_registry_routes(http::Router& router, Registry* registry) {
+void add_registry_routes(http::Router& router, Registry* registry, Balancer* balancer) {
   static const std::pair<const char*, const char*> kRoutes[] = {
       {"POST", "/register"},       {"POST", "/heartbeat"},      {"POST", "/deregister"},
       {"GET", "/services"},        {"GET", "/services/{name}"}, {"GET", "/services/{name}/dependencies"},
@@ -342,7 +326,7 @@ void add_registry_routes(http::Router& router, Registry* registry) {
     for (const auto& [method, path] : kRoutes) router.add(method, path, not_enabled);
     return;
   }
-  auto api = std::make_shared<RegistryApi>(*registry);
+  auto api = std::make_shared<RegistryApi>(*registry, *balancer);
   router.add("POST", "/register", [api](const Request& r) { return api->register_instance(r); });
   router.add(
       "POST", "/heartbeat", [api](const Request& r) { return api->heartbeat(r); }, http::Runs::on_io_thread_first);

@@ -4,11 +4,13 @@
 // Without a registry (no discovery plugin enabled) each answers 501 saying so.
 #pragma once
 
+#include "balancing/balancer.hpp"
 #include "http/router.hpp"
 #include "registry.hpp"
 
 namespace hub {
 
-void add_registry_routes(http::Router& router, Registry* registry);
+// /discover picks through `balancer`; both are null, or neither.
+void add_registry_routes(http::Router& router, Registry* registry, Balancer* balancer);
 
 }  // namespace hub

@@ -182,6 +182,15 @@ typedef hub_status (*hub_create_fn)(const hub_host* host, const hub_config* conf
 typedef void (*hub_destroy_fn)(void* handle);
 typedef const char* (*hub_get_last_error_fn)(void* handle);
 
+/* The members every kind's vtable begins with, in this order (since 1.0, so
+ * any vtable may be read through this header; it adds no layout of its own). */
+typedef struct hub_vtable_header {
+  uint32_t struct_size;
+  hub_create_fn create;
+  hub_destroy_fn destroy;
+  hub_get_last_error_fn get_last_error;
+} hub_vtable_header;
+
 /* ------------------------------------------------------ kind: discovery
  * A source of instances (static list, file, DNS, ...) and the liveness policy
  * applied to self-registered instances. */

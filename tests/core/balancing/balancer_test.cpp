@@ -1,0 +1,158 @@
+// The balancer: which instances it hands a load_balancer implementation, and
+// what it makes of the implementation's picks, through the ABI as any plugin.
+#include "balancing/balancer.hpp"
+#include "plugin_set.hpp"
+#include "storage/storage.hpp"
+
+#include <hub/plugin.hpp>
+#include <hub/plugin_loader.hpp>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace {
+
+using hub::Code;
+
+// A balancer that remembers what it was handed and picks what the test says.
+struct Told {
+  std::vector<std::pair<std::string, hub_health>> candidates;
+  uint64_t key_hash = 0;
+  size_t index = 0;
+  bool refuse_update = false;
+};
+Told told;
+
+class ScriptedBalancer {
+ public:
+  explicit ScriptedBalancer(const hub::Context&) {}
+  void update(std::span<const hub_lb_candidate> candidates) {
+    if (told.refuse_update) throw hub::Error(HUB_INVALID_ARGUMENT, "no candidates today");
+    told.candidates.clear();
+    for (const hub_lb_candidate& candidate : candidates)
+      told.candidates.emplace_back(std::string(candidate.instance_id.ptr, candidate.instance_id.len), candidate.health);
+  }
+  std::optional<size_t> pick(std::string_view, uint64_t key_hash) {
+    told.key_hash = key_hash;
+    return told.index;
+  }
+};
+
+HUB_PLUGIN_DESCRIPTOR(scripted_plugin, "scripted", "1.0.0", "test balancer", HUB_LOAD_BALANCER("scripted", ScriptedBalancer))
+
+hub::InstanceRecord instance(const std::string& id) {
+  hub::InstanceRecord record;
+  record.service_name = "pricing";
+  record.instance_id = id;
+  record.host = "10.0.0.1";
+  record.port = 8001;
+  return record;
+}
+
+class BalancerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { told = {}; }
+  void add(const std::string& id, const std::string& status = "healthy") {
+    ASSERT_TRUE(registry.register_instance(instance(id)).status.ok());
+    if (status != "healthy") {
+      ASSERT_TRUE(registry.set_probe_status("pricing", id, status));
+    }
+  }
+  hub::Balancer round_robin(hub::LoadBalancingSettings settings = {}) {
+    return hub::Balancer(registry, std::move(settings), [](const std::string& service) { return hub::builtin_round_robin(service, {}); });
+  }
+  hub::Balancer scripted() {
+    static const auto library = hub::PluginLoader{}.add_static("scripted", &scripted_plugin);
+    return hub::Balancer(registry, {}, [](const std::string& service) {
+      return hub::PluginInstance::create(library, *library->find("scripted", HUB_KIND_LOAD_BALANCER), service, {}, {});
+    });
+  }
+
+  std::shared_ptr<hub::ManualClock> clock = std::make_shared<hub::ManualClock>();
+  hub::EventBus events;
+  std::unique_ptr<hub::Storage> storage = hub::open_memory_storage();
+  hub::Registry registry{clock, *storage, events};
+};
+
+TEST_F(BalancerTest, RoundRobinTakesTheHealthyInstancesInTurn) {
+  add("a"), add("b"), add("c", "degraded");
+  hub::Balancer balancer = round_robin();
+  std::vector<std::string> picked;
+  for (int i = 0; i < 4; ++i) {
+    const auto pick = balancer.pick("pricing");
+    ASSERT_TRUE(pick.status.ok()) << pick.status.message();
+    EXPECT_FALSE(pick.candidates->panic);
+    picked.push_back(pick.instance().instance_id);
+  }
+  EXPECT_EQ(picked, (std::vector<std::string>{"a", "b", "a", "b"}));
+}
+
+TEST_F(BalancerTest, DegradedInstancesServeWhenNoneIsHealthyAndNoneWhenAllAreDown) {
+  add("a", "down"), add("b", "degraded");
+  hub::Balancer balancer = round_robin();
+  EXPECT_EQ(balancer.pick("pricing").instance().instance_id, "b");
+  ASSERT_TRUE(registry.set_probe_status("pricing", "b", "down"));
+  const auto none = balancer.pick("pricing");
+  EXPECT_EQ(none.status.code(), Code::unavailable);
+  EXPECT_NE(none.status.message().find("every instance is down"), std::string::npos);
+  EXPECT_EQ(balancer.pick("nobody").status.code(), Code::not_found);
+}
+
+TEST_F(BalancerTest, BelowThePanicThresholdEveryInstanceIsACandidate) {
+  add("a"), add("b", "down"), add("c", "down"), add("d", "down");
+  hub::LoadBalancingSettings settings;
+  settings.service_panic_threshold_percent["pricing"] = 50;
+  hub::Balancer balancer = round_robin(settings);
+  std::set<std::string> seen;
+  for (int i = 0; i < 4; ++i) {
+    const auto pick = balancer.pick("pricing");
+    ASSERT_TRUE(pick.status.ok());
+    EXPECT_TRUE(pick.candidates->panic);
+    seen.insert(pick.instance().instance_id);
+  }
+  EXPECT_EQ(seen.size(), 4u);
+}
+
+TEST_F(BalancerTest, TheImplementationIsHandedTheCandidatesAgainOnlyWhenTheyChange) {
+  add("a"), add("b");
+  hub::Balancer balancer = scripted();
+  told.index = 1;
+  const auto first = balancer.pick("pricing", "user-42");
+  ASSERT_TRUE(first.status.ok());
+  EXPECT_EQ(first.instance().instance_id, "b");
+  EXPECT_NE(told.key_hash, 0u);  // the key's hash, computed once by the core
+  ASSERT_EQ(told.candidates.size(), 2u);
+  EXPECT_EQ(told.candidates[0], std::make_pair(std::string("a"), HUB_HEALTH_HEALTHY));
+
+  told.candidates.clear();
+  ASSERT_TRUE(balancer.pick("pricing").status.ok());
+  EXPECT_TRUE(told.candidates.empty());  // nothing changed: no update
+  EXPECT_EQ(told.key_hash, 0u);          // no key, no hash
+
+  ASSERT_TRUE(registry.set_probe_status("pricing", "a", "down"));
+  told.index = 0;
+  const auto after = balancer.pick("pricing");
+  ASSERT_EQ(told.candidates.size(), 1u);
+  EXPECT_EQ(after.instance().instance_id, "b");
+  // The earlier pick's candidates are its own: the change did not alter them.
+  EXPECT_EQ(first.candidates->instances.size(), 2u);
+  EXPECT_EQ(first.instance().instance_id, "b");
+}
+
+TEST_F(BalancerTest, AnImplementationsBadAnswerIsAnInternalErrorNotACrash) {
+  add("a");
+  hub::Balancer balancer = scripted();
+  told.index = 7;
+  const auto out_of_range = balancer.pick("pricing");
+  EXPECT_EQ(out_of_range.status.code(), Code::internal);
+  EXPECT_NE(out_of_range.status.message().find("picked candidate 7 of 1"), std::string::npos);
+
+  told.refuse_update = true;
+  add("b");  // the candidates change, and the implementation refuses them
+  const auto refused = balancer.pick("pricing");
+  EXPECT_EQ(refused.status.code(), Code::internal);
+  EXPECT_NE(refused.status.message().find("no candidates today"), std::string::npos);
+}
+
+}  // namespace
