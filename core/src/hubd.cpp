@@ -2,6 +2,8 @@
 #include <hub/errors.hpp>
 #include <hub/hub.hpp>
 
+#include "plugin_host/plugin_loader.hpp"
+
 #include <csignal>
 #include <cstring>
 #include <iostream>

@@ -2,6 +2,7 @@
 #include <hub/testing.hpp>
 
 #include "hub/api/v1/status.pb.h"
+#include "plugin_host/plugin_instance.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

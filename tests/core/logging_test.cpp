@@ -1,6 +1,6 @@
 // Log lines cannot be forged: a value with a newline or an escape sequence stays
 // inside its own line, in the readable format and in JSON.
-#include "logging.hpp"
+#include "basics/logging.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,6 +1,6 @@
+#include "plugin_host/plugin_loader.hpp"
 #include <hub/errors.hpp>
-#include <hub/health_probe.hpp>
-#include <hub/plugin_loader.hpp>
+#include "health/health_probe.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

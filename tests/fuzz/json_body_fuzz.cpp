@@ -1,9 +1,9 @@
 // The API's one JSON reader, and printable_text, on arbitrary bytes: a body
 // is refused with a reason or read within its depth, and text made printable
 // is valid UTF-8 within its bound.
+#include "basics/printable_text.hpp"
 #include "fuzz_check.hpp"
 #include "http/json_body.hpp"
-#include "text/printable_text.hpp"
 
 #include <cstdint>
 #include <string>

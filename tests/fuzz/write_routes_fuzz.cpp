@@ -1,15 +1,15 @@
 // The body of every write route, as the API receives it, through the real
 // handlers over memory storage: whatever the bytes, the answer is a status the
 // API promises (never a 500), and a refused write changes nothing.
-#include "config/config_api.hpp"
+#include "api/config_api.hpp"
+#include "api/registry_api.hpp"
+#include "basics/logging.hpp"
 #include "config/config_store.hpp"
 #include "fuzz_check.hpp"
 #include "http/encoding.hpp"
 #include "http/router.hpp"
-#include "logging.hpp"
-#include "plugin_set.hpp"
+#include "plugin_set/plugin_set.hpp"
 #include "registry/registry.hpp"
-#include "registry/registry_api.hpp"
 #include "storage/storage.hpp"
 
 #include <cstdint>

@@ -3,8 +3,8 @@
 // exception barrier.
 #include <hub/errors.hpp>
 #include <hub/plugin.hpp>
-#include <hub/plugin_instance.hpp>
-#include <hub/plugin_loader.hpp>
+#include "plugin_host/plugin_instance.hpp"
+#include "plugin_host/plugin_loader.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

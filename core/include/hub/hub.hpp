@@ -8,11 +8,11 @@
 //   hub.stop();                                    // also done by ~Hub
 #pragma once
 
+#include <hub/plugin_api.h>
 #include <hub/clock.hpp>
 #include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
 #include <hub/metrics.hpp>
-#include <hub/plugin_instance.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -23,6 +23,8 @@
 #include <vector>
 
 namespace hub {
+
+class PluginInstance;  // one enabled implementation; the core's own (plugin_host/plugin_instance.hpp)
 
 struct StaticPlugin {
   std::string name;

@@ -9,8 +9,8 @@
 #include "registry/registry.hpp"
 
 #include <hub/deployment.hpp>
-#include <hub/plugin_instance.hpp>
 #include <hub/status.hpp>
+#include "plugin_host/plugin_instance.hpp"
 
 #include <functional>
 #include <map>

@@ -1,7 +1,7 @@
 #include "config_store.hpp"
 
-#include "json_text.hpp"
-#include "time_text.hpp"
+#include "basics/json_text.hpp"
+#include "basics/time_text.hpp"
 
 #include <hub/errors.hpp>
 

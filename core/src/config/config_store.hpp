@@ -5,8 +5,8 @@
 // blocking watches compare.
 #pragma once
 
+#include "basics/deadline_timer.hpp"
 #include "config_json.hpp"
-#include "deadline_timer.hpp"
 #include "storage/config_version_store.hpp"
 
 #include <hub/clock.hpp>

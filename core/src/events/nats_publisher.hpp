@@ -3,7 +3,7 @@
 // and messages published meanwhile wait in a bounded reconnect buffer.
 #pragma once
 
-#include "component_status.hpp"
+#include "basics/component_status.hpp"
 
 #include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>

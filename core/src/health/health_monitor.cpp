@@ -1,6 +1,6 @@
 #include "health_monitor.hpp"
 
-#include "time_text.hpp"
+#include "basics/time_text.hpp"
 
 #include <hub/errors.hpp>
 

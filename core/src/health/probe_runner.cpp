@@ -1,8 +1,8 @@
 #include "probe_runner.hpp"
 
-#include "abi_views.hpp"
-#include "deadline_timer.hpp"
-#include "text/printable_text.hpp"
+#include "basics/deadline_timer.hpp"
+#include "basics/printable_text.hpp"
+#include "plugin_host/abi_views.hpp"
 
 #include <atomic>
 #include <condition_variable>

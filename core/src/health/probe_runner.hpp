@@ -9,8 +9,8 @@
 // checks are reported down ("probe stuck") at once, so threads stay bounded.
 #pragma once
 
-#include <hub/health_probe.hpp>
-#include <hub/plugin_instance.hpp>
+#include "health_probe.hpp"
+#include "plugin_host/plugin_instance.hpp"
 
 #include <spdlog/logger.h>
 

@@ -1,7 +1,7 @@
 #include "encoding.hpp"
 
+#include "basics/printable_text.hpp"
 #include "hub/api/v1/status.pb.h"
-#include "text/printable_text.hpp"
 
 #include <google/protobuf/util/json_util.h>
 

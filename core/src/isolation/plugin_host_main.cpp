@@ -6,10 +6,10 @@
 // hung check holds a host thread, never a hub one), forwards what they report,
 // log and measure, and exits when the hub closes the socket. A crash here is a
 // crash of this process alone: the hub reports it and starts another.
-#include "isolation/messages.hpp"
+#include "messages.hpp"
 
 #include <hub/errors.hpp>
-#include <hub/plugin_loader.hpp>
+#include "plugin_host/plugin_loader.hpp"
 
 #include <sys/prctl.h>
 #include <sys/socket.h>

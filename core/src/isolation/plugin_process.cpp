@@ -1,13 +1,13 @@
 #include "plugin_process.hpp"
 
-#include "creating_implementation.hpp"
-#include "isolation/messages.hpp"
-#include "json_text.hpp"
-#include "kinds.hpp"
-#include "text/printable_text.hpp"
+#include "basics/json_text.hpp"
+#include "basics/printable_text.hpp"
+#include "messages.hpp"
+#include "plugin_host/creating_implementation.hpp"
+#include "plugin_host/kinds.hpp"
 
 #include <hub/errors.hpp>
-#include <hub/plugin_loader.hpp>
+#include "plugin_host/plugin_loader.hpp"
 
 #include <dlfcn.h>
 #include <signal.h>

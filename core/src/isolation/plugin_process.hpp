@@ -12,7 +12,7 @@
 #pragma once
 
 #include <hub/plugin_api.h>
-#include <hub/plugin_instance.hpp>
+#include "plugin_host/plugin_instance.hpp"
 
 #include <filesystem>
 #include <memory>

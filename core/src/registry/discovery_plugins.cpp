@@ -1,6 +1,6 @@
 #include "discovery_plugins.hpp"
 
-#include "registry/instance_validation.hpp"
+#include "instance_validation.hpp"
 
 #include <hub/errors.hpp>
 

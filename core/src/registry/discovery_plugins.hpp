@@ -5,7 +5,7 @@
 
 #include "registry.hpp"
 
-#include <hub/plugin_instance.hpp>
+#include "plugin_host/plugin_instance.hpp"
 
 #include <spdlog/logger.h>
 

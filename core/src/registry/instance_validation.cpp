@@ -1,7 +1,7 @@
 #include "instance_validation.hpp"
 
+#include "basics/printable_text.hpp"
 #include "net/origin_form.hpp"
-#include "text/printable_text.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -2,7 +2,7 @@
 // discovered instance pass, so the registry never holds a row it cannot answer.
 #pragma once
 
-#include "instance_record.hpp"
+#include "storage/instance_record.hpp"
 
 #include <string>
 

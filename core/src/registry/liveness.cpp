@@ -1,6 +1,6 @@
 #include "liveness.hpp"
 
-#include "json_text.hpp"
+#include "basics/json_text.hpp"
 
 #include <algorithm>
 #include <vector>

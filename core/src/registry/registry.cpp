@@ -1,6 +1,6 @@
 #include "registry.hpp"
 
-#include "json_text.hpp"
+#include "basics/json_text.hpp"
 
 #include <hub/errors.hpp>
 

@@ -7,7 +7,7 @@
 // whether what they derived from it is still current.
 #pragma once
 
-#include "instance_record.hpp"
+#include "storage/instance_record.hpp"
 #include "storage/registry_store.hpp"
 
 #include <hub/plugin_api.h>

@@ -2,7 +2,7 @@
 
 #include <hub/errors.hpp>
 
-#include "json_text.hpp"
+#include "basics/json_text.hpp"
 
 #include <pqxx/pqxx>
 

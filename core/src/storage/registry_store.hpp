@@ -2,7 +2,7 @@
 // happens whole or throws StorageError and changes nothing.
 #pragma once
 
-#include "registry/instance_record.hpp"
+#include "instance_record.hpp"
 
 #include <string>
 #include <vector>

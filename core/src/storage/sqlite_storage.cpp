@@ -2,8 +2,8 @@
 
 #include <hub/errors.hpp>
 
-#include "json_text.hpp"
-#include "time_text.hpp"
+#include "basics/json_text.hpp"
+#include "basics/time_text.hpp"
 
 #include <sqlite3.h>
 

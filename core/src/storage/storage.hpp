@@ -2,7 +2,7 @@
 // (embedding and tests), sqlite (the embedded default) and postgres.
 #pragma once
 
-#include "component_status.hpp"
+#include "basics/component_status.hpp"
 #include "config_version_store.hpp"
 #include "health_store.hpp"
 #include "migrations.hpp"

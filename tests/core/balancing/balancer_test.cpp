@@ -1,11 +1,11 @@
 // The balancer: which instances it hands a load_balancer implementation, and
 // what it makes of the implementation's picks, through the ABI as any plugin.
 #include "balancing/balancer.hpp"
-#include "plugin_set.hpp"
+#include "plugin_set/plugin_set.hpp"
 #include "storage/storage.hpp"
 
 #include <hub/plugin.hpp>
-#include <hub/plugin_loader.hpp>
+#include "plugin_host/plugin_loader.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The config store through its own interface: versions, refusals and their
 // reasons, rollbacks, retention and watches, on memory storage.
 #include "config/config_store.hpp"
-#include "logging.hpp"
+#include "basics/logging.hpp"
 #include "storage/storage.hpp"
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
 // The registry's HTTP API as services call it: every endpoint, every error
 // path, liveness on a ManualClock, and the events each change publishes.
+#include "basics/printable_text.hpp"
 #include "support/registry_hub.hpp"
 #include "support/storage_backend.hpp"
-#include "text/printable_text.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

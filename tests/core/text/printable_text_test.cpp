@@ -1,4 +1,4 @@
-#include "text/printable_text.hpp"
+#include "basics/printable_text.hpp"
 
 #include <gtest/gtest.h>
 

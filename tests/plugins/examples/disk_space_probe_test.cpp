@@ -1,6 +1,6 @@
 // The example probe, loaded from YAML as a deployment would load it.
-#include <hub/health_probe.hpp>
 #include <hub/hub.hpp>
+#include "health/health_probe.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

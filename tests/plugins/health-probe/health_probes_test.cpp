@@ -7,8 +7,8 @@
 #include "support/scripted_server.hpp"
 
 #include <hub/errors.hpp>
-#include <hub/health_probe.hpp>
-#include <hub/plugin_loader.hpp>
+#include "health/health_probe.hpp"
+#include "plugin_host/plugin_loader.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 #include "plugin_config_yaml.hpp"
 
-#include "json_text.hpp"
+#include "basics/json_text.hpp"
 
 #include <hub/errors.hpp>
 #include <hub/plugin_config.hpp>

@@ -6,7 +6,7 @@
 
 #include "balancing/balancer.hpp"
 #include "http/router.hpp"
-#include "registry.hpp"
+#include "registry/registry.hpp"
 
 namespace hub {
 

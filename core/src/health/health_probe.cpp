@@ -1,8 +1,8 @@
-#include "abi_views.hpp"
-#include "text/printable_text.hpp"
+#include "basics/printable_text.hpp"
+#include "plugin_host/abi_views.hpp"
 
 #include <hub/errors.hpp>
-#include <hub/health_probe.hpp>
+#include "health_probe.hpp"
 
 #include <atomic>
 #include <condition_variable>

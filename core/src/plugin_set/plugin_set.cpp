@@ -1,7 +1,7 @@
 #include "plugin_set.hpp"
 
-#include "kinds.hpp"
 #include "load_balancer_plugin.hpp"
+#include "plugin_host/kinds.hpp"
 
 #include <hub/errors.hpp>
 

@@ -8,7 +8,7 @@
 // Without a health_monitoring section each answers 501.
 #pragma once
 
-#include "health_monitor.hpp"
+#include "health/health_monitor.hpp"
 #include "http/router.hpp"
 #include "registry/registry.hpp"
 

@@ -1,10 +1,10 @@
 #include <hub/deployment.hpp>
 #include <hub/errors.hpp>
 
-#include "health/health_settings_yaml.hpp"
-#include "kinds.hpp"
+#include "health_settings_yaml.hpp"
+#include "liveness_settings_yaml.hpp"
 #include "plugin_config_yaml.hpp"
-#include "registry/liveness_settings_yaml.hpp"
+#include "plugin_host/kinds.hpp"
 #include "yaml_reader.hpp"
 
 #include <fstream>

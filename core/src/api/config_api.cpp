@@ -1,10 +1,10 @@
 #include "config_api.hpp"
 
+#include "basics/printable_text.hpp"
+#include "basics/time_text.hpp"
 #include "http/encoding.hpp"
 #include "http/json_body.hpp"
 #include "registry/instance_validation.hpp"
-#include "text/printable_text.hpp"
-#include "time_text.hpp"
 
 #include <hub/errors.hpp>
 

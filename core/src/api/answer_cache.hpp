@@ -5,7 +5,7 @@
 #pragma once
 
 #include "balancing/balancer.hpp"
-#include "registry.hpp"
+#include "registry/registry.hpp"
 
 #include <chrono>
 #include <functional>

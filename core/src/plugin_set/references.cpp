@@ -1,4 +1,4 @@
-#include "deployment_references.hpp"
+#include "references.hpp"
 
 #include <hub/errors.hpp>
 

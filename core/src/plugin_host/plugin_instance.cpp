@@ -1,10 +1,10 @@
 #include "abi_views.hpp"
+#include "basics/printable_text.hpp"
 #include "creating_implementation.hpp"
 #include "kinds.hpp"
-#include "text/printable_text.hpp"
 
 #include <hub/errors.hpp>
-#include <hub/plugin_instance.hpp>
+#include "plugin_instance.hpp"
 
 #include <cctype>
 #include <mutex>

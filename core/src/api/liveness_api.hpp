@@ -5,7 +5,7 @@
 #pragma once
 
 #include "http/router.hpp"
-#include "liveness.hpp"
+#include "registry/liveness.hpp"
 
 #include "hub/api/v1/status.pb.h"
 

@@ -1,7 +1,7 @@
 #include "logging.hpp"
 
 #include "json_text.hpp"
-#include "text/printable_text.hpp"
+#include "printable_text.hpp"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>

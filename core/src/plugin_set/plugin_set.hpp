@@ -4,7 +4,7 @@
 
 #include <hub/deployment.hpp>
 #include <hub/hub.hpp>
-#include <hub/plugin_instance.hpp>
+#include "plugin_host/plugin_instance.hpp"
 
 #include "isolation/plugin_process.hpp"
 

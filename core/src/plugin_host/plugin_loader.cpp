@@ -1,7 +1,7 @@
 #include "kinds.hpp"
 
 #include <hub/errors.hpp>
-#include <hub/plugin_loader.hpp>
+#include "plugin_loader.hpp"
 
 #define BOOST_DLL_USE_STD_FS
 #include <boost/dll/import.hpp>

@@ -1,6 +1,6 @@
 #include <hub/http_call.hpp>
 
-#include "net/http_fetch.hpp"
+#include "http_fetch.hpp"
 
 #include <stdexcept>
 

@@ -9,7 +9,7 @@
 // and the same under /global-config for the global config (without watch).
 #pragma once
 
-#include "config_store.hpp"
+#include "config/config_store.hpp"
 #include "http/router.hpp"
 
 namespace hub::config {

@@ -1,7 +1,7 @@
 #include "health_api.hpp"
 
+#include "basics/time_text.hpp"
 #include "http/encoding.hpp"
-#include "time_text.hpp"
 
 #include <hub/errors.hpp>
 

@@ -8,7 +8,7 @@
 #include <hub/clock.hpp>
 #include <hub/metrics.hpp>
 #include <hub/plugin_config.hpp>
-#include <hub/plugin_loader.hpp>
+#include "plugin_loader.hpp"
 
 #include <functional>
 #include <memory>

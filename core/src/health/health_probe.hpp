@@ -7,7 +7,7 @@
 //   hub::ProbeOutcome outcome = probe.check({.name = "root-disk", .endpoint = "/"}, 2s);
 #pragma once
 
-#include <hub/plugin_instance.hpp>
+#include "plugin_host/plugin_instance.hpp"
 
 #include <chrono>
 #include <memory>

@@ -2,12 +2,12 @@
 
 #include "answer_cache.hpp"
 
+#include "basics/printable_text.hpp"
+#include "basics/time_text.hpp"
 #include "http/encoding.hpp"
 #include "http/json_body.hpp"
 #include "hub/api/v1/registry.pb.h"
 #include "registry/instance_validation.hpp"
-#include "text/printable_text.hpp"
-#include "time_text.hpp"
 
 #include <hub/errors.hpp>
 
