@@ -30,9 +30,9 @@
 
 namespace hub {
 
-HubOptions HubOptions::from_file(const std::filesystem::path& deployment_file) {
+HubOptions HubOptions::from_file(const std::filesystem::path& manifest_file) {
   HubOptions options;
-  options.deployment = load_deployment(deployment_file);
+  options.manifest = load_manifest(manifest_file);
   return options;
 }
 
@@ -40,7 +40,7 @@ struct Hub::Impl {
   explicit Impl(HubOptions given)
       : options(std::move(given)),
         clock(options.clock ? options.clock : std::make_shared<SystemClock>()),
-        logger(make_logger(options.deployment.logging, "hub", options.log_lines)) {}
+        logger(make_logger(options.manifest.logging, "hub", options.log_lines)) {}
 
   HubOptions options;
   std::shared_ptr<Clock> clock;
@@ -110,23 +110,23 @@ Hub::~Hub() {
 void Hub::start() {
   std::lock_guard lock(impl_->lifecycle);
   if (impl_->server) return;
-  const Deployment& deployment = impl_->options.deployment;
+  const Manifest& manifest = impl_->options.manifest;
   try {
-    impl_->storage = open_storage(deployment.storage);
+    impl_->storage = open_storage(manifest.storage);
     if (int applied = impl_->storage->migrate(migrations_for(impl_->storage->backend())))
       impl_->logger->info("applied {} schema migration(s) to {} storage", applied, impl_->storage->backend());
     impl_->describe_metrics();
     impl_->connect_events();
     impl_->plugin_host = plugin_services(impl_->clock, impl_->metrics, impl_->logger);
     impl_->plugin_host.publish = [impl = impl_.get()](const std::string& topic, const std::string& json) { impl->publish(topic, json); };
-    impl_->plugins.load(deployment, impl_->options.static_plugins, impl_->plugin_host);
-    check_references(deployment, impl_->plugins);
+    impl_->plugins.load(manifest, impl_->options.static_plugins, impl_->plugin_host);
+    check_references(manifest, impl_->plugins);
     impl_->open_registry();
     impl_->configs =
-        std::make_unique<config::ConfigStore>(*impl_->storage, deployment.config_management, *impl_->clock, impl_->events, impl_->logger);
+        std::make_unique<config::ConfigStore>(*impl_->storage, manifest.config_management, *impl_->clock, impl_->events, impl_->logger);
     impl_->configs->restore();
     impl_->open_monitor();
-    impl_->server = std::make_unique<http::Server>(deployment.listen, deployment.http, impl_->routes());
+    impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes());
     impl_->server->start();
     if (impl_->liveness) impl_->liveness->begin_grace("the hub started serving");
     impl_->stopping = false;
@@ -136,23 +136,23 @@ void Hub::start() {
     throw;
   }
   impl_->started_us = impl_->clock->monotonic_us();
-  impl_->publish("hub.started", "{\"listen\":" + json_quote(deployment.listen.host + ":" + std::to_string(port())) +
-                                    ",\"deployment\":" + json_quote(deployment.name) + ",\"version\":\"" HUB_VERSION "\"}");
-  impl_->logger->info("listening on {}:{} ({}, {} storage, {} plugin instance(s))", deployment.listen.host, port(), deployment.name,
+  impl_->publish("hub.started", "{\"listen\":" + json_quote(manifest.listen.host + ":" + std::to_string(port())) +
+                                    ",\"deployment\":" + json_quote(manifest.name) + ",\"version\":\"" HUB_VERSION "\"}");
+  impl_->logger->info("listening on {}:{} ({}, {} storage, {} plugin instance(s))", manifest.listen.host, port(), manifest.name,
                       impl_->storage->backend(), impl_->plugins.instances().size());
 }
 
 void Hub::stop() {
   std::lock_guard lock(impl_->lifecycle);
   if (!impl_->server) return;
-  impl_->publish("hub.stopping", "{\"deployment\":" + json_quote(impl_->options.deployment.name) + "}");
+  impl_->publish("hub.stopping", "{\"deployment\":" + json_quote(impl_->options.manifest.name) + "}");
   impl_->release();
   impl_->logger->info("stopped");
 }
 
 void Hub::Impl::connect_events() {
-  if (!options.deployment.events.nats) return;
-  nats = std::make_unique<NatsPublisher>(*options.deployment.events.nats, logger);
+  if (!options.manifest.events.nats) return;
+  nats = std::make_unique<NatsPublisher>(*options.manifest.events.nats, logger);
   nats_subscription = events.subscribe([publisher = nats.get()](const Event& event) { publisher->publish(event); });
 }
 
@@ -163,7 +163,7 @@ void Hub::Impl::open_registry() {
   if (sources.empty()) return;
   registry = std::make_unique<Registry>(clock, *storage, events);
   registry->restore();
-  const LoadBalancingSettings& balancing = options.deployment.load_balancing;
+  const LoadBalancingSettings& balancing = options.manifest.load_balancing;
   balancer = std::make_unique<Balancer>(*registry, balancing, [this, &balancing](const std::string& service) {
     const std::string& id = balancing.balancer_for(service);
     return plugins.another(id, (id.empty() ? "round_robin" : id) + "/" + service, plugin_host);
@@ -172,11 +172,11 @@ void Hub::Impl::open_registry() {
   discovery->start();
   if (discovery->liveness_policy())
     liveness =
-        std::make_unique<Liveness>(*registry, discovery->liveness_policy(), options.deployment.liveness, clock, events, *metrics, logger);
+        std::make_unique<Liveness>(*registry, discovery->liveness_policy(), options.manifest.liveness, clock, events, *metrics, logger);
 }
 
 void Hub::Impl::open_monitor() {
-  const HealthMonitoringSettings& settings = options.deployment.health_monitoring;
+  const HealthMonitoringSettings& settings = options.manifest.health_monitoring;
   if (!settings.enabled) return;
   std::map<std::string, const PluginInstance*> probes;
   for (const auto& instance : plugins.instances())
@@ -296,10 +296,10 @@ uint16_t Hub::port() const {
   return impl_->server ? impl_->server->port() : 0;
 }
 std::string Hub::url() const {
-  return "http://" + impl_->options.deployment.listen.host + ":" + std::to_string(port());
+  return "http://" + impl_->options.manifest.listen.host + ":" + std::to_string(port());
 }
-const Deployment& Hub::deployment() const {
-  return impl_->options.deployment;
+const Manifest& Hub::manifest() const {
+  return impl_->options.manifest;
 }
 Metrics& Hub::metrics() {
   return *impl_->metrics;
@@ -402,7 +402,7 @@ http::Response Hub::Impl::health(const http::Request& request) {
   const bool healthy = store.status == "healthy";
   body.set_status(!healthy ? "down" : events_healthy && plugins_healthy && liveness_healthy ? "healthy" : "degraded");
   body.set_version(HUB_VERSION);
-  body.set_deployment(options.deployment.name);
+  body.set_deployment(options.manifest.name);
   body.set_uptime_seconds(static_cast<uint32_t>((clock->monotonic_us() - started_us) / 1'000'000));
   return http::encode(request, body, healthy ? 200 : 503);
 }
@@ -438,11 +438,11 @@ http::Response Hub::Impl::plugin_list(const http::Request& request) const {
   return http::encode(request, body);
 }
 
-void check_deployment(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins) {
+void check_manifest(const Manifest& manifest, const std::vector<StaticPlugin>& static_plugins) {
   PluginSet plugins;
-  auto logger = make_logger(deployment.logging, "check");
-  plugins.load(deployment, static_plugins, plugin_services(std::make_shared<SystemClock>(), std::make_shared<Metrics>(), logger));
-  check_references(deployment, plugins);
+  auto logger = make_logger(manifest.logging, "check");
+  plugins.load(manifest, static_plugins, plugin_services(std::make_shared<SystemClock>(), std::make_shared<Metrics>(), logger));
+  check_references(manifest, plugins);
 }
 
 }  // namespace hub

@@ -1,4 +1,4 @@
-// hubd: runs a Central Hub from a deployment file until SIGTERM or SIGINT.
+// hubd: runs a Central Hub from a manifest file until SIGTERM or SIGINT.
 #include <hub/errors.hpp>
 #include <hub/hub.hpp>
 
@@ -63,7 +63,7 @@ int run(const Arguments& args) {
   hub::HubOptions options = hub::HubOptions::from_file(args.config);
   if (args.listen) {
     try {
-      options.deployment.listen = hub::ListenAddress::parse(*args.listen);
+      options.manifest.listen = hub::ListenAddress::parse(*args.listen);
     } catch (const std::invalid_argument& error) {
       std::cerr << "hubd: --listen: " << error.what() << "\n";
       return 2;
@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (!args->check.empty()) {
-      hub::check_deployment(hub::load_deployment(args->check));
+      hub::check_manifest(hub::load_manifest(args->check));
       std::cout << args->check << ": OK\n";
       return 0;
     }

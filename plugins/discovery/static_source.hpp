@@ -1,4 +1,4 @@
-// Instances listed in the deployment's YAML: infrastructure that does not
+// Instances listed in the manifest's YAML: infrastructure that does not
 // register itself (databases, brokers, third-party endpoints).
 //
 //   - implementation: static

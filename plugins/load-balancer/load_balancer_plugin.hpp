@@ -1,5 +1,5 @@
 // The load-balancer plugin's descriptor, for linking it statically: the core
-// does, so that round_robin is there whatever a deployment loads.
+// does, so that round_robin is there whatever a manifest loads.
 #pragma once
 
 #include <hub/plugin_api.h>

@@ -115,7 +115,7 @@ TEST_F(ClientTest, RegistrationRetriesWithBackoffUntilTheHubAnswers) {
     ASSERT_TRUE(failed.wait_for(lock, std::chrono::seconds(10), [&] { return waits.size() >= 3; }));
   }
   hub::HubOptions on_port = hub::testing::registry_options();
-  on_port.deployment.listen.port = port;
+  on_port.manifest.listen.port = port;
   hub::testing::TestHub late(std::move(on_port));
   registering.join();
   EXPECT_EQ(late.get("/services/late-starter").status, 200);

@@ -86,7 +86,7 @@ class ConfigClientTest : public testing::Test {
 
   void start_hub(uint16_t port = 0) {
     hub::HubOptions options = hub::testing::config_options();
-    options.deployment.listen.port = port;
+    options.manifest.listen.port = port;
     hub_ = std::make_unique<TestHub>(std::move(options));
   }
   void put(const std::string& config) {

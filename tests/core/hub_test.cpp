@@ -15,7 +15,7 @@ namespace {
 
 hub::HubOptions with_plugins(const std::string& yaml_tail) {
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment = hub::parse_deployment(
+  options.manifest = hub::parse_manifest(
       "listen: 127.0.0.1:0\nstorage: {backend: memory}\nlogging: {level: warn}\nplugins:\n  search_paths: [" HUB_FIXTURE_DIR
       ", " HUB_PLUGIN_DIR "]\n" +
           yaml_tail,
@@ -86,7 +86,7 @@ TEST(Hub, UnknownPathsAndMethodsGetJsonErrors) {
 
 TEST(Hub, AnOversizedBodyIsRefused) {
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment.http.max_body_bytes = 1024;
+  options.manifest.http.max_body_bytes = 1024;
   hub::testing::TestHub hub(std::move(options));
   hub::HttpReply reply = hub.post("/health", std::string(4096, 'x'));
   EXPECT_EQ(reply.status, 413);
@@ -152,7 +152,7 @@ TEST(Hub, AFailedInitReleasesWhatWasMadeAndTheHubCanStartLater) {
 TEST(Hub, APortInUseIsAClearError) {
   hub::testing::TestHub first;
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment.listen.port = first->port();
+  options.manifest.listen.port = first->port();
   hub::Hub second(std::move(options));
   EXPECT_THAT([&] { second.start(); }, testing::ThrowsMessage<std::runtime_error>(HasSubstr("cannot listen on 127.0.0.1:")));
 }
@@ -161,8 +161,8 @@ TEST(Hub, SqliteStorageCreatesItsFile) {
   const auto dir = std::filesystem::temp_directory_path() / ("hub-sqlite-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment.storage.backend = hub::StorageSettings::Backend::sqlite;
-  options.deployment.storage.sqlite_path = dir / "nested" / "hub.db";
+  options.manifest.storage.backend = hub::StorageSettings::Backend::sqlite;
+  options.manifest.storage.sqlite_path = dir / "nested" / "hub.db";
   {
     hub::testing::TestHub hub(std::move(options));
     EXPECT_THAT(hub.get("/health").body, HasSubstr(R"("storage":{"name":"sqlite","status":"healthy")"));
@@ -173,11 +173,11 @@ TEST(Hub, SqliteStorageCreatesItsFile) {
 
 TEST(Hub, CheckDeploymentCreatesEveryInstanceWithoutListening) {
   hub::HubOptions good = with_plugins("  libraries:\n    - library: disk-space-probe\n      enable: [{implementation: disk_space}]\n");
-  EXPECT_NO_THROW(hub::check_deployment(good.deployment));
+  EXPECT_NO_THROW(hub::check_manifest(good.manifest));
   hub::HubOptions bad = with_plugins(
       "  libraries:\n    - library: disk-space-probe\n      enable: [{implementation: disk_space, config: {warning_free_percent: 5, "
       "critical_free_percent: 50}}]\n");
-  EXPECT_THAT([&] { hub::check_deployment(bad.deployment); },
+  EXPECT_THAT([&] { hub::check_manifest(bad.manifest); },
               testing::ThrowsMessage<hub::PluginError>(HasSubstr("need 0 <= critical_free_percent <= warning_free_percent <= 100")));
 }
 
@@ -192,8 +192,8 @@ TEST(Hub, OptionsFromTheShippedTestDeployment) {
 
 TEST(Hub, JsonLogsAreOneEscapedObjectPerLine) {
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment.logging = {"info", hub::LoggingSettings::Format::json};
-  options.deployment.name = "quote\"and\\slash";
+  options.manifest.logging = {"info", hub::LoggingSettings::Format::json};
+  options.manifest.name = "quote\"and\\slash";
   testing::internal::CaptureStderr();
   { hub::testing::TestHub hub(std::move(options)); }
   const std::string logged = testing::internal::GetCapturedStderr();

@@ -58,7 +58,7 @@ TEST(Metrics, ALiveHubsAnswerPassesPromtool) {
     hub::testing::ScriptedServer::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
   });
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment = hub::parse_deployment(R"(listen: 127.0.0.1:0
+  options.manifest = hub::parse_manifest(R"(listen: 127.0.0.1:0
 storage: {backend: memory}
 logging: {level: error}
 health_monitoring:
@@ -66,7 +66,7 @@ health_monitoring:
   service_probe: http
   infrastructure:
     - {name: web, probe: tcp, port: )" + std::to_string(service.port()) +
-                                                 R"(}
+                                             R"(}
 plugins:
   libraries:
     - library: discovery
@@ -74,7 +74,7 @@ plugins:
     - library: health-probe
       enable: [{implementation: http}, {implementation: tcp}]
 )",
-                                             "metrics-test.yaml", ".");
+                                         "metrics-test.yaml", ".");
   options.static_plugins = {{"discovery", &discovery_plugin}, {"health-probe", &health_probe_plugin}};
   auto clock = std::make_shared<hub::ManualClock>();
   options.clock = clock;

@@ -250,11 +250,11 @@ TEST_F(PluginSdk, AnAsyncProbeReportsFromAnotherThread) {
 // ABI 1.1: the SDK declares every key a plugin reads, and the hub refuses the rest.
 TEST_F(PluginSdk, AKeyThePluginNeverReadsIsRefusedWithWhereAndWhatWasExpected) {
   EXPECT_THAT([&] { make("config_echo", "{name: x, cuont: 3}"); },
-              testing::ThrowsMessage<hub::ConfigError>(
+              testing::ThrowsMessage<hub::ManifestError>(
                   testing::StrEq("<plugin config>:1:11: config.cuont: unknown key for implementation 'config_echo' (expected one of: "
                                  "count, name, on)")));
   EXPECT_THAT([&] { make("static", "{service: a, extra: {deep: 1}}"); },
-              testing::ThrowsMessage<hub::ConfigError>(testing::HasSubstr("config.extra.deep: unknown key")));
+              testing::ThrowsMessage<hub::ManifestError>(testing::HasSubstr("config.extra.deep: unknown key")));
   EXPECT_NE(make("config_echo", "{name: x, count: 3, on: true}"), nullptr);
 }
 

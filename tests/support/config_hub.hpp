@@ -13,11 +13,11 @@ namespace hub::testing {
 
 using Json = nlohmann::json;
 
-// `extra_yaml` is added at the top level of the deployment, e.g. "config_management: {retention_versions: 3}".
+// `extra_yaml` is added at the top level of the manifest, e.g. "config_management: {retention_versions: 3}".
 inline HubOptions config_options(const std::string& extra_yaml = "", const std::string& storage = "{backend: memory}") {
   HubOptions options = test_options();
-  options.deployment = parse_deployment("listen: 127.0.0.1:0\nstorage: " + storage + "\nlogging: {level: warn}\n" + extra_yaml + "\n",
-                                        "config-test.yaml", ".");
+  options.manifest = parse_manifest("listen: 127.0.0.1:0\nstorage: " + storage + "\nlogging: {level: warn}\n" + extra_yaml + "\n",
+                                    "config-test.yaml", ".");
   return options;
 }
 

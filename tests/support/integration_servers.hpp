@@ -3,7 +3,7 @@
 // HUB_REQUIRE_INTEGRATION is set (as in CI), so a missing server never passes silently.
 #pragma once
 
-#include <hub/deployment.hpp>
+#include <hub/manifest.hpp>
 
 #include <gtest/gtest.h>
 

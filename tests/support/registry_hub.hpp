@@ -23,14 +23,14 @@ inline constexpr const char* kLiveness = R"(
           config: {service_timeout_seconds: 90, auto_deregister_dead_services: true, deregister_after_seconds: 300}
 )";
 
-// `libraries` is the YAML list under plugins.libraries; `storage` the deployment's storage value;
+// `libraries` is the YAML list under plugins.libraries; `storage` the manifest's storage value;
 // `sections` more top-level YAML ("liveness: {...}\n").
 inline HubOptions registry_options(const std::string& libraries = kLiveness, std::shared_ptr<Clock> clock = nullptr,
                                    const std::string& storage = "{backend: memory}", const std::string& sections = "") {
   HubOptions options = test_options();
   const std::string yaml =
       "listen: 127.0.0.1:0\nstorage: " + storage + "\nlogging: {level: warn}\n" + sections + "plugins:\n  libraries:\n" + libraries;
-  options.deployment = parse_deployment(yaml, "registry-test.yaml", ".");
+  options.manifest = parse_manifest(yaml, "registry-test.yaml", ".");
   options.static_plugins.push_back({"discovery", &discovery_plugin});
   options.clock = std::move(clock);
   return options;

@@ -69,7 +69,7 @@ class ScratchStore {
   ScratchStore& operator=(const ScratchStore&) = delete;
 
   Backend backend() const { return backend_; }
-  // The deployment's `storage:` value.
+  // The manifest's `storage:` value.
   std::string yaml() const {
     switch (backend_) {
       case Backend::sqlite:

@@ -13,8 +13,8 @@ class PluginError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A deployment file is invalid: "FILE:LINE:COLUMN: KEY: what is wrong".
-class ConfigError : public std::runtime_error {
+// A manifest file is invalid: "FILE:LINE:COLUMN: KEY: what is wrong".
+class ManifestError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

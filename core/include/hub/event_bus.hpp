@@ -1,5 +1,5 @@
 // The hub's changes as events, delivered in-process to every subscriber and,
-// when the deployment enables NATS, published on `<subject_prefix>.<topic>`.
+// when the manifest enables NATS, published on `<subject_prefix>.<topic>`.
 //
 //   auto id = hub.events().subscribe([](const hub::Event& e) { ... });
 //   hub.events().unsubscribe(id);

@@ -10,8 +10,8 @@
 
 #include <hub/plugin_api.h>
 #include <hub/clock.hpp>
-#include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
+#include <hub/manifest.hpp>
 #include <hub/metrics.hpp>
 
 #include <chrono>
@@ -32,7 +32,7 @@ struct StaticPlugin {
 };
 
 struct HubOptions {
-  Deployment deployment;
+  Manifest manifest;
   std::vector<StaticPlugin> static_plugins;
   std::shared_ptr<Clock> clock;  // default: SystemClock
   // How often, in real time, the hub runs the liveness policy, writes coalesced
@@ -45,7 +45,7 @@ struct HubOptions {
   // Empty: stderr. An embedder or a test may take them; called from any of the hub's threads.
   std::function<void(std::string_view line)> log_lines;
 
-  static HubOptions from_file(const std::filesystem::path& deployment_file);
+  static HubOptions from_file(const std::filesystem::path& manifest_file);
 };
 
 class Hub {
@@ -63,7 +63,7 @@ class Hub {
 
   uint16_t port() const;    // the bound port (the ephemeral one if 0 was asked)
   std::string url() const;  // "http://HOST:PORT"
-  const Deployment& deployment() const;
+  const Manifest& manifest() const;
   Metrics& metrics();
   // hub.started and hub.stopping now; registry and config changes as they come.
   EventBus& events();
@@ -85,6 +85,6 @@ class Hub {
 
 // What `hubd --check-config` does: loads each plugin and creates each instance
 // with its config, then releases them, without opening storage or listening.
-void check_deployment(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins = {});
+void check_manifest(const Manifest& manifest, const std::vector<StaticPlugin>& static_plugins = {});
 
 }  // namespace hub

@@ -11,7 +11,7 @@
 //   class WithMyProbe : public hub::testing::HubTest {
 //     void configure(hub::HubOptions& options) override {
 //       options.static_plugins.push_back({"my-probe", &my_probe_plugin});
-//       options.deployment = hub::parse_deployment(R"(...)", "test", ".");
+//       options.manifest = hub::parse_manifest(R"(...)", "test", ".");
 //     }
 //   };
 #pragma once
@@ -26,12 +26,12 @@
 
 namespace hub::testing {
 
-// A deployment with memory storage on 127.0.0.1:0 and quiet logs.
+// A manifest with memory storage on 127.0.0.1:0 and quiet logs.
 inline HubOptions test_options() {
   HubOptions options;
-  options.deployment.listen = {"127.0.0.1", 0};
-  options.deployment.storage.backend = StorageSettings::Backend::memory;
-  options.deployment.logging.level = "warn";
+  options.manifest.listen = {"127.0.0.1", 0};
+  options.manifest.storage.backend = StorageSettings::Backend::memory;
+  options.manifest.logging.level = "warn";
   return options;
 }
 

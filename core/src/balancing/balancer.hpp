@@ -8,7 +8,7 @@
 
 #include "registry/registry.hpp"
 
-#include <hub/deployment.hpp>
+#include <hub/manifest.hpp>
 #include <hub/status.hpp>
 #include "plugin_host/plugin_instance.hpp"
 

@@ -5,8 +5,8 @@
 
 #include "basics/component_status.hpp"
 
-#include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
+#include <hub/manifest.hpp>
 
 #include <spdlog/logger.h>
 

@@ -45,7 +45,7 @@ struct HealthMonitor::Target {
   bool infrastructure = false;
   std::string name, instance_id;
   const PluginInstance* probe = nullptr;
-  ProbeTarget target;
+  CheckTarget target;
   int64_t interval_us = 0;
   std::chrono::milliseconds timeout{0};
   int64_t degraded_latency_us = 0;  // 0: off

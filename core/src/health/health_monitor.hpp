@@ -1,5 +1,5 @@
 // Health monitoring: checks every registered instance that has a health
-// endpoint (with the deployment's service_probe) and every infrastructure
+// endpoint (with the manifest's service_probe) and every infrastructure
 // component of the YAML, each on its own interval, through the runner's
 // bounded threads. Results pass flap damping; confirmed changes reach the
 // registry (what discovery serves), raise one alert per transition, and every
@@ -13,8 +13,8 @@
 #include "webhook_sender.hpp"
 
 #include <hub/clock.hpp>
-#include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
+#include <hub/manifest.hpp>
 #include <hub/metrics.hpp>
 
 #include <condition_variable>

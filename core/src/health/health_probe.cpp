@@ -49,7 +49,7 @@ HealthProbe::~HealthProbe() {
   for (Pending* pending : tracker_->pending) delete pending;
 }
 
-ProbeOutcome HealthProbe::check(const ProbeTarget& target, std::chrono::milliseconds timeout) {
+ProbeOutcome HealthProbe::check(const CheckTarget& target, std::chrono::milliseconds timeout) {
   const std::vector<hub_kv> attributes = kv_views(target.attributes);
   const hub_probe_target raw{sizeof(hub_probe_target),  str_view(target.name), str_view(target.host), target.port,
                              str_view(target.endpoint), attributes.data(),     attributes.size()};

@@ -17,7 +17,7 @@
 
 namespace hub {
 
-struct ProbeTarget {
+struct CheckTarget {
   std::string name;
   std::string host;
   uint32_t port = 0;
@@ -38,7 +38,7 @@ class HealthProbe {
 
   // The plugin's result, or DOWN with "timed out after N ms" once timeout
   // passes on the hub's clock, or DOWN with the plugin's refusal.
-  ProbeOutcome check(const ProbeTarget& target, std::chrono::milliseconds timeout);
+  ProbeOutcome check(const CheckTarget& target, std::chrono::milliseconds timeout);
   const PluginInstance& instance() const { return *instance_; }
 
  private:

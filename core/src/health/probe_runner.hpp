@@ -27,7 +27,7 @@ class ProbeRunner {
  public:
   struct Job {
     const PluginInstance* probe = nullptr;
-    ProbeTarget target;
+    CheckTarget target;
     std::chrono::milliseconds timeout{5000};
     std::function<void(ProbeOutcome)> done;  // called once, from any thread
   };

@@ -8,7 +8,7 @@
 
 #include "router.hpp"
 
-#include <hub/deployment.hpp>
+#include <hub/manifest.hpp>
 
 #include <memory>
 

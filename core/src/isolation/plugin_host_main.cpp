@@ -1,5 +1,5 @@
 // hub-plugin-host: one plugin library, run out of the hub's process
-// (isolation: process in a deployment). The hub starts it as
+// (isolation: process in a manifest). The hub starts it as
 //   hub-plugin-host --socket FD --library PATH
 // and speaks messages.hpp on FD. The host loads the library as the hub would,
 // makes its instances, calls their hooks (checks on threads of its own, so a

@@ -1,9 +1,9 @@
-// Reads the deployment's `health_monitoring` section.
+// Reads the manifest's `health_monitoring` section.
 #pragma once
 
 #include "yaml_reader.hpp"
 
-#include <hub/deployment.hpp>
+#include <hub/manifest.hpp>
 
 namespace hub {
 

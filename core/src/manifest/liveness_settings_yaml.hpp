@@ -1,9 +1,9 @@
-// The `liveness` and `load_balancing` sections of a deployment.
+// The `liveness` and `load_balancing` sections of a manifest.
 #pragma once
 
 #include "yaml_reader.hpp"
 
-#include <hub/deployment.hpp>
+#include <hub/manifest.hpp>
 
 namespace hub {
 

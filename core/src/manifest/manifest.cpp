@@ -1,5 +1,5 @@
-#include <hub/deployment.hpp>
 #include <hub/errors.hpp>
+#include <hub/manifest.hpp>
 
 #include "health_settings_yaml.hpp"
 #include "liveness_settings_yaml.hpp"
@@ -218,7 +218,7 @@ std::vector<PluginLibrarySettings> read_libraries(yaml::MapReader& plugins) {
 
 }  // namespace
 
-Deployment parse_deployment(const std::string& yaml_text, const std::string& name, const fs::path& base_dir) {
+Manifest parse_manifest(const std::string& yaml_text, const std::string& name, const fs::path& base_dir) {
   const yaml::Source source{name};
   YAML::Node root;
   try {
@@ -229,34 +229,34 @@ Deployment parse_deployment(const std::string& yaml_text, const std::string& nam
   if (!root.IsMap()) yaml::fail(source, root.Mark(), "", "a deployment must be a mapping, got " + yaml::describe(root));
   try {
     yaml::MapReader top(source, root, "");
-    Deployment deployment;
-    deployment.name = name;
-    deployment.listen = read_listen(top);
-    deployment.storage = read_storage(top, base_dir);
-    deployment.logging = read_logging(top);
-    deployment.http = read_http(top);
-    deployment.events = read_events(top);
-    deployment.config_management = read_config_management(top);
-    deployment.health_monitoring = read_health_monitoring(top);
-    deployment.liveness = read_liveness(top);
-    deployment.load_balancing = read_load_balancing(top);
+    Manifest manifest;
+    manifest.name = name;
+    manifest.listen = read_listen(top);
+    manifest.storage = read_storage(top, base_dir);
+    manifest.logging = read_logging(top);
+    manifest.http = read_http(top);
+    manifest.events = read_events(top);
+    manifest.config_management = read_config_management(top);
+    manifest.health_monitoring = read_health_monitoring(top);
+    manifest.liveness = read_liveness(top);
+    manifest.load_balancing = read_load_balancing(top);
     yaml::MapReader plugins(source, top.node("plugins"), "plugins");
-    for (const std::string& path : plugins.strings("search_paths")) deployment.plugin_search_paths.push_back(resolve(base_dir, path));
-    deployment.plugins = read_libraries(plugins);
+    for (const std::string& path : plugins.strings("search_paths")) manifest.plugin_search_paths.push_back(resolve(base_dir, path));
+    manifest.plugins = read_libraries(plugins);
     plugins.finish();
     top.finish();
-    return deployment;
+    return manifest;
   } catch (const YAML::Exception& error) {
     yaml::fail(source, error.mark, "", error.msg);
   }
 }
 
-Deployment load_deployment(const fs::path& file) {
+Manifest load_manifest(const fs::path& file) {
   std::ifstream in(file);
-  if (!in) throw ConfigError(file.string() + ": cannot read the deployment file");
+  if (!in) throw ManifestError(file.string() + ": cannot read the deployment file");
   std::stringstream text;
   text << in.rdbuf();
-  return parse_deployment(text.str(), file.string(), fs::absolute(file).parent_path());
+  return parse_manifest(text.str(), file.string(), fs::absolute(file).parent_path());
 }
 
 }  // namespace hub

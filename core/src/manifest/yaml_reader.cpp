@@ -12,7 +12,7 @@ namespace hub::yaml {
 void fail(const Source& source, const YAML::Mark& mark, const std::string& key, const std::string& what) {
   std::string where = source.name;
   if (!mark.is_null()) where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-  throw ConfigError(where + ": " + (key.empty() ? "" : key + ": ") + what);
+  throw ManifestError(where + ": " + (key.empty() ? "" : key + ": ") + what);
 }
 
 std::string where(const Source& source, const YAML::Node& node) {

@@ -133,9 +133,9 @@ std::unique_ptr<PluginInstance> PluginInstance::create(std::shared_ptr<const Plu
   if (const std::vector<std::string> unknown = instance->host_->declared_keys.unknown(config); !unknown.empty()) {
     const std::string& key = unknown.front();
     auto where = config.where.find(key);
-    throw ConfigError((where == config.where.end() ? std::string("<plugin config>") : where->second) + ": " + config.path + "." + key +
-                      ": unknown key for implementation '" + implementation.name + "' (expected one of: " +
-                      instance->host_->declared_keys.expected_beside(key) + ")");  // ~PluginInstance destroys the handle
+    throw ManifestError((where == config.where.end() ? std::string("<plugin config>") : where->second) + ": " + config.path + "." + key +
+                        ": unknown key for implementation '" + implementation.name + "' (expected one of: " +
+                        instance->host_->declared_keys.expected_beside(key) + ")");  // ~PluginInstance destroys the handle
   }
   return instance;
 }

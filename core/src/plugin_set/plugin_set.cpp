@@ -47,12 +47,12 @@ std::unique_ptr<PluginInstance> builtin_round_robin(std::string id, const HostSe
   return PluginInstance::create(library, *library->find("round_robin", HUB_KIND_LOAD_BALANCER), std::move(id), PluginConfig{}, services);
 }
 
-void PluginSet::load(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins, const HostServices& services) {
-  PluginLoader loader({.search_paths = deployment.plugin_search_paths});
+void PluginSet::load(const Manifest& manifest, const std::vector<StaticPlugin>& static_plugins, const HostServices& services) {
+  PluginLoader loader({.search_paths = manifest.plugin_search_paths});
   try {
     for (const StaticPlugin& linked : static_plugins) loader.add_static(linked.name, linked.entry);
     if (!loader.is_static(kBuiltinBalancers)) loader.add_static(kBuiltinBalancers, &load_balancer_plugin);
-    for (const PluginLibrarySettings& settings : deployment.plugins) {
+    for (const PluginLibrarySettings& settings : manifest.plugins) {
       std::shared_ptr<const PluginLibrary> library;
       try {
         library = settings.isolation == PluginLibrarySettings::Isolation::process ? load_isolated(loader, settings, services)

@@ -1,9 +1,9 @@
-// The plugins a deployment enables: libraries loaded, instances created from
+// The plugins a manifest enables: libraries loaded, instances created from
 // their config sections. Owned by the hub; released instances-first.
 #pragma once
 
-#include <hub/deployment.hpp>
 #include <hub/hub.hpp>
+#include <hub/manifest.hpp>
 #include "plugin_host/plugin_instance.hpp"
 
 #include "isolation/plugin_process.hpp"
@@ -23,8 +23,8 @@ class PluginSet {
  public:
   ~PluginSet() { clear(); }
   // All or nothing: on the first failure everything made so far is released
-  // and a PluginError says where in the deployment it came from.
-  void load(const Deployment& deployment, const std::vector<StaticPlugin>& static_plugins, const HostServices& services);
+  // and a PluginError says where in the manifest it came from.
+  void load(const Manifest& manifest, const std::vector<StaticPlugin>& static_plugins, const HostServices& services);
   void clear();
   // For an instance a thread is still inside of at stop (a hung probe): it is
   // never destroyed and its library never unloaded, so that thread stays safe.

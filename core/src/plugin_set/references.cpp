@@ -19,18 +19,18 @@ void check_probe(const std::set<std::string>& enabled, const std::string& probe,
   if (enabled.count(probe)) return;
   std::string list;
   for (const std::string& id : enabled) list += (list.empty() ? "" : ", ") + id;
-  throw ConfigError(where + ": " + key + ": '" + probe + "' is not an enabled health_probe implementation (enabled: " +
-                    (list.empty() ? "none; enable one under plugins" : list) + ")");
+  throw ManifestError(where + ": " + key + ": '" + probe + "' is not an enabled health_probe implementation (enabled: " +
+                      (list.empty() ? "none; enable one under plugins" : list) + ")");
 }
 
-std::string where_enabled(const Deployment& deployment, const std::string& id) {
-  for (const PluginLibrarySettings& library : deployment.plugins)
+std::string where_enabled(const Manifest& manifest, const std::string& id) {
+  for (const PluginLibrarySettings& library : manifest.plugins)
     for (const EnabledImplementation& enabled : library.enable)
       if (enabled.id == id) return enabled.where;
-  return deployment.name;
+  return manifest.name;
 }
 
-void check_liveness_policies(const Deployment& deployment, const PluginSet& plugins) {
+void check_liveness_policies(const Manifest& manifest, const PluginSet& plugins) {
   const PluginInstance* first = nullptr;
   for (const auto& instance : plugins.instances()) {
     if (instance->kind() != HUB_KIND_DISCOVERY) continue;
@@ -40,8 +40,8 @@ void check_liveness_policies(const Deployment& deployment, const PluginSet& plug
       first = instance.get();
       continue;
     }
-    throw ConfigError(where_enabled(deployment, instance->id()) + ": '" + instance->id() + "' is a second liveness policy after '" +
-                      first->id() + "' (" + where_enabled(deployment, first->id()) + "); enable one of them");
+    throw ManifestError(where_enabled(manifest, instance->id()) + ": '" + instance->id() + "' is a second liveness policy after '" +
+                        first->id() + "' (" + where_enabled(manifest, first->id()) + "); enable one of them");
   }
 }
 
@@ -54,10 +54,10 @@ void check_balancers(const LoadBalancingSettings& balancing, const PluginSet& pl
     std::string list;
     for (const std::string& name : enabled) list += (list.empty() ? "" : ", ") + name;
     const auto where = balancing.balancer_where.find(scope);
-    throw ConfigError((where == balancing.balancer_where.end() ? std::string("load_balancing") : where->second) + ": " +
-                      (scope.empty() ? "load_balancing" : "load_balancing.services." + scope) + ".balancer: '" + id +
-                      "' is not an enabled load_balancer implementation (enabled: " +
-                      (list.empty() ? "none; leave balancer out for the built-in round_robin, or enable one under plugins" : list) + ")");
+    throw ManifestError((where == balancing.balancer_where.end() ? std::string("load_balancing") : where->second) + ": " +
+                        (scope.empty() ? "load_balancing" : "load_balancing.services." + scope) + ".balancer: '" + id +
+                        "' is not an enabled load_balancer implementation (enabled: " +
+                        (list.empty() ? "none; leave balancer out for the built-in round_robin, or enable one under plugins" : list) + ")");
   };
   check("", balancing.balancer);
   for (const auto& [service, id] : balancing.service_balancer) check(service, id);
@@ -65,8 +65,8 @@ void check_balancers(const LoadBalancingSettings& balancing, const PluginSet& pl
 
 }  // namespace
 
-void check_references(const Deployment& deployment, const PluginSet& plugins) {
-  const HealthMonitoringSettings& health = deployment.health_monitoring;
+void check_references(const Manifest& manifest, const PluginSet& plugins) {
+  const HealthMonitoringSettings& health = manifest.health_monitoring;
   if (health.enabled) {
     const std::set<std::string> enabled = probe_ids(plugins);
     if (!health.service_probe.empty())
@@ -75,8 +75,8 @@ void check_references(const Deployment& deployment, const PluginSet& plugins) {
       check_probe(enabled, health.infrastructure[i].probe, health.infrastructure[i].probe_where,
                   "health_monitoring.infrastructure[" + std::to_string(i) + "].probe");
   }
-  check_liveness_policies(deployment, plugins);
-  check_balancers(deployment.load_balancing, plugins);
+  check_liveness_policies(manifest, plugins);
+  check_balancers(manifest.load_balancing, plugins);
 }
 
 }  // namespace hub

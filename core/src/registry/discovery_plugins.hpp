@@ -1,4 +1,4 @@
-// The deployment's discovery implementations, wired to the registry: sources
+// The manifest's discovery implementations, wired to the registry: sources
 // deliver instances through a sink, and at most one liveness policy decides
 // when silent self-registered instances go down or away.
 #pragma once
@@ -27,12 +27,12 @@ class DiscoveryPlugins {
   // When it returns no source calls the registry any more.
   void stop();
   // Empty when no enabled implementation offers a liveness policy.
-  const LivenessPolicy& liveness_policy() const { return policy_; }
+  const AssessLiveness& liveness_policy() const { return policy_; }
 
  private:
   struct Source;
   std::vector<std::unique_ptr<Source>> sources_;
-  LivenessPolicy policy_;
+  AssessLiveness policy_;
 };
 
 }  // namespace hub

@@ -31,7 +31,7 @@ std::string state_name(Liveness::Status::State state) {
   }
 }
 
-Liveness::Liveness(Registry& registry, LivenessPolicy policy, const LivenessSettings& settings, std::shared_ptr<Clock> clock,
+Liveness::Liveness(Registry& registry, AssessLiveness policy, const LivenessSettings& settings, std::shared_ptr<Clock> clock,
                    EventBus& events, Metrics& metrics, std::shared_ptr<spdlog::logger> logger)
     : registry_(registry),
       policy_(std::move(policy)),

@@ -1,4 +1,4 @@
-// The liveness pass: asks the deployment's liveness policy about each
+// The liveness pass: asks the manifest's liveness policy about each
 // self-registered instance and carries out what it decides, under two rules of
 // the core's that keep the hub's own outages from becoming the fleet's.
 //
@@ -15,8 +15,8 @@
 #include "registry.hpp"
 
 #include <hub/clock.hpp>
-#include <hub/deployment.hpp>
 #include <hub/event_bus.hpp>
+#include <hub/manifest.hpp>
 #include <hub/metrics.hpp>
 
 #include <spdlog/logger.h>
@@ -29,7 +29,7 @@ namespace hub {
 
 class Liveness {
  public:
-  Liveness(Registry& registry, LivenessPolicy policy, const LivenessSettings& settings, std::shared_ptr<Clock> clock, EventBus& events,
+  Liveness(Registry& registry, AssessLiveness policy, const LivenessSettings& settings, std::shared_ptr<Clock> clock, EventBus& events,
            Metrics& metrics, std::shared_ptr<spdlog::logger> logger);
 
   // From now on an instance not heard from since is judged silent only from now plus one heartbeat
@@ -60,7 +60,7 @@ class Liveness {
   void report(const LivenessGuard::Decision& decision, int64_t now);
 
   Registry& registry_;
-  LivenessPolicy policy_;
+  AssessLiveness policy_;
   LivenessSettings settings_;
   std::shared_ptr<Clock> clock_;
   EventBus& events_;

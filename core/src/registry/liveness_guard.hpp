@@ -9,7 +9,7 @@
 //   if (!decision.hold) { apply(); guard.expired(now_us, applied); }
 #pragma once
 
-#include <hub/deployment.hpp>
+#include <hub/manifest.hpp>
 
 #include <cstdint>
 #include <deque>

@@ -28,7 +28,7 @@
 namespace hub {
 
 // Asked by the liveness pass about each self-registered instance.
-using LivenessPolicy = std::function<hub_liveness_action(const hub_liveness_input&)>;
+using AssessLiveness = std::function<hub_liveness_action(const hub_liveness_input&)>;
 
 // A self-registered instance as the liveness pass sees it.
 struct LivenessCandidate {

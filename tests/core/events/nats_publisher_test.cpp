@@ -44,7 +44,7 @@ class NatsEvents : public testing::Test {
   }
   hub::HubOptions options_with(const std::string& url, const std::string& prefix) {
     hub::HubOptions options = hub::testing::test_options();
-    options.deployment.events.nats = hub::NatsSettings{url, prefix};
+    options.manifest.events.nats = hub::NatsSettings{url, prefix};
     return options;
   }
 
@@ -60,7 +60,7 @@ TEST_F(NatsEvents, TheHubPublishesItsStartAndStopOnNats) {
   auto log = std::make_shared<hub::testing::LogCapture>();
   {
     hub::HubOptions options = options_with(url_, "itest");
-    options.deployment.logging.level = "info";
+    options.manifest.logging.level = "info";
     options.log_lines = log->sink();
     hub::testing::TestHub hub(std::move(options));
     const auto [subject, data] = next();

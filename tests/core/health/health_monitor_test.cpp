@@ -81,7 +81,7 @@ const std::string kProbes = R"(
 hub::HubOptions monitored(const std::string& health_yaml, std::shared_ptr<hub::ManualClock> clock,
                           const std::string& storage = "{backend: memory}") {
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment = hub::parse_deployment(
+  options.manifest = hub::parse_manifest(
       "listen: 127.0.0.1:0\nstorage: " + storage + "\nlogging: {level: error}\n" + health_yaml + "\nplugins:\n  libraries:\n" + kProbes,
       "health-test.yaml", ".");
   options.static_plugins.push_back({"discovery", &discovery_plugin});
@@ -407,14 +407,14 @@ INSTANTIATE_TEST_SUITE_P(Backends, HealthMonitoring, hub::testing::kAllBackends,
 TEST(HealthMonitoringConfig, UnknownProbesAndKeysAreRefusedWithWhere) {
   EXPECT_THAT(
       [] { hub::testing::TestHub hub(monitored("health_monitoring: {service_probe: nothing}", nullptr)); },
-      testing::ThrowsMessage<hub::ConfigError>(HasSubstr("health_monitoring.service_probe: 'nothing' is not an enabled health_probe")));
+      testing::ThrowsMessage<hub::ManifestError>(HasSubstr("health_monitoring.service_probe: 'nothing' is not an enabled health_probe")));
   EXPECT_THAT(
       [] { monitored("health_monitoring:\n  infrastructure:\n    - {name: db, probe: scripted, intervall_seconds: 5}\n", nullptr); },
-      testing::ThrowsMessage<hub::ConfigError>(HasSubstr("health_monitoring.infrastructure[0].intervall_seconds: unknown key")));
+      testing::ThrowsMessage<hub::ManifestError>(HasSubstr("health_monitoring.infrastructure[0].intervall_seconds: unknown key")));
   EXPECT_THAT([] { monitored("health_monitoring: {rise: 0}", nullptr); },
-              testing::ThrowsMessage<hub::ConfigError>(HasSubstr("health_monitoring.rise: must be between 1 and 100")));
+              testing::ThrowsMessage<hub::ManifestError>(HasSubstr("health_monitoring.rise: must be between 1 and 100")));
   EXPECT_THAT([] { monitored("health_monitoring:\n  alerts: {webhooks: [{url: \"ftp://x\"}]}\n", nullptr); },
-              testing::ThrowsMessage<hub::ConfigError>(HasSubstr("expected http://HOST:PORT/PATH")));
+              testing::ThrowsMessage<hub::ManifestError>(HasSubstr("expected http://HOST:PORT/PATH")));
 }
 
 TEST(HealthMonitoringOff, EveryHealthRouteSaysItIsNotEnabled) {
@@ -427,7 +427,7 @@ TEST(HealthMonitoringOff, EveryHealthRouteSaysItIsNotEnabled) {
 TEST(HealthMonitoringLive, TheSchedulerChecksARealTargetOnItsOwn) {
   ScriptedServer listener(&ScriptedServer::hang);
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment = hub::parse_deployment(
+  options.manifest = hub::parse_manifest(
       "listen: 127.0.0.1:0\nstorage: {backend: memory}\nlogging: {level: error}\nhealth_monitoring:\n  check_interval_seconds: 1\n"
       "  infrastructure:\n    - {name: redis, probe: tcp, port: " +
           std::to_string(listener.port()) +

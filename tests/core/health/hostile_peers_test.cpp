@@ -111,7 +111,7 @@ TEST(HostilePeers, EveryProbeSurvivesEveryHostileAnswerWithTheTargetDownAndTheHu
       infrastructure += "    - {name: " + std::string(probe) + "-" + behaviour + ", probe: " + probe + ", port: " + std::to_string(port) +
                         (std::string(probe) == "http" ? ", endpoint: /health" : "") + "}\n";
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment = hub::parse_deployment(R"(listen: 127.0.0.1:0
+  options.manifest = hub::parse_manifest(R"(listen: 127.0.0.1:0
 storage: {backend: memory}
 logging: {level: off}
 health_monitoring:
@@ -128,7 +128,7 @@ health_monitoring:
     - library: health-probe
       enable: [{implementation: http}, {implementation: clickhouse}, {implementation: kafka}, {implementation: nats}, {implementation: redis}]
 )",
-                                             "hostile.yaml", ".");
+                                         "hostile.yaml", ".");
   options.static_plugins = {{"discovery", &discovery_plugin}, {"health-probe", &health_probe_plugin}};
   auto clock = std::make_shared<hub::ManualClock>();
   options.clock = clock;

@@ -33,12 +33,12 @@ void let_segfaults_be_signals() {
 
 hub::HubOptions isolated(const std::string& health_yaml, const std::string& enable, std::shared_ptr<hub::ManualClock> clock) {
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment = hub::parse_deployment("listen: 127.0.0.1:0\nstorage: {backend: memory}\nlogging: {level: info}\n" + health_yaml +
-                                                 "plugins:\n  search_paths: [" HUB_FIXTURE_DIR
-                                                 "]\n  libraries:\n"
-                                                 "    - library: crashing-probe\n      isolation: process\n      enable: " +
-                                                 enable + "\n",
-                                             "isolated.yaml", ".");
+  options.manifest = hub::parse_manifest("listen: 127.0.0.1:0\nstorage: {backend: memory}\nlogging: {level: info}\n" + health_yaml +
+                                             "plugins:\n  search_paths: [" HUB_FIXTURE_DIR
+                                             "]\n  libraries:\n"
+                                             "    - library: crashing-probe\n      isolation: process\n      enable: " +
+                                             enable + "\n",
+                                         "isolated.yaml", ".");
   options.clock = std::move(clock);
   options.health_scheduler_thread = false;
   return options;
@@ -173,10 +173,10 @@ TEST_F(Isolation, WhatAHostCannotRunOrLoadIsRefusedAtStartSayingWhy) {
               testing::ThrowsMessage<hub::PluginError>(HasSubstr("isolation: process runs health_probe and discovery implementations; "
                                                                  "'nothing' is a load_balancer")));
   EXPECT_THAT([&] { hub::testing::TestHub hub(isolated("", "[{implementation: crashy, config: {greting: hi}}]", clock_)); },
-              testing::ThrowsMessage<hub::ConfigError>(
+              testing::ThrowsMessage<hub::ManifestError>(
                   HasSubstr("config.greting: unknown key for implementation 'crashy' (expected one of: greeting)")));
   hub::HubOptions options = isolated("", kProbe, clock_);
-  options.deployment.plugins[0].library = HUB_FIXTURE_DIR "/not-a-library.so";
+  options.manifest.plugins[0].library = HUB_FIXTURE_DIR "/not-a-library.so";
   EXPECT_THAT([&] { hub::testing::TestHub hub(std::move(options)); },
               testing::ThrowsMessage<hub::PluginError>(AllOf(HasSubstr("not-a-library.so: cannot load"), HasSubstr("isolated.yaml:"))));
 }

@@ -1,4 +1,4 @@
-// The discovery plugin's sources: instances from the deployment's YAML and
+// The discovery plugin's sources: instances from the manifest's YAML and
 // from DNS (A and SRV, against a local responder), and their config errors.
 #include "dns_lookup.hpp"
 #include "support/dns_responder.hpp"

@@ -350,7 +350,7 @@ TEST_P(LivenessAfterAStorageOutage, SilenceCountsFromStoragesReturn) {
   auto clock = std::make_shared<hub::ManualClock>();
   hub::HubOptions options = hub::testing::registry_options(hub::testing::kLiveness, clock, store_.yaml());
   options.housekeeping_interval = std::chrono::milliseconds(20);
-  options.deployment.logging.level = "info";
+  options.manifest.logging.level = "info";
   auto log = std::make_shared<hub::testing::LogCapture>();
   options.log_lines = log->sink();
   hub::testing::TestHub hub(std::move(options));

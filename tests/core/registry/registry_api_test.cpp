@@ -434,7 +434,7 @@ TEST(RegistryLivenessConfig, BadPolicyConfigStopsTheStartNamingTheKey) {
       enable: [{implementation: liveness, id: a}, {implementation: liveness, id: b}]
 )"));
   EXPECT_THAT([&] { two.start(); },
-              testing::ThrowsMessage<hub::ConfigError>(HasSubstr(
+              testing::ThrowsMessage<hub::ManifestError>(HasSubstr(
                   "registry-test.yaml:8:51: 'b' is a second liveness policy after 'a' (registry-test.yaml:8:16); enable one of them")));
 }
 

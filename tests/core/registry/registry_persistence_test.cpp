@@ -27,7 +27,7 @@ const char* kCollector = R"({"service_name": "polygon-live-collector", "version"
 void survives_a_restart(const hub::StorageSettings& storage) {
   auto options = [&] {
     hub::HubOptions options = hub::testing::registry_options();
-    options.deployment.storage = storage;
+    options.manifest.storage = storage;
     return options;
   };
   {
@@ -80,7 +80,7 @@ TEST_F(SqliteRegistry, RegistrationsSurviveARestart) {
 TEST_F(SqliteRegistry, HeartbeatsReachTheDatabaseCoalesced) {
   auto clock = std::make_shared<hub::ManualClock>();
   hub::HubOptions options = hub::testing::registry_options(hub::testing::kLiveness, clock);
-  options.deployment.storage = storage_;
+  options.manifest.storage = storage_;
   hub::testing::TestHub hub(std::move(options));
   ASSERT_EQ(hub.post("/register", kCollector).status, 201);
   for (int beat = 0; beat < 5; ++beat) {
@@ -94,7 +94,7 @@ TEST_F(SqliteRegistry, HeartbeatsReachTheDatabaseCoalesced) {
 
 TEST_F(SqliteRegistry, AWriteStorageRefusesIsA503AndChangesNothing) {
   hub::HubOptions options = hub::testing::registry_options();
-  options.deployment.storage = storage_;
+  options.manifest.storage = storage_;
   hub::testing::TestHub hub(std::move(options));
   ASSERT_EQ(hub.post("/register", kCollector).status, 201);
   // Another writer holds the database's write lock longer than the busy timeout allows.
@@ -139,7 +139,7 @@ TEST_F(PostgresRegistry, RegistrationsSurviveARestart) {
 
 TEST_F(PostgresRegistry, TheSeedsExample7RunsOnALiveHubsDatabase) {
   hub::HubOptions options = hub::testing::registry_options();
-  options.deployment.storage = storage_;
+  options.manifest.storage = storage_;
   hub::testing::TestHub hub(std::move(options));
   ASSERT_EQ(hub.post("/register", kCollector).status, 201);
   for (const char* status : {"healthy", "healthy", "healthy", "degraded"})
@@ -178,8 +178,8 @@ TEST_F(PostgresRegistry, TheSeedsExample7RunsOnALiveHubsDatabase) {
 
 TEST_F(PostgresRegistry, ALostDatabaseKeepsReadsFailsWritesClearlyAndReconnects) {
   hub::HubOptions options = hub::testing::registry_options();
-  options.deployment.storage = storage_;
-  options.deployment.logging.level = "info";
+  options.manifest.storage = storage_;
+  options.manifest.logging.level = "info";
   options.housekeeping_interval = std::chrono::milliseconds(20);
   auto log = std::make_shared<hub::testing::LogCapture>();
   options.log_lines = log->sink();

@@ -67,8 +67,8 @@ TEST_F(SqliteMigrations, AHubRefusesADatabaseFromANewerSchema) {
   hub::open_sqlite_storage(file_)->migrate(hub::migrations_for("sqlite"));
   column("INSERT INTO hub_schema_migrations (version, name) VALUES (9999, '9999_from_the_future') RETURNING version");
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment.storage.backend = hub::StorageSettings::Backend::sqlite;
-  options.deployment.storage.sqlite_path = file_;
+  options.manifest.storage.backend = hub::StorageSettings::Backend::sqlite;
+  options.manifest.storage.sqlite_path = file_;
   hub::Hub hub(std::move(options));
   EXPECT_THAT([&] { hub.start(); },
               testing::ThrowsMessage<hub::StorageError>(HasSubstr(
@@ -99,8 +99,8 @@ class PostgresMigrations : public testing::Test {
 TEST_F(PostgresMigrations, AHubOnAFreshDatabaseCreatesTheSeedTablesOnce) {
   for (int start = 0; start < 2; ++start) {
     hub::HubOptions options = hub::testing::test_options();
-    options.deployment.storage.backend = hub::StorageSettings::Backend::postgres;
-    options.deployment.storage.postgres = settings_;
+    options.manifest.storage.backend = hub::StorageSettings::Backend::postgres;
+    options.manifest.storage.postgres = settings_;
     hub::testing::TestHub hub(std::move(options));
   }
   pqxx::result applied = query("SELECT version, name FROM hub_schema_migrations ORDER BY version");

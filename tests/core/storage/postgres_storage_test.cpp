@@ -25,8 +25,8 @@ class PostgresStorage : public testing::Test {
 
 TEST_F(PostgresStorage, AHubOnPostgresReportsItHealthy) {
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment.storage.backend = hub::StorageSettings::Backend::postgres;
-  options.deployment.storage.postgres = *server_;
+  options.manifest.storage.backend = hub::StorageSettings::Backend::postgres;
+  options.manifest.storage.postgres = *server_;
   hub::testing::TestHub hub(std::move(options));
   hub::HttpReply reply = hub.get("/health");
   EXPECT_EQ(reply.status, 200);
@@ -35,9 +35,9 @@ TEST_F(PostgresStorage, AHubOnPostgresReportsItHealthy) {
 
 TEST_F(PostgresStorage, AnUnreachableServerStopsTheStartWithTheReason) {
   hub::HubOptions options = hub::testing::test_options();
-  options.deployment.storage.backend = hub::StorageSettings::Backend::postgres;
-  options.deployment.storage.postgres = *server_;
-  options.deployment.storage.postgres.dbname = "no_such_database";
+  options.manifest.storage.backend = hub::StorageSettings::Backend::postgres;
+  options.manifest.storage.postgres = *server_;
+  options.manifest.storage.postgres.dbname = "no_such_database";
   hub::Hub hub(std::move(options));
   EXPECT_THAT([&] { hub.start(); }, testing::ThrowsMessage<hub::StorageError>(
                                         testing::AllOf(testing::HasSubstr("cannot connect"), testing::HasSubstr("no_such_database"))));

@@ -1,4 +1,4 @@
-// The example probe, loaded from YAML as a deployment would load it.
+// The example probe, loaded from YAML as a manifest would load it.
 #include <hub/hub.hpp>
 #include "health/health_probe.hpp"
 
@@ -11,18 +11,18 @@ using testing::HasSubstr;
 
 namespace {
 
-// A hub whose deployment enables the probe with these thresholds; returns the outcome for `path`.
+// A hub whose manifest enables the probe with these thresholds; returns the outcome for `path`.
 hub::ProbeOutcome check_with(double warning, double critical, const std::string& path) {
-  hub::Deployment deployment = hub::parse_deployment(
+  hub::Manifest manifest = hub::parse_manifest(
       "listen: 127.0.0.1:0\nstorage: {backend: memory}\nlogging: {level: warn}\nplugins:\n  search_paths: [" HUB_PLUGIN_DIR
       "]\n"
       "  libraries:\n    - library: disk-space-probe\n      enable:\n        - implementation: disk_space\n          id: disk\n"
       "          config: {warning_free_percent: " +
           std::to_string(warning) + ", critical_free_percent: " + std::to_string(critical) + "}\n",
       "disk.yaml", ".");
-  hub::PluginLoader loader({.search_paths = deployment.plugin_search_paths});
-  auto library = loader.load(deployment.plugins.at(0).library);
-  const hub::EnabledImplementation& enabled = deployment.plugins[0].enable.at(0);
+  hub::PluginLoader loader({.search_paths = manifest.plugin_search_paths});
+  auto library = loader.load(manifest.plugins.at(0).library);
+  const hub::EnabledImplementation& enabled = manifest.plugins[0].enable.at(0);
   hub::HealthProbe probe(hub::PluginInstance::create(library, *library->find(enabled.implementation), enabled.id, enabled.config, {}));
   return probe.check({.name = "disk", .endpoint = path}, std::chrono::seconds(5));
 }

@@ -39,7 +39,7 @@ std::unique_ptr<hub::PluginInstance> make_instance(const std::string& implementa
   return hub::PluginInstance::create(library, *found, implementation, hub::PluginConfig::from_yaml(config_yaml), {});
 }
 
-hub::ProbeOutcome check(const std::string& implementation, hub::ProbeTarget target, std::chrono::milliseconds timeout = 5s,
+hub::ProbeOutcome check(const std::string& implementation, hub::CheckTarget target, std::chrono::milliseconds timeout = 5s,
                         const std::string& config_yaml = "{}") {
   hub::HealthProbe probe(make_instance(implementation, config_yaml));
   if (target.host.empty()) target.host = "127.0.0.1";
@@ -226,7 +226,7 @@ TEST(HttpProbe, HttpsIsVerifiedAgainstTheSystemsCasOrTheConfiguredOne) {
   std::filesystem::create_directories(folder);
   {
     TlsServer server(folder);
-    const hub::ProbeTarget target{.host = "127.0.0.1", .port = server.port(), .endpoint = "/", .attributes = {{"protocol", "https"}}};
+    const hub::CheckTarget target{.host = "127.0.0.1", .port = server.port(), .endpoint = "/", .attributes = {{"protocol", "https"}}};
     const hub::ProbeOutcome unknown_ca = check("http", target);
     EXPECT_EQ(unknown_ca.status, HUB_HEALTH_DOWN);
     EXPECT_THAT(unknown_ca.message, HasSubstr("certificate"));

@@ -1,5 +1,5 @@
-#include <hub/deployment.hpp>
 #include <hub/errors.hpp>
+#include <hub/manifest.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,14 +12,14 @@ namespace {
 
 constexpr const char* kMinimal = "listen: 127.0.0.1:9000\nstorage:\n  backend: memory\n";
 
-hub::Deployment parse(const std::string& yaml) {
-  return hub::parse_deployment(yaml, "deploy.yaml", "/etc/hub");
+hub::Manifest parse(const std::string& yaml) {
+  return hub::parse_manifest(yaml, "deploy.yaml", "/etc/hub");
 }
 
 std::string error_of(const std::string& yaml) {
   try {
     parse(yaml);
-  } catch (const hub::ConfigError& error) {
+  } catch (const hub::ManifestError& error) {
     return error.what();
   }
   ADD_FAILURE() << "accepted:\n" << yaml;
@@ -28,8 +28,8 @@ std::string error_of(const std::string& yaml) {
 
 }  // namespace
 
-TEST(Deployment, TheMinimalDeployment) {
-  hub::Deployment d = parse(kMinimal);
+TEST(Manifest, TheMinimalDeployment) {
+  hub::Manifest d = parse(kMinimal);
   EXPECT_EQ(d.listen.host, "127.0.0.1");
   EXPECT_EQ(d.listen.port, 9000);
   EXPECT_EQ(d.storage.backend, hub::StorageSettings::Backend::memory);
@@ -38,15 +38,15 @@ TEST(Deployment, TheMinimalDeployment) {
   EXPECT_TRUE(d.plugins.empty());
 }
 
-TEST(Deployment, EveryShippedDeploymentParses) {
+TEST(Manifest, EveryShippedDeploymentParses) {
   setenv("CENTRAL_HUB_DB_HOST", "db.internal", 1);
   setenv("CENTRAL_HUB_DB_USER", "hub", 1);
   for (const char* name : {"development", "production", "test"}) {
     SCOPED_TRACE(name);
-    hub::Deployment d = hub::load_deployment(std::string(HUB_SOURCE_DIR) + "/config/" + name + ".yaml");
+    hub::Manifest d = hub::load_manifest(std::string(HUB_SOURCE_DIR) + "/config/" + name + ".yaml");
     EXPECT_FALSE(d.plugins.empty());
   }
-  hub::Deployment production = hub::load_deployment(std::string(HUB_SOURCE_DIR) + "/config/production.yaml");
+  hub::Manifest production = hub::load_manifest(std::string(HUB_SOURCE_DIR) + "/config/production.yaml");
   EXPECT_EQ(production.storage.backend, hub::StorageSettings::Backend::postgres);
   EXPECT_EQ(production.storage.postgres.host, "db.internal");
   EXPECT_EQ(production.logging.format, hub::LoggingSettings::Format::json);
@@ -55,8 +55,8 @@ TEST(Deployment, EveryShippedDeploymentParses) {
   unsetenv("CENTRAL_HUB_DB_USER");
 }
 
-TEST(Deployment, PluginsWithTheirConfigAsJsonAndFlatEntries) {
-  hub::Deployment d = parse(std::string(kMinimal) + R"(
+TEST(Manifest, PluginsWithTheirConfigAsJsonAndFlatEntries) {
+  hub::Manifest d = parse(std::string(kMinimal) + R"(
 plugins:
   search_paths: [plugins, /opt/hub/plugins]
   libraries:
@@ -91,10 +91,10 @@ plugins:
                                                            Entry{"paths.1", "/b"}, Entry{"nested.deep.value", "x\"y"}));
 }
 
-TEST(Deployment, EnvironmentVariablesExpandWithDefaults) {
+TEST(Manifest, EnvironmentVariablesExpandWithDefaults) {
   setenv("HUB_TEST_PORT", "9123", 1);
   unsetenv("HUB_TEST_UNSET");
-  hub::Deployment d = parse("listen: 127.0.0.1:${HUB_TEST_PORT}\nstorage:\n  backend: ${HUB_TEST_UNSET:-memory}\n");
+  hub::Manifest d = parse("listen: 127.0.0.1:${HUB_TEST_PORT}\nstorage:\n  backend: ${HUB_TEST_UNSET:-memory}\n");
   EXPECT_EQ(d.listen.port, 9123);
   EXPECT_EQ(d.storage.backend, hub::StorageSettings::Backend::memory);
   EXPECT_EQ(error_of("listen: ${HUB_TEST_UNSET}\nstorage: {backend: memory}\n"),
@@ -102,13 +102,13 @@ TEST(Deployment, EnvironmentVariablesExpandWithDefaults) {
   unsetenv("HUB_TEST_PORT");
 }
 
-TEST(Deployment, AnUnknownKeyNamesFileLineKeyAndTheKnownKeys) {
+TEST(Manifest, AnUnknownKeyNamesFileLineKeyAndTheKnownKeys) {
   EXPECT_EQ(error_of(std::string(kMinimal) + "logging:\n  level: info\n  colour: blue\n"),
             "deploy.yaml:6:3: logging.colour: unknown key (expected one of: format, level)");
   EXPECT_THAT(error_of(std::string(kMinimal) + "listenn: 1\n"), HasSubstr("deploy.yaml:4:1: listenn: unknown key (expected one of: "));
 }
 
-TEST(Deployment, AWrongTypeNamesFileLineAndKey) {
+TEST(Manifest, AWrongTypeNamesFileLineAndKey) {
   EXPECT_EQ(error_of("listen: [127.0.0.1]\nstorage: {backend: memory}\n"),
             "deploy.yaml:1:9: listen: expected a scalar value, got a sequence");
   EXPECT_EQ(error_of(std::string(kMinimal) + "http:\n  threads: many\n"),
@@ -123,7 +123,7 @@ TEST(Deployment, AWrongTypeNamesFileLineAndKey) {
             "deploy.yaml:4:19: logging.format: expected text or json, got 'xml'");
 }
 
-TEST(Deployment, AMissingRequiredValueNamesFileLineAndKey) {
+TEST(Manifest, AMissingRequiredValueNamesFileLineAndKey) {
   EXPECT_EQ(error_of("storage: {backend: memory}\n"), "deploy.yaml:1:1: listen: required key is missing");
   EXPECT_EQ(error_of("listen: 127.0.0.1:1\n"), "deploy.yaml:1:1: storage: required key is missing (backend: memory, sqlite or postgres)");
   EXPECT_EQ(error_of("listen: 127.0.0.1:1\nstorage:\n  backend: sqlite\n"),
@@ -136,7 +136,7 @@ TEST(Deployment, AMissingRequiredValueNamesFileLineAndKey) {
             "deploy.yaml:8:11: plugins.libraries[0].enable[0].implementation: required key is missing");
 }
 
-TEST(Deployment, InvalidValuesAreRefused) {
+TEST(Manifest, InvalidValuesAreRefused) {
   EXPECT_EQ(error_of("listen: 127.0.0.1:1\nstorage: {backend: mongodb}\n"),
             "deploy.yaml:2:20: storage.backend: expected memory, sqlite or postgres, got 'mongodb'");
   EXPECT_THAT(error_of(std::string(kMinimal) +
@@ -149,34 +149,34 @@ TEST(Deployment, InvalidValuesAreRefused) {
             "deploy.yaml:5:15: events.nats.url: expected nats://HOST:PORT, got 'http://x'");
 }
 
-TEST(Deployment, BrokenYamlSaysWhere) {
+TEST(Manifest, BrokenYamlSaysWhere) {
   EXPECT_THAT(error_of("listen: [unclosed\n"), HasSubstr("deploy.yaml:2:1: not valid YAML"));
   EXPECT_EQ(error_of("- a list\n"), "deploy.yaml:1:1: a deployment must be a mapping, got a sequence");
 }
 
-TEST(Deployment, AFileThatCannotBeReadIsNamed) {
+TEST(Manifest, AFileThatCannotBeReadIsNamed) {
   EXPECT_THROW(
       {
         try {
-          hub::load_deployment("/nonexistent/deploy.yaml");
-        } catch (const hub::ConfigError& error) {
+          hub::load_manifest("/nonexistent/deploy.yaml");
+        } catch (const hub::ManifestError& error) {
           EXPECT_STREQ(error.what(), "/nonexistent/deploy.yaml: cannot read the deployment file");
           throw;
         }
       },
-      hub::ConfigError);
+      hub::ManifestError);
 }
 
-TEST(Deployment, OnlyJsonNumbersBecomeNumbersInPluginConfig) {
-  hub::Deployment d = parse(std::string(kMinimal) +
-                            "plugins:\n  libraries:\n    - library: x\n      enable:\n        - implementation: a\n          config: "
-                            "{int: -12, real: 1.5e3, version: 1.10.2, octal: 012, plus: +5, dot: 5., word: infinity}\n");
+TEST(Manifest, OnlyJsonNumbersBecomeNumbersInPluginConfig) {
+  hub::Manifest d = parse(std::string(kMinimal) +
+                          "plugins:\n  libraries:\n    - library: x\n      enable:\n        - implementation: a\n          config: "
+                          "{int: -12, real: 1.5e3, version: 1.10.2, octal: 012, plus: +5, dot: 5., word: infinity}\n");
   EXPECT_EQ(d.plugins[0].enable[0].config.json,
             R"({"int":-12,"real":1.5e3,"version":"1.10.2","octal":"012","plus":"+5","dot":"5.","word":"infinity"})");
 }
 
-TEST(Deployment, LivenessRulesAndPanicThresholdsWithTheirDefaults) {
-  const hub::Deployment defaults = parse(kMinimal);
+TEST(Manifest, LivenessRulesAndPanicThresholdsWithTheirDefaults) {
+  const hub::Manifest defaults = parse(kMinimal);
   EXPECT_EQ(defaults.liveness.heartbeat_interval_seconds, 30);
   EXPECT_TRUE(defaults.liveness.guard);
   EXPECT_EQ(defaults.liveness.max_expiring_percent, 15);
@@ -184,7 +184,7 @@ TEST(Deployment, LivenessRulesAndPanicThresholdsWithTheirDefaults) {
   EXPECT_EQ(defaults.liveness.min_instances, 10);
   EXPECT_EQ(defaults.load_balancing.panic_threshold_for("any"), 0);
 
-  const hub::Deployment d = parse(std::string(kMinimal) + R"(
+  const hub::Manifest d = parse(std::string(kMinimal) + R"(
 liveness:
   heartbeat_interval_seconds: 10
   guard: {enabled: false, max_expiring_percent: 40, window_seconds: 30, min_instances: 3}
@@ -204,7 +204,7 @@ load_balancing:
   EXPECT_EQ(d.load_balancing.panic_threshold_for("orders"), 20);
 }
 
-TEST(Deployment, LivenessAndLoadBalancingMistakesSayWhere) {
+TEST(Manifest, LivenessAndLoadBalancingMistakesSayWhere) {
   EXPECT_EQ(error_of(std::string(kMinimal) + "liveness:\n  guard: {max_expiring_percent: 0}\n"),
             "deploy.yaml:5:33: liveness.guard.max_expiring_percent: must be between 1 and 100, got 0");
   EXPECT_THAT(error_of(std::string(kMinimal) + "liveness:\n  guard: {enable: false}\n"),

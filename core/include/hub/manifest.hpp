@@ -1,10 +1,10 @@
-// A deployment: what one hub listens on, stores into, logs, and which plugins
+// A manifest: what one hub listens on, stores into, logs, and which plugins
 // it loads with which config. Read from YAML (config/*.yaml) or built in code.
 //
-//   hub::Deployment d = hub::load_deployment("config/development.yaml");
+//   hub::Manifest d = hub::load_manifest("config/development.yaml");
 //
 // Loading refuses unknown keys, wrong types and missing required values with
-// a ConfigError "FILE:LINE:COLUMN: KEY: what is wrong". ${VAR} and
+// a ManifestError "FILE:LINE:COLUMN: KEY: what is wrong". ${VAR} and
 // ${VAR:-default} in any string are replaced from the environment.
 #pragma once
 
@@ -177,7 +177,7 @@ struct PluginLibrarySettings {
   std::string where;
 };
 
-struct Deployment {
+struct Manifest {
   std::string name = "embedded";  // the file it came from
   ListenAddress listen{"127.0.0.1", 0};
   StorageSettings storage;
@@ -192,8 +192,8 @@ struct Deployment {
   std::vector<PluginLibrarySettings> plugins;
 };
 
-Deployment load_deployment(const std::filesystem::path& file);
+Manifest load_manifest(const std::filesystem::path& file);
 // `name` is used in messages; relative paths resolve against `base_dir`.
-Deployment parse_deployment(const std::string& yaml_text, const std::string& name, const std::filesystem::path& base_dir);
+Manifest parse_manifest(const std::string& yaml_text, const std::string& name, const std::filesystem::path& base_dir);
 
 }  // namespace hub
