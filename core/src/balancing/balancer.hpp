@@ -8,7 +8,7 @@
 
 #include "registry/registry.hpp"
 
-#include <hub/manifest.hpp>
+#include <hub/balancing_settings.hpp>
 #include <hub/status.hpp>
 #include "plugin_host/plugin_instance.hpp"
 

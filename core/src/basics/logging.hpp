@@ -1,7 +1,7 @@
 // The hub's logger: human-readable lines or one JSON object per line.
 #pragma once
 
-#include <hub/manifest.hpp>
+#include <hub/logging_settings.hpp>
 
 #include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>

@@ -10,8 +10,8 @@
 #include "storage/config_version_store.hpp"
 
 #include <hub/clock.hpp>
+#include <hub/config_settings.hpp>
 #include <hub/event_bus.hpp>
-#include <hub/manifest.hpp>
 #include <hub/status.hpp>
 
 #include <spdlog/logger.h>

@@ -6,7 +6,7 @@
 #include "basics/component_status.hpp"
 
 #include <hub/event_bus.hpp>
-#include <hub/manifest.hpp>
+#include <hub/events_settings.hpp>
 
 #include <spdlog/logger.h>
 

@@ -14,7 +14,7 @@
 
 #include <hub/clock.hpp>
 #include <hub/event_bus.hpp>
-#include <hub/manifest.hpp>
+#include <hub/health_settings.hpp>
 #include <hub/metrics.hpp>
 
 #include <condition_variable>

@@ -4,7 +4,7 @@
 // past it the oldest alert is dropped and counted.
 #pragma once
 
-#include <hub/manifest.hpp>
+#include <hub/health_settings.hpp>
 #include <hub/metrics.hpp>
 
 #include <spdlog/logger.h>

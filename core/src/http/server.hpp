@@ -1,14 +1,14 @@
 // The HTTP front: event loops (epoll) that read and answer keep-alive
 // connections, and a worker pool for the handlers that may wait.
 //
-// Departs from DESIGN.md's "event-driven front on Poco's SocketReactor": Poco
-// 1.11's reactor cannot be woken while it polls, and answers finished on a
-// worker (and, later, blocking queries) must reach their connection at once.
+// Why our own epoll loops rather than Poco's SocketReactor or HTTPServer: the
+// README's "The HTTP front" (Poco 1.11's reactor cannot be woken while it
+// polls, and answers finished on a worker must reach their connection at once).
 #pragma once
 
 #include "router.hpp"
 
-#include <hub/manifest.hpp>
+#include <hub/http_settings.hpp>
 
 #include <memory>
 

@@ -3,7 +3,7 @@
 
 #include "yaml_reader.hpp"
 
-#include <hub/manifest.hpp>
+#include <hub/health_settings.hpp>
 
 namespace hub {
 

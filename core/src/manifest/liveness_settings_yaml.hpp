@@ -3,7 +3,8 @@
 
 #include "yaml_reader.hpp"
 
-#include <hub/manifest.hpp>
+#include <hub/balancing_settings.hpp>
+#include <hub/liveness_settings.hpp>
 
 namespace hub {
 

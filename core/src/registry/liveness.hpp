@@ -16,7 +16,7 @@
 
 #include <hub/clock.hpp>
 #include <hub/event_bus.hpp>
-#include <hub/manifest.hpp>
+#include <hub/liveness_settings.hpp>
 #include <hub/metrics.hpp>
 
 #include <spdlog/logger.h>

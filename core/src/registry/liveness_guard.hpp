@@ -9,7 +9,9 @@
 //   if (!decision.hold) { apply(); guard.expired(now_us, applied); }
 #pragma once
 
-#include <hub/manifest.hpp>
+#include <hub/liveness_settings.hpp>
+
+#include <cstddef>
 
 #include <cstdint>
 #include <deque>

@@ -8,7 +8,7 @@
 #include "migrations.hpp"
 #include "registry_store.hpp"
 
-#include <hub/manifest.hpp>
+#include <hub/storage_settings.hpp>
 
 #include <memory>
 #include <string>
