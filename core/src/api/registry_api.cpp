@@ -1,6 +1,7 @@
 #include "registry_api.hpp"
 
 #include "answer_cache.hpp"
+#include "json_message.hpp"
 
 #include "basics/printable_text.hpp"
 #include "basics/time_text.hpp"
@@ -36,27 +37,7 @@ Response bad_request(const Request& request, const std::string& message) {
 constexpr int kMaxBodyDepth = 32;
 constexpr int kMaxHeartbeatMetrics = 32;
 
-// Protobuf's JSON parser takes a lone value for a repeated field ("tags": "edge") and
-// flattens nested arrays ([["a"], ["b"]]); the API asks for an array of values.
-std::optional<std::string> repeated_fields_are_flat_arrays(const nlohmann::json& body, const google::protobuf::Message& message) {
-  if (!body.is_object()) return std::nullopt;  // protobuf says what is wrong with it
-  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
-    if (!field->is_repeated() || field->is_map()) continue;
-    auto found = body.find(field->name());
-    if (found == body.end()) found = body.find(field->json_name());
-    if (found == body.end() || found->is_null()) continue;
-    if (!found->is_array()) return field->name() + ": expected an array";
-    const bool of_messages = field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
-    for (const auto& element : *found)
-      if (element.is_array() || (element.is_object() && !of_messages))
-        return field->name() + ": expected an array of " + (of_messages ? "objects" : "single values") + ", not of arrays or objects";
-  }
-  return std::nullopt;
-}
-
-// Parses the body as JSON, or as binary protobuf when the client sent that.
+// Parses the body as JSON, once, or as binary protobuf when the client sent that.
 // Returns an error answer naming the field, or nullopt when `message` is filled.
 std::optional<Response> parse(const Request& request, google::protobuf::Message& message) {
   if (request.content_type.find(http::kProtobufType) != std::string::npos) {
@@ -69,19 +50,8 @@ std::optional<Response> parse(const Request& request, google::protobuf::Message&
   std::string problem;
   const auto body = http::parse_json_body(request.body, kMaxBodyDepth, problem);
   if (!body) return bad_request(request, "invalid JSON body: " + problem);
-  if (auto flat = repeated_fields_are_flat_arrays(*body, message)) return bad_request(request, "invalid JSON body: " + *flat);
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  const auto status = google::protobuf::util::JsonStringToMessage(request.body, &message, options);
-  if (status.ok()) return std::nullopt;
-  std::string detail(status.message());
-  if (detail.size() > 2 && detail[0] == '(') {  // "(port): invalid value ..." -> "port: invalid value ..."
-    const size_t close = detail.find(')');
-    if (close != std::string::npos) detail = detail.substr(1, close - 1) + detail.substr(close + 1);
-  }
-  if (const size_t at = detail.find(": Cannot find field."); at != std::string::npos) detail = detail.substr(0, at) + ": unknown field";
-  if (const size_t newline = detail.find('\n'); newline != std::string::npos) detail = detail.substr(0, newline);
-  return bad_request(request, "invalid JSON body: " + detail);
+  if (Status failed = api::read_json_message(*body, message)) return bad_request(request, "invalid JSON body: " + failed.message());
+  return std::nullopt;
 }
 
 // "name" and "service_name" both name the service; the seed's samples use each.
