@@ -11,6 +11,9 @@ namespace {
 // Candidates show heartbeat times at most this old: rebuilding them on every heartbeat would
 // cost more than the lookups they serve.
 constexpr auto kHeartbeatStaleness = std::chrono::seconds(1);
+// Past this many handles, those of services the registry no longer has are dropped: registrants
+// choose service names, and a handle each for names long gone would grow without bound.
+constexpr size_t kSweepAbove = 4096;
 
 hub_health health_of(const std::string& status) {
   if (status == "healthy") return HUB_HEALTH_HEALTHY;
@@ -81,9 +84,17 @@ std::shared_ptr<Balancer::State> Balancer::state_of(const std::string& service) 
     if (auto found = states_.find(service); found != states_.end()) return found->second;
   }
   std::unique_lock lock(mutex_);
+  if (states_.size() >= kSweepAbove)
+    for (auto state = states_.begin(); state != states_.end();)
+      state = registry_.knows(state->first) ? std::next(state) : states_.erase(state);
   auto& state = states_[service];
   if (!state) state = std::make_shared<State>();
   return state;
+}
+
+size_t Balancer::handles() const {
+  std::shared_lock lock(mutex_);
+  return states_.size();
 }
 
 void Balancer::refresh(State& state, const std::string& service) {

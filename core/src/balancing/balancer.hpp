@@ -48,6 +48,8 @@ class Balancer {
 
   // `key` is the caller's affinity key, empty when it has none.
   Picked pick(const std::string& service, std::string_view key = {});
+  // Services with a handle now; those the registry dropped go when the count passes a bound.
+  size_t handles() const;
 
  private:
   struct State;
@@ -58,7 +60,7 @@ class Balancer {
   const Registry& registry_;
   const LoadBalancingSettings settings_;
   MakeHandle make_handle_;
-  std::shared_mutex mutex_;  // the map; each state has its own
+  mutable std::shared_mutex mutex_;  // the map; each state has its own
   std::map<std::string, std::shared_ptr<State>, std::less<>> states_;
 };
 

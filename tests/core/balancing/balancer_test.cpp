@@ -155,4 +155,17 @@ TEST_F(BalancerTest, AnImplementationsBadAnswerIsAnInternalErrorNotACrash) {
   EXPECT_NE(refused.status.message().find("no candidates today"), std::string::npos);
 }
 
+TEST_F(BalancerTest, HandlesOfServicesThatAreGoneDoNotPileUp) {
+  hub::Balancer balancer = round_robin();
+  for (int i = 0; i < 5000; ++i) {
+    hub::InstanceRecord record = instance("a");
+    record.service_name = "svc-" + std::to_string(i);
+    ASSERT_TRUE(registry.register_instance(record).status.ok());
+    ASSERT_TRUE(balancer.pick(record.service_name).status.ok());
+    ASSERT_TRUE(registry.deregister(record.service_name, "a").status.ok());
+  }
+  EXPECT_LE(balancer.handles(), 4097u);  // swept once past 4,096, not one per name ever seen
+  EXPECT_GT(balancer.handles(), 0u);
+}
+
 }  // namespace
