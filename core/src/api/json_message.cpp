@@ -63,6 +63,18 @@ bool integer_of(const Json& json, Integer& out) {
   return true;
 }
 
+// Sets an integer field, or adds to it when it is repeated, through the reflection's setter for its type.
+template <class Integer>
+Status put_integer(pb::Message& message, const Field& field, const Json& json, const std::string& name,
+                   void (pb::Reflection::*set)(pb::Message*, const Field*, Integer) const,
+                   void (pb::Reflection::*add)(pb::Message*, const Field*, Integer) const) {
+  Integer value = 0;
+  if (!integer_of(json, value)) return invalid(name, json, field);
+  const pb::Reflection& reflection = *message.GetReflection();
+  field.is_repeated() ? (reflection.*add)(&message, &field, value) : (reflection.*set)(&message, &field, value);
+  return {};
+}
+
 // Sets one value of `field`: the field itself, or an element added to it when it is repeated.
 Status set_scalar(pb::Message& message, const Field& field, const Json& json, const std::string& name) {
   const pb::Reflection& reflection = *message.GetReflection();
@@ -90,30 +102,14 @@ Status set_scalar(pb::Message& message, const Field& field, const Json& json, co
       }
       return {};
     }
-    case Field::CPPTYPE_INT32: {
-      int32_t value = 0;
-      if (!integer_of(json, value)) return invalid(name, json, field);
-      repeated ? reflection.AddInt32(&message, &field, value) : reflection.SetInt32(&message, &field, value);
-      return {};
-    }
-    case Field::CPPTYPE_INT64: {
-      int64_t value = 0;
-      if (!integer_of(json, value)) return invalid(name, json, field);
-      repeated ? reflection.AddInt64(&message, &field, value) : reflection.SetInt64(&message, &field, value);
-      return {};
-    }
-    case Field::CPPTYPE_UINT32: {
-      uint32_t value = 0;
-      if (!integer_of(json, value)) return invalid(name, json, field);
-      repeated ? reflection.AddUInt32(&message, &field, value) : reflection.SetUInt32(&message, &field, value);
-      return {};
-    }
-    case Field::CPPTYPE_UINT64: {
-      uint64_t value = 0;
-      if (!integer_of(json, value)) return invalid(name, json, field);
-      repeated ? reflection.AddUInt64(&message, &field, value) : reflection.SetUInt64(&message, &field, value);
-      return {};
-    }
+    case Field::CPPTYPE_INT32:
+      return put_integer<int32_t>(message, field, json, name, &pb::Reflection::SetInt32, &pb::Reflection::AddInt32);
+    case Field::CPPTYPE_INT64:
+      return put_integer<int64_t>(message, field, json, name, &pb::Reflection::SetInt64, &pb::Reflection::AddInt64);
+    case Field::CPPTYPE_UINT32:
+      return put_integer<uint32_t>(message, field, json, name, &pb::Reflection::SetUInt32, &pb::Reflection::AddUInt32);
+    case Field::CPPTYPE_UINT64:
+      return put_integer<uint64_t>(message, field, json, name, &pb::Reflection::SetUInt64, &pb::Reflection::AddUInt64);
     case Field::CPPTYPE_ENUM: {
       const pb::EnumValueDescriptor* value = nullptr;
       if (json.is_string()) value = field.enum_type()->FindValueByName(json.get<std::string>());
