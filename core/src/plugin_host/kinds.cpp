@@ -28,23 +28,19 @@ const std::vector<Kind>& kinds() {
   static const std::vector<Kind> table{
       {HUB_KIND_DISCOVERY,
        "discovery",
-       {HUB_COMMON_HOOKS(hub_discovery_vtable), HUB_HOOK(hub_discovery_vtable, start), HUB_HOOK(hub_discovery_vtable, stop)},
-       true},
-      {HUB_KIND_HEALTH_PROBE, "health_probe", {HUB_COMMON_HOOKS(hub_health_probe_vtable), HUB_HOOK(hub_health_probe_vtable, check)}, true},
+       {HUB_COMMON_HOOKS(hub_discovery_vtable), HUB_HOOK(hub_discovery_vtable, start), HUB_HOOK(hub_discovery_vtable, stop)}},
+      {HUB_KIND_HEALTH_PROBE, "health_probe", {HUB_COMMON_HOOKS(hub_health_probe_vtable), HUB_HOOK(hub_health_probe_vtable, check)}},
       {HUB_KIND_LOAD_BALANCER,
        "load_balancer",
        {HUB_COMMON_HOOKS(hub_load_balancer_vtable), HUB_HOOK(hub_load_balancer_vtable, update_candidates),
-        HUB_HOOK(hub_load_balancer_vtable, pick)},
-       false},
+        HUB_HOOK(hub_load_balancer_vtable, pick)}},
       {HUB_KIND_CIRCUIT_BREAKER,
        "circuit_breaker",
        {HUB_COMMON_HOOKS(hub_circuit_breaker_vtable), HUB_HOOK(hub_circuit_breaker_vtable, acquire),
-        HUB_HOOK(hub_circuit_breaker_vtable, record)},
-       false},
+        HUB_HOOK(hub_circuit_breaker_vtable, record)}},
       {HUB_KIND_DEPLOYMENT_COORDINATOR,
        "deployment_coordinator",
-       {HUB_COMMON_HOOKS(hub_deployment_coordinator_vtable), HUB_HOOK(hub_deployment_coordinator_vtable, next_step)},
-       false},
+       {HUB_COMMON_HOOKS(hub_deployment_coordinator_vtable), HUB_HOOK(hub_deployment_coordinator_vtable, next_step)}},
   };
   return table;
 }

@@ -1,7 +1,6 @@
-// The five plugin kinds, in one table: their names, the hooks each must
-// provide, and whether a library of that kind may run out of process. The
-// loader checks vtables against it, the YAML reader names kinds from it, and
-// /plugins reports them by it.
+// The five plugin kinds, in one table: their names and the hooks each must
+// provide. The loader checks vtables against it, the YAML reader names kinds
+// from it, and /plugins reports them by it.
 #pragma once
 
 #include <hub/plugin_api.h>
@@ -21,7 +20,6 @@ struct Kind {
   hub_kind id;
   const char* name;  // as the YAML and /plugins write it
   std::vector<Hook> required;
-  bool may_isolate;  // the hot-path kinds stay in process
 };
 
 const std::vector<Kind>& kinds();
