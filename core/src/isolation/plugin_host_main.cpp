@@ -161,7 +161,9 @@ class CheckPool {
       std::lock_guard lock(mutex_);
       if (queue_.size() >= kQueued) return refuse();
       queue_.push_back(std::move(job));
-      if (idle_ == 0 && threads_ < kThreads) {
+      // An idle thread takes one job; jobs queued faster than idle threads wake would otherwise wait
+      // behind one that hangs.
+      if (queue_.size() > idle_ && threads_ < kThreads) {
         std::thread([this] { work(); }).detach();  // they end with the process, which ends with _Exit
         ++threads_;
       }

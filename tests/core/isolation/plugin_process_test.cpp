@@ -154,7 +154,7 @@ TEST_F(Isolation, AHungCheckHoldsAHostThreadAndNoHubThread) {
     hub->run_health_checks();
   }
   EXPECT_EQ(infrastructure(hub, "hang-forever")["error_message"], "timed out after 200 ms");
-  EXPECT_EQ(infrastructure(hub, "fine")["status"], "healthy");
+  EXPECT_EQ(infrastructure(hub, "fine")["status"], "healthy") << infrastructure(hub, "fine").dump();
   EXPECT_EQ(json::parse(hub.get("/health/scheduler").body)["stuck_threads"], 0);
 }
 
