@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The hub beside etcd (its v3 JSON gateway) and nginx, all on loopback ports of their own, driven
+# by wrk for the same time and connections per case; prints one table with the ratios.
+#
+#   bench/compare.sh [seconds per case, 10] [connections, 32]
+#
+# Needs a built tree (tools/dev build) and Debian's etcd-server, etcd-client, nginx-light and wrk.
+# A fresh key or instance per request for the writes; a service among SERVICES (100) for the rest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+connections=${2:-32}
+export SERVICES=100 COMPARE_DIR=$PWD/bench/compare
+for tool in etcd etcdctl nginx wrk curl; do
+  command -v "$tool" >/dev/null || { echo "compare.sh needs $tool: apt-get install etcd-server etcd-client nginx-light wrk curl" >&2; exit 1; }
+done
+[ -x build/core/hubd ] || { echo "build the tree first: tools/dev build" >&2; exit 1; }
+
+scratch=$(mktemp -d /tmp/hub-compare.XXXXXX)
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$scratch"
+}
+trap stop_all EXIT
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local port=$1
+  while ! port_is_free "$port"; do port=$((port + 1)); done
+  echo "$port"
+}
+wait_for() {  # URL
+  for _ in $(seq 1 200); do curl -fs -o /dev/null "$1" -X "${2:-GET}" && return 0; sleep 0.05; done
+  echo "nothing answered $1" >&2
+  return 1
+}
+
+hub_port=$(free_port 18100)
+cat >"$scratch/hub.yaml" <<YAML
+listen: 127.0.0.1:$hub_port
+storage: {backend: sqlite, sqlite: {path: $scratch/hub.db}}
+logging: {level: warn}
+plugins:
+  search_paths: [$PWD/build/plugins]
+  libraries:
+    - library: discovery
+      enable: [{implementation: liveness}]
+YAML
+build/core/hubd --config "$scratch/hub.yaml" 2>"$scratch/hubd.log" &
+pids+=($!)
+
+etcd_port=$(free_port 18200)
+peer_port=$(free_port $((etcd_port + 1)))
+etcd --data-dir "$scratch/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+  --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls "http://127.0.0.1:$peer_port" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" --initial-cluster "default=http://127.0.0.1:$peer_port" \
+  --log-level error >"$scratch/etcd.log" 2>&1 &
+pids+=($!)
+
+wait_for "http://127.0.0.1:$hub_port/health"
+wait_for "http://127.0.0.1:$etcd_port/health"
+
+# The same services in both: one instance each in the hub, one key each in etcd.
+for i in $(seq 0 $((SERVICES - 1))); do
+  curl -fs -o /dev/null "http://127.0.0.1:$hub_port/register" \
+    -d "{\"service_name\":\"svc-$i\",\"instance_id\":\"i-0\",\"host\":\"10.0.0.$((i % 250 + 1))\",\"port\":8001}"
+  ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$etcd_port" put "svc-$i" "{\"host\":\"10.0.0.$((i % 250 + 1))\",\"port\":8001}" >/dev/null
+done
+lease=$(curl -fs "http://127.0.0.1:$etcd_port/v3/lease/grant" -d '{"TTL": 3600}' | sed 's/.*"ID":"\([0-9]*\)".*/\1/')
+export LEASE=$lease
+
+# nginx serves the hub's own /discover answer as a static file: the ceiling for an HTTP lookup.
+nginx_port=$(free_port 18300)
+mkdir -p "$scratch/www"
+curl -fs "http://127.0.0.1:$hub_port/discover/svc-1" >"$scratch/www/discover.json"
+cat >"$scratch/nginx.conf" <<NGINX
+daemon off;
+worker_processes auto;
+pid $scratch/nginx.pid;
+error_log $scratch/nginx.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;  # as the hub: no reconnect every 1,000 requests
+  open_file_cache max=16;
+  sendfile on;
+  client_body_temp_path $scratch; proxy_temp_path $scratch; fastcgi_temp_path $scratch;
+  uwsgi_temp_path $scratch; scgi_temp_path $scratch;
+  server { listen 127.0.0.1:$nginx_port; root $scratch/www; default_type application/json; }
+}
+NGINX
+nginx -c "$scratch/nginx.conf" -e "$scratch/nginx.log" &
+pids+=($!)
+wait_for "http://127.0.0.1:$nginx_port/discover.json"
+
+# "RATE P99_MS" of one wrk run.
+drive() {  # URL [SCRIPT]
+  local out
+  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency ${2:+-s "$COMPARE_DIR/$2"} "$1" 2>&1)
+  if echo "$out" | grep -q "Non-2xx"; then echo "$1 ${2:-}: some answers were not 2xx" >&2; echo "$out" >&2; fi
+  local rate p99
+  rate=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}')
+  echo "${rate%.*} $p99"
+}
+
+hub="http://127.0.0.1:$hub_port"
+etcd="http://127.0.0.1:$etcd_port"
+row() {  # CASE HUB_RESULT PEER_NAME PEER_RESULT
+  read -r hub_rate hub_p99 <<<"$2"
+  read -r peer_rate peer_p99 <<<"$4"
+  printf "| %s | %s/s, p99 %s ms | %s %s/s, p99 %s ms | %s× |\n" "$1" "$hub_rate" "$hub_p99" "$3" "$peer_rate" "$peer_p99" \
+    "$(awk -v a="$hub_rate" -v b="$peer_rate" 'BEGIN {printf "%.2f", a / b}')"
+}
+
+echo "wrk -t2 -c$connections -d${seconds}s per case; hubd on SQLite, etcd $(etcd --version | awk 'NR==1 {print $3}'), nginx static; $(nproc) cores"
+echo
+echo "| case | hub | peer | hub / peer |"
+echo "|---|---|---|---|"
+lookup=$(drive "$hub" hub_lookup.lua)
+range=$(drive "$etcd" etcd_range.lua)
+static=$(drive "http://127.0.0.1:$nginx_port/discover.json")
+row "lookup: GET /discover/{name} vs etcd range" "$lookup" "etcd" "$range"
+row "lookup vs nginx's static answer" "$lookup" "nginx" "$static"
+row "heartbeat with a metric vs etcd lease keepalive" "$(drive "$hub" hub_heartbeat.lua)" "etcd" "$(drive "$etcd" etcd_keepalive.lua)"
+put=$(drive "$etcd" etcd_put.lua)
+row "registration, a new instance each, durable, vs etcd put" "$(drive "$hub" hub_register.lua)" "etcd" "$put"
+row "config update, a new version each, durable, vs etcd put" "$(drive "$hub" hub_config.lua)" "etcd" "$put"
