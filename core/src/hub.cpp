@@ -127,6 +127,7 @@ void Hub::start() {
     impl_->configs->restore();
     impl_->open_monitor();
     impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes());
+    impl_->started_us = impl_->clock->monotonic_us();  // before serving: /health and /metrics read it
     impl_->server->start();
     if (impl_->liveness) impl_->liveness->begin_grace("the hub started serving");
     impl_->stopping = false;
@@ -135,7 +136,6 @@ void Hub::start() {
     impl_->release();
     throw;
   }
-  impl_->started_us = impl_->clock->monotonic_us();
   impl_->publish("hub.started", "{\"listen\":" + json_quote(manifest.listen.host + ":" + std::to_string(port())) +
                                     ",\"deployment\":" + json_quote(manifest.name) + ",\"version\":\"" HUB_VERSION "\"}");
   impl_->logger->info("listening on {}:{} ({}, {} storage, {} plugin instance(s))", manifest.listen.host, port(), manifest.name,
