@@ -4,7 +4,6 @@ namespace hub {
 
 namespace {
 
-constexpr auto kHeartbeatStaleness = std::chrono::seconds(1);
 // Past this many cached services, the ones the registry has dropped are swept out.
 constexpr size_t kSweepAbove = 4096;
 
@@ -34,8 +33,7 @@ std::shared_ptr<const std::string> AnswerCache::service_answer(const std::string
   {
     std::lock_guard lock(entry->mutex);
     const auto now = std::chrono::steady_clock::now();
-    const bool beats_stale = entry->version.beats != version->beats && now - entry->built_at >= kHeartbeatStaleness;
-    if (entry->version.generation != version->generation || entry->version.structure != version->structure || beats_stale) {
+    if (!entry->version.serves(*version, now - entry->built_at) || entry->version.structure != version->structure) {
       entry->slots.clear();
       entry->version = *version;
       entry->built_at = now;

@@ -8,9 +8,6 @@ namespace hub {
 
 namespace {
 
-// Candidates show heartbeat times at most this old: rebuilding them on every heartbeat would
-// cost more than the lookups they serve.
-constexpr auto kHeartbeatStaleness = std::chrono::seconds(1);
 // Past this many handles, those of services the registry no longer has are dropped: registrants
 // choose service names, and a handle each for names long gone would grow without bound.
 constexpr size_t kSweepAbove = 4096;
@@ -37,8 +34,7 @@ struct Balancer::State {
   std::chrono::steady_clock::time_point built_at;
 
   bool fresh(const Registry::Version& version) const {
-    if (!candidates || candidates->version.generation != version.generation) return false;
-    return candidates->version.beats == version.beats || std::chrono::steady_clock::now() - built_at < kHeartbeatStaleness;
+    return candidates && candidates->version.serves(version, std::chrono::steady_clock::now() - built_at);
   }
 };
 
@@ -50,8 +46,7 @@ Balancer::~Balancer() = default;
 Balancer::Picked Balancer::pick(const std::string& service, std::string_view key) {
   const std::optional<Registry::Version> version = registry_.version(service);
   if (!version) {
-    std::unique_lock lock(mutex_);
-    states_.erase(service);  // gone from the registry: its handle goes too
+    forget(service);
     return {{Code::not_found, "service \"" + service + "\" is not registered"}};
   }
   std::shared_ptr<State> state = state_of(service);
@@ -90,6 +85,17 @@ std::shared_ptr<Balancer::State> Balancer::state_of(const std::string& service) 
   auto& state = states_[service];
   if (!state) state = std::make_shared<State>();
   return state;
+}
+
+// A service gone from the registry takes its handle along. Lookups of names never registered
+// (a client's typo, a hostile scan) find nothing to erase and take no exclusive lock.
+void Balancer::forget(const std::string& service) {
+  {
+    std::shared_lock lock(mutex_);
+    if (states_.find(service) == states_.end()) return;
+  }
+  std::unique_lock lock(mutex_);
+  states_.erase(service);
 }
 
 size_t Balancer::handles() const {

@@ -54,6 +54,7 @@ class Balancer {
  private:
   struct State;
   std::shared_ptr<State> state_of(const std::string& service);
+  void forget(const std::string& service);
   void refresh(State& state, const std::string& service);
   std::shared_ptr<const Candidates> candidates_of(const std::string& service, Registry::Snapshot snapshot) const;
 

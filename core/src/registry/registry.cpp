@@ -5,7 +5,6 @@
 #include <hub/errors.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <set>
 
 namespace hub {

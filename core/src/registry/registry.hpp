@@ -16,6 +16,7 @@
 #include <hub/status.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -92,6 +93,13 @@ class Registry {
   struct Version {
     uint64_t generation = 0, beats = 0, structure = 0;
     bool operator==(const Version&) const = default;
+    // Whether what a reader derived at this version, `age` ago, still stands for `now`: the same
+    // instances, and heartbeat times at most a second stale (rebuilding on every heartbeat would
+    // cost more than the reads it serves). Dependents span services: callers that show them also
+    // compare `structure`.
+    bool serves(const Version& now, std::chrono::steady_clock::duration age) const {
+      return generation == now.generation && (beats == now.beats || age < std::chrono::seconds(1));
+    }
   };
   std::optional<Version> version(const std::string& service) const;
   // A service's instances with the version they belong to, taken together.
