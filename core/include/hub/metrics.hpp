@@ -28,6 +28,8 @@ class Metrics {
   void describe(const std::string& family, Type type, const std::string& help);
   void counter_add(const std::string& family, double delta, const Labels& labels = {});
   void gauge_set(const std::string& family, double value, const Labels& labels = {});
+  // A counter that something else keeps, read at the scrape: `value` never goes down.
+  void counter_set(const std::string& family, double value, const Labels& labels = {});
   void observe(const std::string& family, double value, const Labels& labels = {});
   // A counter's or gauge's value, or a summary's count; 0 if unknown.
   double value(const std::string& family, const Labels& labels = {}) const;

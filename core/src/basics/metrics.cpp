@@ -99,6 +99,11 @@ void Metrics::gauge_set(const std::string& family, double value, const Labels& l
   if (Series* found = series(family, Type::gauge, labels)) found->value = value;
 }
 
+void Metrics::counter_set(const std::string& family, double value, const Labels& labels) {
+  std::lock_guard lock(mutex_);
+  if (Series* found = series(family, Type::counter, labels)) found->value = value;
+}
+
 void Metrics::observe(const std::string& family, double value, const Labels& labels) {
   std::lock_guard lock(mutex_);
   if (Series* found = series(family, Type::summary, labels)) {
