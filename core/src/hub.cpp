@@ -20,6 +20,7 @@
 #include "registry/discovery_plugins.hpp"
 #include "registry/liveness.hpp"
 #include "registry/registry.hpp"
+#include "storage/group_commit.hpp"
 #include "storage/storage.hpp"
 
 #include <google/protobuf/stubs/logging.h>
@@ -50,6 +51,7 @@ struct Hub::Impl {
   std::mutex lifecycle;
   // Declared in the order of their lifetimes: what comes later dies first.
   std::unique_ptr<Storage> storage;
+  std::unique_ptr<GroupCommit> writes;  // stopped before what its writes' callbacks refer to
   std::unique_ptr<NatsPublisher> nats;
   uint64_t nats_subscription = 0;
   PluginSet plugins;
@@ -115,6 +117,7 @@ void Hub::start() {
     impl_->storage = open_storage(manifest.storage);
     if (int applied = impl_->storage->migrate(migrations_for(impl_->storage->backend())))
       impl_->logger->info("applied {} schema migration(s) to {} storage", applied, impl_->storage->backend());
+    impl_->writes = std::make_unique<GroupCommit>(*impl_->storage);
     impl_->describe_metrics();
     impl_->connect_events();
     impl_->plugin_host = plugin_services(impl_->clock, impl_->metrics, impl_->logger);
@@ -122,8 +125,8 @@ void Hub::start() {
     impl_->plugins.load(manifest, impl_->options.static_plugins, impl_->plugin_host);
     check_references(manifest, impl_->plugins);
     impl_->open_registry();
-    impl_->configs =
-        std::make_unique<config::ConfigStore>(*impl_->storage, manifest.config_management, *impl_->clock, impl_->events, impl_->logger);
+    impl_->configs = std::make_unique<config::ConfigStore>(*impl_->storage, *impl_->writes, manifest.config_management, *impl_->clock,
+                                                           impl_->events, impl_->logger);
     impl_->configs->restore();
     impl_->open_monitor();
     impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes());
@@ -161,7 +164,7 @@ void Hub::Impl::open_registry() {
   for (const auto& instance : plugins.instances())
     if (instance->kind() == HUB_KIND_DISCOVERY) sources.push_back(instance.get());
   if (sources.empty()) return;
-  registry = std::make_unique<Registry>(clock, *storage, events);
+  registry = std::make_unique<Registry>(clock, *storage, *writes, events);
   registry->restore();
   const LoadBalancingSettings& balancing = options.manifest.load_balancing;
   balancer = std::make_unique<Balancer>(*registry, balancing, [this, &balancing](const std::string& service) {
@@ -191,6 +194,10 @@ void Hub::Impl::describe_metrics() {
   metrics->describe("hub_uptime_seconds", Type::gauge, "Seconds since the hub started.");
   metrics->describe("hub_config_watchers", Type::gauge, "Config watches parked now: blocking queries and WebSocket streams.");
   metrics->describe("hub_registry_instances", Type::gauge, "Instances in the registry, by status.");
+  metrics->describe("hub_storage_write_groups_total", Type::counter,
+                    "Transactions that stored registrations, removals, status and config changes: one per group commit.");
+  metrics->describe("hub_storage_writes_total", Type::counter, "Writes those transactions carried; over the groups, the mean group size.");
+  metrics->describe("hub_storage_largest_write_group", Type::gauge, "Writes in the largest group committed so far.");
   metrics->describe("hub_housekeeping_failures_total", Type::counter,
                     "Housekeeping passes that failed and will be retried (storage refused a write), by task.");
   metrics->gauge_set("hub_info", 1, {{"version", HUB_VERSION}});
@@ -200,6 +207,10 @@ void Hub::Impl::describe_metrics() {
 void Hub::Impl::scrape() {
   metrics->gauge_set("hub_uptime_seconds", static_cast<double>((clock->monotonic_us() - started_us) / 1'000'000));
   metrics->gauge_set("hub_config_watchers", static_cast<double>(configs->watching()));
+  const GroupCommit::Figures groups = writes->figures();
+  metrics->counter_set("hub_storage_write_groups_total", static_cast<double>(groups.groups));
+  metrics->counter_set("hub_storage_writes_total", static_cast<double>(groups.writes));
+  metrics->gauge_set("hub_storage_largest_write_group", static_cast<double>(groups.largest));
   if (!registry) return;
   std::map<std::string, double> by_status{{"healthy", 0}, {"degraded", 0}, {"down", 0}};
   for (const InstanceRecord& instance : registry->instances()) ++by_status[instance.status];
@@ -270,6 +281,7 @@ void Hub::Impl::release() {
       logger->warn("the last health results were not written at stop: {}", error.what());
     }
   }
+  if (writes) writes->stop();
   if (registry) {
     try {
       registry->flush_heartbeats();
@@ -286,6 +298,7 @@ void Hub::Impl::release() {
   monitor.reset();
   if (nats) events.unsubscribe(nats_subscription);
   nats.reset();
+  writes.reset();
   storage.reset();
 }
 

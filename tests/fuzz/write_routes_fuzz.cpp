@@ -10,6 +10,7 @@
 #include "http/router.hpp"
 #include "plugin_set/plugin_set.hpp"
 #include "registry/registry.hpp"
+#include "storage/group_commit.hpp"
 #include "storage/storage.hpp"
 
 #include <cstdint>
@@ -22,8 +23,10 @@ struct Api {
   std::shared_ptr<hub::ManualClock> clock = std::make_shared<hub::ManualClock>();
   hub::EventBus events;
   std::unique_ptr<hub::Storage> storage = hub::open_memory_storage();
-  hub::Registry registry{clock, *storage, events};
-  hub::config::ConfigStore configs{*storage, hub::ConfigManagementSettings{}, *clock, events, hub::make_logger({.level = "off"}, "fuzz")};
+  hub::GroupCommit writes{*storage};
+  hub::Registry registry{clock, *storage, writes, events};
+  hub::config::ConfigStore configs{*storage, writes, hub::ConfigManagementSettings{},
+                                   *clock,   events, hub::make_logger({.level = "off"}, "fuzz")};
   hub::Balancer balancer{registry, {}, [](const std::string& service) { return hub::builtin_round_robin("round_robin/" + service, {}); }};
   hub::http::Router router;
   Api() {

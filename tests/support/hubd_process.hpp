@@ -54,6 +54,13 @@ class HubdProcess {
   HubdProcess& operator=(const HubdProcess&) = delete;
 
   const std::string& url() const { return url_; }
+  // The most writes one group commit has carried so far, from /metrics: 1 when every write was its own transaction.
+  int largest_write_group() const {
+    const std::string text = http_call("GET", url_ + "/metrics").body;
+    const std::string name = "\nhub_storage_largest_write_group ";
+    const size_t at = text.find(name);
+    return at == std::string::npos ? 0 : std::stoi(text.substr(at + name.size()));
+  }
   // SIGKILL: no flush, no clean stop.
   void kill() {
     if (pid_ <= 0) return;

@@ -21,6 +21,12 @@ struct StorageSettings {
   enum class Backend { memory, sqlite, postgres };
   Backend backend = Backend::memory;
   std::filesystem::path sqlite_path = "central-hub.db";
+  // SQLite's `synchronous` in WAL mode. normal: a commit is written to the WAL before it is
+  // acknowledged and survives the hub being killed, but the last commits before a power cut or
+  // an OS crash may be lost (never corrupted). full: every commit waits for fsync and survives
+  // those too, at the cost of one fsync per group commit.
+  enum class SqliteSync { normal, full };
+  SqliteSync sqlite_synchronous = SqliteSync::normal;
   PostgresSettings postgres;
 };
 std::string backend_name(StorageSettings::Backend backend);

@@ -138,34 +138,43 @@ class ConfigApi {
     return json_answer(effective_json(effective));
   }
 
-  Response update(const Request& request, bool global) const {
+  // Changes answer once stored; group commit keeps many in flight, so they run on the I/O thread
+  // and never hold a worker while storage commits.
+  void update(const Request& request, bool global, const http::Reply& reply) const {
     std::string scope, author;
     Json body;
-    if (Status failed = scope_of(request, global, scope)) return invalid(request, failed);
-    if (Status failed = body_of(request, {"config_data", "created_by"}, body)) return invalid(request, failed);
-    if (!body.contains("config_data")) return bad_request(request, "config_data: required, the config as a JSON object");
-    if (Status failed = author_of(body, author)) return invalid(request, failed);
-    const Saved saved = store_.update(scope, body["config_data"], author);
-    if (saved.refusal) return refused(request, saved.refusal);
-    return json_answer(
-        {{"service_name", scope_name(scope)}, {"version", saved.version}, {"revision", saved.revision}, {"created_by", author}}, 201);
+    if (Status failed = scope_of(request, global, scope)) return reply(invalid(request, failed));
+    if (Status failed = body_of(request, {"config_data", "created_by"}, body)) return reply(invalid(request, failed));
+    if (!body.contains("config_data")) return reply(bad_request(request, "config_data: required, the config as a JSON object"));
+    if (Status failed = author_of(body, author)) return reply(invalid(request, failed));
+    store_.update(scope, body["config_data"], author, [request = http::answerable(request), reply, scope, author](const Saved& saved) {
+      reply(Response::built_on_io_thread([request, scope, author, saved] {
+        if (saved.refusal) return refused(*request, saved.refusal);
+        return json_answer(
+            {{"service_name", scope_name(scope)}, {"version", saved.version}, {"revision", saved.revision}, {"created_by", author}}, 201);
+      }));
+    });
   }
 
-  Response rollback(const Request& request, bool global) const {
+  void rollback(const Request& request, bool global, const http::Reply& reply) const {
     std::string scope, author;
     Json body;
-    if (Status failed = scope_of(request, global, scope)) return invalid(request, failed);
-    if (Status failed = body_of(request, {"version", "created_by"}, body)) return invalid(request, failed);
+    if (Status failed = scope_of(request, global, scope)) return reply(invalid(request, failed));
+    if (Status failed = body_of(request, {"version", "created_by"}, body)) return reply(invalid(request, failed));
     if (!body.contains("version") || !body["version"].is_number_integer())
-      return bad_request(request, "version: required, the number of the version to make active again");
-    if (Status failed = author_of(body, author)) return invalid(request, failed);
-    const Saved saved = store_.rollback(scope, body["version"].get<int64_t>(), author);
-    if (saved.refusal) return refused(request, saved.refusal);
-    return json_answer({{"service_name", scope_name(scope)},
-                        {"version", saved.version},
-                        {"revision", saved.revision},
-                        {"action", "rollback"},
-                        {"created_by", author}});
+      return reply(bad_request(request, "version: required, the number of the version to make active again"));
+    if (Status failed = author_of(body, author)) return reply(invalid(request, failed));
+    store_.rollback(scope, body["version"].get<int64_t>(), author,
+                    [request = http::answerable(request), reply, scope, author](const Saved& saved) {
+                      reply(Response::built_on_io_thread([request, scope, author, saved] {
+                        if (saved.refusal) return refused(*request, saved.refusal);
+                        return json_answer({{"service_name", scope_name(scope)},
+                                            {"version", saved.version},
+                                            {"revision", saved.revision},
+                                            {"action", "rollback"},
+                                            {"created_by", author}});
+                      }));
+                    });
   }
 
   Response history(const Request& request, bool global) const {
@@ -332,15 +341,15 @@ void add_config_routes(http::Router& router, ConfigStore& store) {
     const std::string base = global ? "/global-config" : "/config/{service}";
     router.add(
         "GET", base, [api, global](const Request& r) { return api->get(r, global); }, Runs::on_io_thread);
-    router.add("PUT", base, [api, global](const Request& r) { return api->update(r, global); });
-    router.add("POST", base, [api, global](const Request& r) { return api->update(r, global); });
+    router.add_async("PUT", base, [api, global](const Request& r, http::Reply reply) { api->update(r, global, reply); });
+    router.add_async("POST", base, [api, global](const Request& r, http::Reply reply) { api->update(r, global, reply); });
     router.add(
         "GET", base + "/history", [api, global](const Request& r) { return api->history(r, global); }, Runs::on_io_thread);
     router.add(
         "GET", base + "/versions/{version}", [api, global](const Request& r) { return api->version(r, global); }, Runs::on_io_thread);
     router.add(
         "GET", base + "/diff", [api, global](const Request& r) { return api->diff(r, global); }, Runs::on_io_thread);
-    router.add("POST", base + "/rollback", [api, global](const Request& r) { return api->rollback(r, global); });
+    router.add_async("POST", base + "/rollback", [api, global](const Request& r, http::Reply reply) { api->rollback(r, global, reply); });
   }
   router.add_async("GET", "/config/{service}/watch", [api](const Request& r, http::Reply reply) { api->watch(r, reply); });
   router.add_stream("/config/{service}/stream",

@@ -108,13 +108,29 @@ class RegistryApi {
  public:
   RegistryApi(Registry& registry, Balancer& balancer) : registry_(registry), balancer_(balancer), answers_(registry) {}
 
-  Response register_instance(const Request& request) {
+  // Answers once the registration is stored and served: group commit keeps many in flight, so it
+  // runs on the I/O thread and never holds a worker while storage commits.
+  void register_instance(const Request& request, const http::Reply& reply) {
+    InstanceRecord record;
+    v1::RegisterResponse out;
+    if (std::optional<Response> refusal = registration(request, record, out)) return reply(std::move(*refusal));
+    registry_.register_instance(std::move(record), [request = http::answerable(request), reply, out](Registry::Registered registered) {
+      reply(Response::built_on_io_thread([request, out, registered = std::move(registered)]() mutable {
+        if (registered.status) return refused(*request, registered.status);
+        out.set_created(registered.created);
+        to_proto(registered.instance, *out.mutable_instance());
+        return http::encode(*request, out, out.created() ? 201 : 200);
+      }));
+    });
+  }
+
+  // Reads the record a registration asks for, and warnings into `out`; the refusal when it is not one.
+  std::optional<Response> registration(const Request& request, InstanceRecord& record, v1::RegisterResponse& out) {
     v1::RegisterRequest in;
     if (auto failed = parse(request, in)) return *failed;
     std::string problem;
     auto name = service_name_of(in.service_name(), in.name(), problem);
     if (!name) return bad_request(request, problem);
-    InstanceRecord record;
     record.service_name = *name;
     record.host = in.host();
     record.port = in.port() <= 65535 ? static_cast<uint16_t>(in.port()) : 0;
@@ -137,17 +153,12 @@ class RegistryApi {
     }
     if (std::string invalid = validate_instance(record); !invalid.empty()) return bad_request(request, invalid);
 
-    v1::RegisterResponse out;
     std::set<std::string> declared(record.dependencies.begin(), record.dependencies.end());
     for (const std::string& dependency : declared)
       if (dependency != kHubServiceName && dependency != record.service_name && !registry_.knows(dependency))
         out.add_warnings("dependency \"" + dependency + "\" is not registered; " + record.service_name +
                          " was registered anyway and will see it once it registers");
-    Registry::Registered registered = registry_.register_instance(std::move(record));
-    if (registered.status) return refused(request, registered.status);
-    out.set_created(registered.created);
-    to_proto(registered.instance, *out.mutable_instance());
-    return http::encode(request, out, out.created() ? 201 : 200);
+    return std::nullopt;
   }
 
   Response heartbeat(const Request& request) {
@@ -186,19 +197,23 @@ class RegistryApi {
     return http::encode(request, out);
   }
 
-  Response deregister(const Request& request) {
+  void deregister(const Request& request, const http::Reply& reply) {
     v1::DeregisterRequest in;
-    if (auto failed = parse(request, in)) return *failed;
+    if (auto failed = parse(request, in)) return reply(*failed);
     std::string problem;
     auto name = service_name_of(in.service_name(), in.name(), problem);
-    if (!name) return bad_request(request, problem);
-    const Registry::Removed removed = registry_.deregister(*name, in.instance_id());
-    if (removed.status) return refused(request, removed.status);
-    v1::DeregisterResponse out;
-    out.set_service_name(*name);
-    out.set_instance_id(removed.instance_id);
-    out.set_remaining_instances(static_cast<uint32_t>(removed.remaining));
-    return http::encode(request, out);
+    if (!name) return reply(bad_request(request, problem));
+    registry_.deregister(*name, in.instance_id(), "requested",
+                         [request = http::answerable(request), reply, name = *name](Registry::Removed removed) {
+                           reply(Response::built_on_io_thread([request, name, removed = std::move(removed)] {
+                             if (removed.status) return refused(*request, removed.status);
+                             v1::DeregisterResponse out;
+                             out.set_service_name(name);
+                             out.set_instance_id(removed.instance_id);
+                             out.set_remaining_instances(static_cast<uint32_t>(removed.remaining));
+                             return http::encode(*request, out);
+                           }));
+                         });
   }
 
   Response list(const Request& request) const {
@@ -297,10 +312,10 @@ void add_registry_routes(http::Router& router, Registry* registry, Balancer* bal
     return;
   }
   auto api = std::make_shared<RegistryApi>(*registry, *balancer);
-  router.add("POST", "/register", [api](const Request& r) { return api->register_instance(r); });
+  router.add_async("POST", "/register", [api](const Request& r, http::Reply reply) { api->register_instance(r, reply); });
   router.add(
       "POST", "/heartbeat", [api](const Request& r) { return api->heartbeat(r); }, http::Runs::on_io_thread_first);
-  router.add("POST", "/deregister", [api](const Request& r) { return api->deregister(r); });
+  router.add_async("POST", "/deregister", [api](const Request& r, http::Reply reply) { api->deregister(r, reply); });
   router.add(
       "GET", "/services", [api](const Request& r) { return api->list(r); }, http::Runs::on_io_thread);
   router.add(

@@ -1,5 +1,6 @@
 #include "config_store.hpp"
 
+#include "basics/await.hpp"
 #include "basics/json_text.hpp"
 #include "basics/time_text.hpp"
 
@@ -23,9 +24,9 @@ std::string scope_label(const std::string& scope) {
 
 }  // namespace
 
-ConfigStore::ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock, const EventBus& events,
-                         std::shared_ptr<spdlog::logger> logger)
-    : storage_(storage), settings_(settings), clock_(clock), events_(events), logger_(std::move(logger)) {}
+ConfigStore::ConfigStore(ConfigVersionStore& storage, GroupCommit& writes, const ConfigManagementSettings& settings, const Clock& clock,
+                         const EventBus& events, std::shared_ptr<spdlog::logger> logger)
+    : storage_(storage), writes_(writes), settings_(settings), clock_(clock), events_(events), logger_(std::move(logger)) {}
 
 ConfigStore::~ConfigStore() = default;
 
@@ -92,75 +93,95 @@ EffectiveConfig ConfigStore::effective(const std::string& service) const {
 }
 
 Saved ConfigStore::update(const std::string& scope, const Json& content, const std::string& created_by) {
-  const ConfigLimits limits{settings_.max_config_bytes, settings_.max_depth};
-  if (ConfigProblem problem = check_config(content, limits))
-    return {0, 0, {Code::invalid_argument, problem.message, problem.secret ? "secret_in_config" : "invalid_config"}};
-  std::lock_guard write(write_mutex_);
-  ConfigVersion added;
-  added.scope = scope;
-  {
-    std::shared_lock lock(mutex_);
-    auto found = scopes_.find(scope);
-    added.version = (found == scopes_.end() ? 0 : found->second.latest) + 1;
-  }
-  added.content = content.dump();
-  added.created_by = created_by;
-  added.created_at_unix_us = clock_.now_unix_us();
-  added.active = true;
-  return apply(scope, &added, "update", added.version, created_by);
+  return await<Saved>([&](auto done) { update(scope, content, created_by, std::move(done)); });
 }
 
 Saved ConfigStore::rollback(const std::string& scope, int64_t version, const std::string& created_by) {
-  std::lock_guard write(write_mutex_);
-  ConfigVersion target;
-  if (Status refusal = this->version(scope, version, target)) return {0, 0, refusal};
-  {
-    std::shared_lock lock(mutex_);
-    if (scopes_.at(scope).active == version)
-      return {0,
-              0,
-              {Code::failed_precondition, "version " + std::to_string(version) + " of " + scope_label(scope) + " is already active",
-               "already_active"}};
-  }
-  return apply(scope, nullptr, "rollback", version, created_by);
+  return await<Saved>([&](auto done) { rollback(scope, version, created_by, std::move(done)); });
 }
 
-// Stores the change first; memory, watchers and the event follow only once it is stored.
-Saved ConfigStore::apply(const std::string& scope_name, const ConfigVersion* added, const std::string& action, int64_t version,
-                         const std::string& created_by) {
-  ConfigChange change{0, scope_name, version, action, created_by, clock_.now_unix_us()};
+void ConfigStore::update(const std::string& scope, const Json& content, const std::string& created_by, std::function<void(Saved)> done) {
+  const ConfigLimits limits{settings_.max_config_bytes, settings_.max_depth};
+  if (ConfigProblem problem = check_config(content, limits))
+    return done({0, 0, {Code::invalid_argument, problem.message, problem.secret ? "secret_in_config" : "invalid_config"}});
+  ConfigVersion added;
+  added.scope = scope;
+  added.content = content.dump();
+  added.created_by = created_by;
+  added.active = true;
+  writes_.submit(scope, [this, added = std::move(added), done = std::move(done)]() mutable -> std::optional<GroupCommit::Planned> {
+    {
+      std::shared_lock lock(mutex_);
+      auto found = scopes_.find(added.scope);
+      added.version = (found == scopes_.end() ? 0 : found->second.latest) + 1;
+    }
+    added.created_at_unix_us = clock_.now_unix_us();
+    ConfigChange change{0, added.scope, added.version, "update", added.created_by, added.created_at_unix_us};
+    return plan(std::move(added), std::move(change), std::move(done));
+  });
+}
+
+void ConfigStore::rollback(const std::string& scope, int64_t version, const std::string& created_by, std::function<void(Saved)> done) {
+  writes_.submit(scope, [this, scope, version, created_by, done = std::move(done)]() -> std::optional<GroupCommit::Planned> {
+    ConfigVersion target;
+    Status refusal = this->version(scope, version, target);
+    if (!refusal) {
+      std::shared_lock lock(mutex_);
+      if (scopes_.at(scope).active == version)
+        refusal = {Code::failed_precondition, "version " + std::to_string(version) + " of " + scope_label(scope) + " is already active",
+                   "already_active"};
+    }
+    if (refusal) {
+      done({0, 0, refusal});
+      return std::nullopt;
+    }
+    return plan(std::nullopt, ConfigChange{0, scope, version, "rollback", created_by, clock_.now_unix_us()}, done);
+  });
+}
+
+GroupCommit::Planned ConfigStore::plan(std::optional<ConfigVersion> added, ConfigChange change, std::function<void(Saved)> done) {
   int64_t latest = added ? added->version : 0;
   {
     std::shared_lock lock(mutex_);
-    if (auto found = scopes_.find(scope_name); found != scopes_.end()) latest = std::max(latest, found->second.latest);
+    if (auto found = scopes_.find(change.scope); found != scopes_.end()) latest = std::max(latest, found->second.latest);
   }
-  const int64_t prune_through = latest - settings_.retention_versions;
-  try {
-    change.revision = storage_.save_config_change(added, change, prune_through);
-  } catch (const StorageError& error) {
-    return {0,
-            0,
-            {Code::unavailable, (action == "update" ? "the config" : "the " + action) + " was not stored, nothing changed: " + error.what(),
-             "storage_unavailable"}};
-  }
-  {
-    std::unique_lock lock(mutex_);
-    Scope& scope = scopes_[scope_name];
-    if (added) scope.versions[added->version] = *added;
-    for (auto& [number, stored] : scope.versions) stored.active = number == version;
-    scope.active = version;
-    scope.latest = latest;
-    std::string ignored;
-    scope.active_content = *parse_json(scope.versions.at(version).content, 1000, ignored);
-    for (auto it = scope.versions.begin(); it != scope.versions.end() && it->first <= prune_through;)
-      it = it->second.active ? std::next(it) : scope.versions.erase(it);
-    remember(scope, change);
-  }
-  logger_->info("config: {} of {} by {}: version {} active, revision {}", action, scope_label(scope_name), created_by, version,
-                change.revision);
-  wake(scope_name);
-  publish(scope_name, change);
-  return {version, change.revision, {}};
+  ConfigWrite write{std::move(added), std::move(change), latest - settings_.retention_versions};
+  return {Write{std::move(write)}, [this, done = std::move(done)](Write& stored) {
+            ConfigWrite& write = std::get<ConfigWrite>(stored.change);
+            ConfigChange& change = write.change;
+            if (stored.outcome) {
+              const std::string what = change.action == "update" ? "the config" : "the " + change.action;
+              return done({0,
+                           0,
+                           {stored.outcome.code(), what + " was not stored, nothing changed: " + stored.outcome.message(),
+                            stored.outcome.reason()}});
+            }
+            change.revision = stored.revision;
+            apply(write);
+            done({change.version, change.revision, {}});
+            // The acknowledgement has gone; waking watchers and publishing happen on the timer's thread.
+            timer_.schedule(DeadlineTimer::Clock::time_point::min(), [this, change] {
+              logger_->info("config: {} of {} by {}: version {} active, revision {}", change.action, scope_label(change.scope),
+                            change.created_by, change.version, change.revision);
+              wake(change.scope);
+              publish(change.scope, change);
+            });
+          }};
+}
+
+void ConfigStore::apply(const ConfigWrite& write) {
+  const ConfigChange& change = write.change;
+  std::unique_lock lock(mutex_);
+  Scope& scope = scopes_[change.scope];
+  if (write.added) scope.versions[write.added->version] = *write.added;
+  for (auto& [number, stored] : scope.versions) stored.active = number == change.version;
+  scope.active = change.version;
+  scope.latest = std::max(scope.latest, write.added ? write.added->version : 0);
+  std::string ignored;
+  scope.active_content = *parse_json(scope.versions.at(change.version).content, 1000, ignored);
+  for (auto it = scope.versions.begin(); it != scope.versions.end() && it->first <= write.prune_through;)
+    it = it->second.active ? std::next(it) : scope.versions.erase(it);
+  remember(scope, change);
 }
 
 void ConfigStore::remember(Scope& scope, const ConfigChange& change) {
@@ -259,11 +280,18 @@ std::optional<ConfigStore::Waiter> ConfigStore::take_waiter(uint64_t id) {
 }
 
 void ConfigStore::wake(const std::string& scope) {
+  // A watch parked after the acknowledgement may already know this revision: it keeps waiting.
+  std::map<std::string, int64_t, std::less<>> revisions;
+  auto revision = [&](const std::string& service) {
+    auto [found, fresh] = revisions.try_emplace(service, 0);
+    if (fresh) found->second = revision_of(service);
+    return found->second;
+  };
   std::vector<Waiter> woken;
   {
     std::lock_guard lock(watch_mutex_);
     for (auto it = waiters_.begin(); it != waiters_.end();) {
-      if (is_global(scope) || it->second.service == scope) {
+      if ((is_global(scope) || it->second.service == scope) && revision(it->second.service) != it->second.known_revision) {
         woken.push_back(std::move(it->second));
         it = waiters_.erase(it);
       } else {

@@ -1,13 +1,16 @@
-// Versioned configs, kept in memory and stored through ConfigVersionStore
-// before any change is acknowledged. Each service's config is a JSON object in
-// numbered versions, one active; the global config is merged under every
-// service's. Every change (update or rollback) gets a hub-wide revision, which
-// blocking watches compare.
+// Versioned configs, kept in memory and stored (committed in groups through
+// GroupCommit) before any change is acknowledged. Each service's config is a
+// JSON object in numbered versions, one active; the global config is merged
+// under every service's. Every change (update or rollback) gets a hub-wide
+// revision, which blocking watches compare. Watchers are woken, and events
+// published, on the timer's thread after the acknowledgement has gone: ten
+// thousand watchers never delay the writer.
 #pragma once
 
 #include "basics/deadline_timer.hpp"
 #include "config_json.hpp"
 #include "storage/config_version_store.hpp"
+#include "storage/group_commit.hpp"
 
 #include <hub/clock.hpp>
 #include <hub/config_settings.hpp>
@@ -54,8 +57,8 @@ struct ConfigHistory {
 
 class ConfigStore {
  public:
-  ConfigStore(ConfigVersionStore& storage, const ConfigManagementSettings& settings, const Clock& clock, const EventBus& events,
-              std::shared_ptr<spdlog::logger> logger);
+  ConfigStore(ConfigVersionStore& storage, GroupCommit& writes, const ConfigManagementSettings& settings, const Clock& clock,
+              const EventBus& events, std::shared_ptr<spdlog::logger> logger);
   ~ConfigStore();  // pending watches end without an answer
   ConfigStore(const ConfigStore&) = delete;
   ConfigStore& operator=(const ConfigStore&) = delete;
@@ -69,9 +72,13 @@ class ConfigStore {
   int64_t revision_of(const std::string& service) const;
 
   // `scope` is a service name or kGlobalConfigScope. A refusal (Saved::refusal) changed nothing:
-  // invalid_argument for a config that may not be stored, unavailable when storage failed.
-  Saved update(const std::string& scope, const Json& content, const std::string& created_by);
-  Saved rollback(const std::string& scope, int64_t version, const std::string& created_by);
+  // invalid_argument for a config that may not be stored, unavailable when storage failed, aborted
+  // (write_refused) when storage refused this change alone. `done` runs once the change is stored
+  // and served (or refused), on the committing thread or on this one, and must not block.
+  void update(const std::string& scope, const Json& content, const std::string& created_by, std::function<void(Saved)> done);
+  void rollback(const std::string& scope, int64_t version, const std::string& created_by, std::function<void(Saved)> done);
+  Saved update(const std::string& scope, const Json& content, const std::string& created_by);  // waits
+  Saved rollback(const std::string& scope, int64_t version, const std::string& created_by);    // waits
 
   std::optional<ConfigHistory> history(const std::string& scope, size_t limit) const;
   // The stored version, or not_found saying whether it never existed or was pruned (reason version_pruned).
@@ -102,8 +109,10 @@ class ConfigStore {
     uint64_t timer = 0;
   };
 
-  Saved apply(const std::string& scope, const ConfigVersion* added, const std::string& action, int64_t version,
-              const std::string& created_by);
+  // The write of a change planned on memory as it stands, and what follows once it is stored.
+  GroupCommit::Planned plan(std::optional<ConfigVersion> added, ConfigChange change, std::function<void(Saved)> done);
+  // Takes a stored change into memory.
+  void apply(const ConfigWrite& write);
   void remember(Scope& scope, const ConfigChange& change);
   void publish(const std::string& scope, const ConfigChange& change) const;
   void wake(const std::string& scope);
@@ -111,19 +120,19 @@ class ConfigStore {
   int64_t revision_locked(const std::string& service) const;
 
   ConfigVersionStore& storage_;
+  GroupCommit& writes_;  // keyed by scope, so each change plans on memory that holds the one before
   const ConfigManagementSettings settings_;
   const Clock& clock_;
   const EventBus& events_;
   std::shared_ptr<spdlog::logger> logger_;
 
   mutable std::shared_mutex mutex_;
-  std::mutex write_mutex_;  // one change at a time, so revisions apply in order
   std::map<std::string, Scope> scopes_;
 
   mutable std::mutex watch_mutex_;
   uint64_t next_waiter_ = 1;
   std::map<uint64_t, Waiter> waiters_;
-  DeadlineTimer timer_;  // last: stopped before the waiters it refers to go
+  DeadlineTimer timer_;  // watches' ends, and wakes and events after changes; last: stopped before what it refers to goes
 };
 
 }  // namespace hub::config

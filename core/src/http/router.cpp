@@ -7,6 +7,17 @@
 
 namespace hub::http {
 
+std::shared_ptr<const Request> answerable(const Request& request) {
+  auto copy = std::make_shared<Request>();
+  copy->method = request.method;
+  copy->path = request.path;
+  copy->query = request.query;
+  copy->content_type = request.content_type;
+  copy->wants_protobuf = request.wants_protobuf;
+  copy->params = request.params;
+  return copy;
+}
+
 namespace {
 
 std::vector<std::string> split(const std::string& path) {
@@ -124,7 +135,7 @@ Response Router::dispatch(Request& request) const {
     return error(request, 426, "upgrade_required", request.path + " is a WebSocket: connect with Upgrade: websocket");
   if (!resolution.async_handler) return std::move(resolution.refusal);
   auto answer = std::make_shared<std::promise<Response>>();
-  (*resolution.async_handler)(request, [answer](Response response) { answer->set_value(std::move(response)); });
+  (*resolution.async_handler)(request, [answer](Response response) { answer->set_value(std::move(response).built()); });
   return answer->get_future().get();
 }
 

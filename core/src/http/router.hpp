@@ -36,12 +36,25 @@ struct Response {
     return response;
   }
   bool wants_worker() const { return rest != nullptr; }
+
+  // What an async handler replies from a thread that serves others (the one committing writes):
+  // `build` runs on the I/O thread that writes the answer, so encoding it costs that thread alone.
+  std::shared_ptr<const std::function<Response()>> build;
+  static Response built_on_io_thread(std::function<Response()> build) {
+    Response response{0, {}, {}};
+    response.build = std::make_shared<const std::function<Response()>>(std::move(build));
+    return response;
+  }
+  Response built() && { return build ? (*build)() : std::move(*this); }
 };
 
 using Handler = std::function<Response(const Request&)>;
 // Answers later, from any thread, exactly once (a blocking query, a push).
 using Reply = std::function<void(Response)>;
 using AsyncHandler = std::function<void(const Request&, Reply)>;
+// The request as an answer given later needs it (to encode the answer), without its body: an async
+// handler's request is gone once the handler returns.
+std::shared_ptr<const Request> answerable(const Request& request);
 
 // A WebSocket the hub pushes text messages into, from any thread.
 class PushChannel {

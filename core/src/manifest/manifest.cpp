@@ -85,6 +85,11 @@ StorageSettings read_storage(yaml::MapReader& top, const fs::path& base_dir) {
     if (!storage.has("sqlite")) storage.fail_at("sqlite", "required key is missing for backend sqlite (path: FILE)");
     yaml::MapReader sqlite(top.source(), storage.node("sqlite"), "storage.sqlite");
     settings.sqlite_path = resolve(base_dir, sqlite.required_string("path"));
+    const std::string synchronous = sqlite.string("synchronous", "normal");
+    if (synchronous == "full")
+      settings.sqlite_synchronous = StorageSettings::SqliteSync::full;
+    else if (synchronous != "normal")
+      sqlite.fail_at("synchronous", "expected normal or full, got '" + synchronous + "'");
     sqlite.finish();
   }
   if (storage.has("postgres") || settings.backend == StorageSettings::Backend::postgres) {

@@ -1,5 +1,6 @@
 #include "registry.hpp"
 
+#include "basics/await.hpp"
 #include "basics/json_text.hpp"
 
 #include <hub/errors.hpp>
@@ -14,13 +15,25 @@ namespace {
 // Metrics waiting for storage are bounded: a long outage drops the oldest.
 constexpr size_t kMaxPendingSamples = 200'000;
 
+// Names cannot hold a NUL: the key of one instance's writes.
+std::string write_key(const std::string& service, const std::string& instance_id) {
+  std::string key = service;
+  key += '\0';
+  key += instance_id;
+  return key;
+}
+
+Status not_stored(const std::string& what, const Status& outcome) {
+  return {outcome.code(), what + " was not stored, nothing changed: " + outcome.message(), outcome.reason()};
+}
+
 }  // namespace
 
 struct Registry::Entry {
   InstanceRecord record;  // last_heartbeat lives in the atomics below
   std::atomic<int64_t> beat_unix_us{0};
   std::atomic<int64_t> beat_mono_us{0};
-  std::atomic<bool> dirty{false};  // a heartbeat storage has not seen
+  mutable std::atomic<bool> dirty{false};  // a heartbeat storage has not seen
   int64_t down_since_mono_us = 0;
   // record.status is the worse of what the instance says of itself (its
   // heartbeats, or the liveness policy) and what health checks concluded.
@@ -48,8 +61,8 @@ struct Registry::Service {
   std::atomic<uint64_t> beats{0};
 };
 
-Registry::Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events)
-    : clock_(std::move(clock)), store_(store), events_(events) {}
+Registry::Registry(std::shared_ptr<Clock> clock, RegistryStore& store, GroupCommit& writes, EventBus& events)
+    : clock_(std::move(clock)), store_(store), writes_(writes), events_(events) {}
 
 Registry::~Registry() = default;
 
@@ -95,38 +108,44 @@ std::vector<InstanceRecord> Registry::copy(const Service& service) const {
 }
 
 Registry::Registered Registry::register_instance(InstanceRecord record) {
-  std::lock_guard write(write_mutex_);
-  const int64_t now = clock_->now_unix_us();
-  Registered result;
-  {
-    std::shared_lock lock(mutex_);
-    auto service = services_.find(record.service_name);
-    const Entry* existing = nullptr;
-    if (service != services_.end()) {
-      auto found = service->second->entries.find(record.instance_id);
-      if (found != service->second->entries.end()) existing = found->second.get();
+  return await<Registered>([&](auto done) { register_instance(std::move(record), std::move(done)); });
+}
+
+void Registry::register_instance(InstanceRecord record, std::function<void(Registered)> done) {
+  const std::string key = write_key(record.service_name, record.instance_id);
+  writes_.submit(key, [this, record = std::move(record), done = std::move(done)]() mutable -> std::optional<GroupCommit::Planned> {
+    const int64_t now = clock_->now_unix_us();
+    bool created = true;
+    {
+      std::shared_lock lock(mutex_);
+      if (auto service = services_.find(record.service_name); service != services_.end()) {
+        if (auto found = service->second->entries.find(record.instance_id); found != service->second->entries.end()) {
+          created = false;
+          record.registered_at_unix_us = found->second->record.registered_at_unix_us;
+        }
+      }
     }
-    result.created = existing == nullptr;
-    record.registered_at_unix_us = existing ? existing->record.registered_at_unix_us : now;
-  }
-  record.status = "healthy";
-  record.source = "self";
-  record.last_heartbeat_unix_us = now;
-  record.down_since_unix_us = 0;
-  try {
-    store_.save_instance(record);
-  } catch (const StorageError& error) {  // memory stays as it was
-    result.status = {Code::unavailable, std::string("the registration was not stored, nothing changed: ") + error.what(),
-                     "storage_unavailable"};
-    return result;
-  }
-  {
-    std::unique_lock lock(mutex_);
-    insert_unlocked(record);
-  }
-  result.instance = std::move(record);
-  publish(result.created ? "instance.registered" : "instance.updated", result.instance);
-  return result;
+    if (created) record.registered_at_unix_us = now;
+    record.status = "healthy";
+    record.source = "self";
+    record.last_heartbeat_unix_us = now;
+    record.down_since_unix_us = 0;
+    return GroupCommit::Planned{Write{std::move(record)}, [this, created, done = std::move(done)](Write& write) {
+                                  Registered result;
+                                  if (write.outcome) {  // memory stays as it was
+                                    result.status = not_stored("the registration", write.outcome);
+                                    return done(std::move(result));
+                                  }
+                                  result.created = created;
+                                  result.instance = std::move(std::get<InstanceRecord>(write.change));
+                                  {
+                                    std::unique_lock lock(mutex_);
+                                    insert_unlocked(result.instance);
+                                  }
+                                  publish(created ? "instance.registered" : "instance.updated", result.instance);
+                                  done(std::move(result));
+                                }};
+  });
 }
 
 Registry::Entry* Registry::find(Service& service, const std::string& instance_id, Lookup& lookup) const {
@@ -196,7 +215,6 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
     }
   }
   if (reported_changes) {
-    std::lock_guard write(write_mutex_);
     try {
       change_status(service_name, beat.instance_id, status, std::nullopt);
     } catch (const StorageError& error) {
@@ -210,28 +228,54 @@ Registry::Beat Registry::heartbeat(const std::string& service_name, const std::s
 }
 
 bool Registry::change_status(const std::string& service_name, const std::string& instance_id, std::optional<std::string> reported,
-                             std::optional<std::string> probed) {
-  std::string before, after;
-  {
-    std::shared_lock lock(mutex_);
+                             std::optional<std::string> probed, std::optional<int64_t> beat_mono_us) {
+  struct Outcome {
+    bool changed = false;
+    Status status;
+  };
+  // Finds the entry again under the exclusive lock and applies the change: a discovery source may
+  // have removed the instance meanwhile.
+  auto apply = [this, service_name, instance_id, reported, probed](const std::string& after) {
+    std::unique_lock lock(mutex_);
     auto service = services_.find(service_name);
     if (service == services_.end()) return false;
     auto entry = service->second->entries.find(instance_id);
     if (entry == service->second->entries.end()) return false;
-    before = entry->second->record.status;
-    after = worse(reported.value_or(entry->second->reported), probed.value_or(entry->second->probed));
-  }
-  if (after != before) store_.save_status(service_name, instance_id, after, after == "down" ? clock_->now_unix_us() : 0);
-  std::unique_lock lock(mutex_);
-  // Found again after the store: a discovery source may have removed the instance meanwhile.
-  auto service = services_.find(service_name);
-  if (service == services_.end()) return false;
-  auto entry = service->second->entries.find(instance_id);
-  if (entry == service->second->entries.end()) return false;
-  if (reported) entry->second->reported = *reported;
-  if (probed) entry->second->probed = *probed;
-  if (after != entry->second->record.status) set_status(*service->second, *entry->second, after);
-  return true;
+    if (reported) entry->second->reported = *reported;
+    if (probed) entry->second->probed = *probed;
+    if (after != entry->second->record.status) set_status(*service->second, *entry->second, after);
+    return true;
+  };
+  const Outcome outcome = await<Outcome>([&](std::function<void(Outcome)> done) {
+    writes_.submit(write_key(service_name, instance_id), [=, this]() -> std::optional<GroupCommit::Planned> {
+      std::string before, after;
+      {
+        std::shared_lock lock(mutex_);
+        auto service = services_.find(service_name);
+        const Entry* entry = nullptr;
+        if (service != services_.end())
+          if (auto found = service->second->entries.find(instance_id); found != service->second->entries.end()) entry = found->second.get();
+        if (!entry || (beat_mono_us && entry->beat_mono_us.load() != *beat_mono_us)) {
+          lock.unlock();
+          done({});
+          return std::nullopt;
+        }
+        before = entry->record.status;
+        after = worse(reported.value_or(entry->reported), probed.value_or(entry->probed));
+      }
+      if (after == before) {
+        done({apply(after), {}});
+        return std::nullopt;
+      }
+      const int64_t down_since = after == "down" ? clock_->now_unix_us() : 0;
+      return GroupCommit::Planned{Write{StatusChange{service_name, instance_id, after, down_since}}, [=](Write& write) {
+                                    if (write.outcome) return done({false, write.outcome});
+                                    done({apply(after), {}});
+                                  }};
+    });
+  });
+  if (outcome.status) throw StorageError(outcome.status.message());
+  return outcome.changed;
 }
 
 std::optional<std::string> Registry::service_status_of(const std::string& service_name, const std::string& instance_id) const {
@@ -252,7 +296,6 @@ bool Registry::set_probe_status(const std::string& service_name, const std::stri
     if (entry == service->second->entries.end()) return false;
     if (entry->second->probed == status) return true;
   }
-  std::lock_guard write(write_mutex_);
   return change_status(service_name, instance_id, std::nullopt, status);
 }
 
@@ -266,38 +309,66 @@ void Registry::set_status(Service& service, Entry& entry, const std::string& sta
 }
 
 Registry::Removed Registry::deregister(const std::string& service_name, const std::string& instance_id, const std::string& reason) {
-  std::lock_guard write(write_mutex_);
-  Removed removed;
-  InstanceRecord record;
-  {
+  return await<Removed>([&](auto done) { deregister(service_name, instance_id, reason, std::move(done)); });
+}
+
+void Registry::deregister(const std::string& service_name, const std::string& instance_id, const std::string& reason,
+                          std::function<void(Removed)> done) {
+  std::string id = instance_id;
+  if (id.empty()) {  // the service's only instance
     std::shared_lock lock(mutex_);
     auto service = services_.find(service_name);
     Lookup lookup = Lookup::unknown_service;
-    Entry* entry = service == services_.end() ? nullptr : find(*service->second, instance_id, lookup);
+    const Entry* entry = service == services_.end() ? nullptr : find(*service->second, id, lookup);
     if (!entry) {
-      removed.status = lookup_failed(lookup, service_name, instance_id);
-      return removed;
+      lock.unlock();
+      return done({lookup_failed(lookup, service_name, id)});
     }
-    record = snapshot(*entry);
+    id = entry->record.instance_id;
   }
-  try {
-    if (record.source == "self") store_.delete_instance(service_name, record.instance_id);
-  } catch (const StorageError& error) {
-    removed.status = {Code::unavailable, std::string("the deregistration was not stored, nothing changed: ") + error.what(),
-                      "storage_unavailable"};
-    return removed;
-  }
+  writes_.submit(write_key(service_name, id), [this, service_name, id, reason, done]() -> std::optional<GroupCommit::Planned> {
+    InstanceRecord record;
+    {
+      std::shared_lock lock(mutex_);
+      auto service = services_.find(service_name);
+      Lookup lookup = Lookup::unknown_service;
+      const Entry* entry = service == services_.end() ? nullptr : find(*service->second, id, lookup);
+      if (!entry) {
+        lock.unlock();
+        done({lookup_failed(lookup, service_name, id)});
+        return std::nullopt;
+      }
+      record = snapshot(*entry);
+    }
+    if (record.source != "self") {  // a discovery source's: never stored
+      Removed removed;
+      forget(record, reason, removed);
+      done(std::move(removed));
+      return std::nullopt;
+    }
+    return GroupCommit::Planned{Write{InstanceRemoval{service_name, id}}, [this, record, reason, done](Write& write) {
+                                  Removed removed;
+                                  if (write.outcome)
+                                    removed.status = not_stored("the deregistration", write.outcome);
+                                  else
+                                    forget(record, reason, removed);
+                                  done(std::move(removed));
+                                }};
+  });
+}
+
+void Registry::forget(const InstanceRecord& record, const std::string& reason, Removed& removed) {
   {
     std::unique_lock lock(mutex_);
-    auto service = services_.find(service_name);
-    service->second->entries.erase(record.instance_id);
-    changed(*service->second);
-    removed.remaining = service->second->entries.size();
-    if (service->second->entries.empty()) services_.erase(service);
+    if (auto service = services_.find(record.service_name); service != services_.end()) {
+      service->second->entries.erase(record.instance_id);
+      changed(*service->second);
+      removed.remaining = service->second->entries.size();
+      if (service->second->entries.empty()) services_.erase(service);
+    }
   }
   removed.instance_id = record.instance_id;
   publish("instance.deregistered", record, ",\"reason\":" + json_quote(reason));
-  return removed;
 }
 
 std::vector<InstanceRecord> Registry::instances(const std::string& status_filter, const std::string& tag_filter) const {
@@ -444,50 +515,66 @@ void Registry::remove_from_source(const std::string& source, const std::string& 
   publish("instance.deregistered", record, ",\"reason\":\"source\"");
 }
 
+void Registry::visit_entries(const std::function<void(const std::string&, const Entry&)>& visit) const {
+  constexpr size_t kChunk = 1024;
+  std::string next_service, next_id;  // the first entry the next chunk visits; "" for the very first
+  for (;;) {
+    std::shared_lock lock(mutex_);
+    size_t visited = 0;
+    bool full = false;
+    for (auto service = services_.lower_bound(next_service); service != services_.end() && !full; ++service) {
+      const auto& entries = service->second->entries;
+      for (auto entry = service->first == next_service ? entries.lower_bound(next_id) : entries.begin(); entry != entries.end(); ++entry) {
+        if (visited++ == kChunk) {
+          next_service = service->first;
+          next_id = entry->first;
+          full = true;
+          break;
+        }
+        visit(service->first, *entry->second);
+      }
+    }
+    if (!full) return;
+  }
+}
+
 std::vector<LivenessCandidate> Registry::liveness_candidates() const {
   std::vector<LivenessCandidate> candidates;
-  std::shared_lock lock(mutex_);
-  for (const auto& [name, service] : services_)
-    for (const auto& [id, entry] : service->entries) {
-      if (entry->record.source != "self") continue;
-      candidates.push_back({name, id, entry->reported, entry->record.status == "down", entry->beat_mono_us.load(std::memory_order_relaxed),
-                            entry->down_since_mono_us});
-    }
+  visit_entries([&](const std::string& name, const Entry& entry) {
+    if (entry.record.source != "self") return;
+    candidates.push_back({name, entry.record.instance_id, entry.reported, entry.record.status == "down",
+                          entry.beat_mono_us.load(std::memory_order_relaxed), entry.down_since_mono_us});
+  });
   return candidates;
 }
 
 bool Registry::apply_liveness(const LivenessCandidate& candidate, hub_liveness_action action) {
   if (action == HUB_LIVENESS_KEEP) return false;
-  std::unique_lock write(write_mutex_);
-  {
-    // A heartbeat that arrived since the assessment wins over it.
-    std::shared_lock lock(mutex_);
-    auto service = services_.find(candidate.service);
-    if (service == services_.end()) return false;
-    auto entry = service->second->entries.find(candidate.id);
-    if (entry == service->second->entries.end() || entry->second->beat_mono_us.load() != candidate.beat_mono_us) return false;
-  }
   if (action == HUB_LIVENESS_REMOVE) {
-    write.unlock();
+    {
+      // A heartbeat that arrived since the assessment wins over it.
+      std::shared_lock lock(mutex_);
+      auto service = services_.find(candidate.service);
+      if (service == services_.end()) return false;
+      auto entry = service->second->entries.find(candidate.id);
+      if (entry == service->second->entries.end() || entry->second->beat_mono_us.load() != candidate.beat_mono_us) return false;
+    }
     Removed removed = deregister(candidate.service, candidate.id, "dead");
     if (removed.status.code() == Code::unavailable) throw StorageError(removed.status.message());
     return removed.status.ok();
   }
   const std::string status = action == HUB_LIVENESS_MARK_DOWN ? "down" : "healthy";
   if (status == candidate.reported) return false;
-  return change_status(candidate.service, candidate.id, status, std::nullopt);
+  return change_status(candidate.service, candidate.id, status, std::nullopt, candidate.beat_mono_us);
 }
 
 void Registry::flush_heartbeats() {
   std::vector<HeartbeatMark> marks;
   std::vector<MetricSample> samples;
-  {
-    std::shared_lock lock(mutex_);
-    for (const auto& [name, service] : services_)
-      for (const auto& [id, entry] : service->entries)
-        if (entry->dirty.exchange(false, std::memory_order_relaxed) && entry->record.source == "self")
-          marks.push_back({name, id, entry->beat_unix_us.load(std::memory_order_relaxed)});
-  }
+  visit_entries([&](const std::string& name, const Entry& entry) {
+    if (entry.dirty.exchange(false, std::memory_order_relaxed) && entry.record.source == "self")
+      marks.push_back({name, entry.record.instance_id, entry.beat_unix_us.load(std::memory_order_relaxed)});
+  });
   {
     std::lock_guard lock(samples_mutex_);
     samples.swap(samples_);

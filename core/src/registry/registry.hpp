@@ -1,12 +1,13 @@
 // The service registry: every known instance, in memory, keyed by service
 // name and instance id. Reads never touch the database. Registrations,
-// deregistrations and status changes are written to storage first and reach
-// memory only once stored; heartbeats stay in memory and flush_heartbeats()
-// hands them to storage in batches. Each service's Version moves with every
+// deregistrations and status changes are written to storage first, committed
+// in groups (GroupCommit), and reach memory only once stored; heartbeats stay
+// in memory and flush_heartbeats() hands them to storage in batches. Each service's Version moves with every
 // change, so readers (the balancer, the API's encoded answers) can tell
 // whether what they derived from it is still current.
 #pragma once
 
+#include "storage/group_commit.hpp"
 #include "storage/instance_record.hpp"
 #include "storage/registry_store.hpp"
 
@@ -42,19 +43,23 @@ struct LivenessCandidate {
 
 class Registry {
  public:
-  Registry(std::shared_ptr<Clock> clock, RegistryStore& store, EventBus& events);
+  Registry(std::shared_ptr<Clock> clock, RegistryStore& store, GroupCommit& writes, EventBus& events);
   ~Registry();
 
   // Loads what storage holds (at start, before serving).
   void restore();
 
+  // A write's answer says what storage said when it was not stored, and then nothing changed:
+  // unavailable (reason storage_unavailable), or aborted (write_refused) when storage refused it alone.
   struct Registered {
-    Status status;  // unavailable (reason storage_unavailable) when storage refused it: then nothing changed
+    Status status;
     bool created = false;
     InstanceRecord instance;
   };
-  // Stores, then serves.
-  Registered register_instance(InstanceRecord record);
+  // Stores, then serves; `done` runs once it is served (or refused), on the committing thread or
+  // on this one, and must not block.
+  void register_instance(InstanceRecord record, std::function<void(Registered)> done);
+  Registered register_instance(InstanceRecord record);  // waits
 
   struct Beat {
     Status status;  // not_found for an unknown service or instance; invalid_argument when the id is needed
@@ -74,7 +79,8 @@ class Registry {
     std::string instance_id;
     size_t remaining = 0;
   };
-  Removed deregister(const std::string& service, const std::string& instance_id, const std::string& reason = "requested");
+  void deregister(const std::string& service, const std::string& instance_id, const std::string& reason, std::function<void(Removed)> done);
+  Removed deregister(const std::string& service, const std::string& instance_id, const std::string& reason = "requested");  // waits
 
   // A health check's confirmed verdict on one instance; what the registry serves
   // is the worse of it and the instance's own word. False when the instance is unknown.
@@ -131,22 +137,29 @@ class Registry {
   void publish(const std::string& topic, const InstanceRecord& record, const std::string& extra_json = "") const;
   void set_status(Service& service, Entry& entry, const std::string& status);
   // Applies a new reported and/or probed status; stores the served status when it changes, then
-  // serves it. The caller holds write_mutex_. False when the instance is gone.
+  // serves it, and waits for that. False when the instance is gone, or when `beat_mono_us` is given
+  // and a heartbeat came since. Throws StorageError when storage refused it (nothing changed).
   bool change_status(const std::string& service_name, const std::string& instance_id, std::optional<std::string> reported,
-                     std::optional<std::string> probed);
+                     std::optional<std::string> probed, std::optional<int64_t> beat_mono_us = std::nullopt);
+  // Takes a stored removal into memory.
+  void forget(const InstanceRecord& record, const std::string& reason, Removed& removed);
   std::optional<std::string> service_status_of(const std::string& service_name, const std::string& instance_id) const;
   Entry* find(Service& service, const std::string& instance_id, Lookup& lookup) const;
   static Status lookup_failed(Lookup lookup, const std::string& service, const std::string& instance_id);
   void changed(Service& service);
+  // Every entry, under the shared lock taken a chunk at a time: a pass over a large registry (the
+  // liveness pass, the heartbeat flush) never holds a write up for longer than one chunk.
+  void visit_entries(const std::function<void(const std::string& service, const Entry& entry)>& visit) const;
   void insert_unlocked(InstanceRecord record);
   std::vector<InstanceRecord> copy(const Service& service) const;
   InstanceRecord snapshot(const Entry& entry) const;
 
   std::shared_ptr<Clock> clock_;
   RegistryStore& store_;
+  GroupCommit& writes_;  // keyed by instance, so each write plans on memory that holds the one before
   EventBus& events_;
   mutable std::shared_mutex mutex_;  // the map and every entry's non-atomic fields
-  std::mutex write_mutex_;           // orders durable writes so storage and memory agree
+  std::mutex write_mutex_;           // one discovery source's snapshot at a time
   std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
   std::atomic<uint64_t> structure_{0};  // any change anywhere: dependents lists depend on other services
   std::mutex samples_mutex_;

@@ -1,5 +1,6 @@
-// What the config store asks of storage. Every call is one transaction: it
-// happens whole or throws StorageError and changes nothing.
+// What the config store reads from storage; its changes are Writes
+// (write.hpp). Every call is one transaction: it happens whole or throws
+// StorageError and changes nothing.
 #pragma once
 
 #include <cstdint>
@@ -33,10 +34,6 @@ struct ConfigChange {
 class ConfigVersionStore {
  public:
   virtual ~ConfigVersionStore() = default;
-  // Adds `added` when given, makes change.version the scope's only active
-  // version, deletes the scope's inactive versions numbered up to
-  // `prune_through`, records `change`. Returns the change's revision.
-  virtual int64_t save_config_change(const ConfigVersion* added, const ConfigChange& change, int64_t prune_through) = 0;
   virtual std::vector<ConfigVersion> load_config_versions() = 0;
   // The latest `per_scope` changes of every scope, oldest first.
   virtual std::vector<ConfigChange> load_config_changes(int per_scope) = 0;

@@ -14,14 +14,13 @@ class MemoryStorage final : public Storage {
   std::string backend() const override { return "memory"; }
   ComponentStatus check() override { return {"healthy", "in memory; nothing survives a restart", 0}; }
   int migrate(const std::vector<Migration>&) override { return 0; }  // no schema to keep
-  // The registry's memory is the only copy.
-  void save_instance(const InstanceRecord&) override {}
-  void delete_instance(const std::string&, const std::string&) override {}
-  void save_status(const std::string&, const std::string&, const std::string&, int64_t) override {}
+  // The registry's and the config store's memory is the only copy; config revisions still increase.
+  void save_writes(std::vector<Write>& writes) override {
+    for (Write& write : writes)
+      if (std::holds_alternative<ConfigWrite>(write.change)) write.revision = ++revision_;
+  }
   void save_heartbeats(const std::vector<HeartbeatMark>&, const std::vector<MetricSample>&) override {}
   std::vector<InstanceRecord> load_instances() override { return {}; }
-  // The config store's memory is the only copy; revisions still increase.
-  int64_t save_config_change(const ConfigVersion*, const ConfigChange&, int64_t) override { return ++revision_; }
   std::vector<ConfigVersion> load_config_versions() override { return {}; }
   std::vector<ConfigChange> load_config_changes(int) override { return {}; }
   // Kept so uptime works embedded too; pruned by retention like the tables.

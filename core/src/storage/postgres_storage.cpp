@@ -9,6 +9,7 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <variant>
 
 namespace hub {
 
@@ -18,7 +19,7 @@ class PostgresStorage final : public Storage, private MigrationTarget {
  public:
   explicit PostgresStorage(const PostgresSettings& settings) : settings_(settings) {
     try {
-      connection_ = std::make_unique<pqxx::connection>(settings_.connection_string());
+      connect();
     } catch (const std::exception& error) {
       throw StorageError(describe() + ": cannot connect: " + first_line(error.what()));
     }
@@ -30,7 +31,7 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     std::lock_guard lock(mutex_);
     const auto started = std::chrono::steady_clock::now();
     try {
-      if (!connection_ || !connection_->is_open()) connection_ = std::make_unique<pqxx::connection>(settings_.connection_string());
+      if (!connection_ || !connection_->is_open()) connect();
       pqxx::nontransaction query(*connection_);
       query.exec("SELECT 1");
     } catch (const std::exception& error) {
@@ -41,37 +42,40 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return {"healthy", location(), ms};
   }
 
-  void save_instance(const InstanceRecord& r) override {
+  // The group is tried whole first: a savepoint is two more round trips per write. Only when a
+  // write failed is it all rolled back and stored again, each write in a savepoint of its own.
+  void save_writes(std::vector<Write>& writes) override {
+    bool refused = false;
+    try {
+      write([&](pqxx::work& tx) {
+        for (Write& write : writes) {
+          write.outcome = {};  // a transaction run again after a reconnect starts over
+          try {
+            std::visit([&](const auto& change) { store(tx, change, write); }, write.change);
+          } catch (const pqxx::sql_error&) {
+            refused = true;
+            throw;
+          }
+        }
+      });
+      return;
+    } catch (const StorageError&) {
+      if (!refused) throw;
+    }
     write([&](pqxx::work& tx) {
-      tx.exec_params(
-          "INSERT INTO service_registry (service_name, instance_id, status, last_heartbeat, version, host, port, dependencies, metadata, "
-          "protocol, health_endpoint, weight, tags, down_since, created_at, updated_at) "
-          "VALUES ($1, $2, $3, " +
-              timestamp("$4") + ", $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, NULL, " + timestamp("$14") + ", " +
-              timestamp("$4") +
-              ") ON CONFLICT (service_name, instance_id) DO UPDATE SET status = excluded.status, last_heartbeat = excluded.last_heartbeat, "
-              "version = excluded.version, host = excluded.host, port = excluded.port, dependencies = excluded.dependencies, "
-              "metadata = excluded.metadata, protocol = excluded.protocol, health_endpoint = excluded.health_endpoint, "
-              "weight = excluded.weight, tags = excluded.tags, down_since = NULL, updated_at = excluded.updated_at",
-          r.service_name, r.instance_id, r.status, r.last_heartbeat_unix_us, r.version, r.host, static_cast<int>(r.port),
-          json_string_array(r.dependencies), r.metadata_json, r.protocol, r.health_endpoint, static_cast<long long>(r.weight),
-          json_string_array(r.tags), r.registered_at_unix_us);
-    });
-  }
-
-  void delete_instance(const std::string& service_name, const std::string& instance_id) override {
-    write([&](pqxx::work& tx) {
-      tx.exec_params("DELETE FROM service_registry WHERE service_name = $1 AND instance_id = $2", service_name, instance_id);
-    });
-  }
-
-  void save_status(const std::string& service_name, const std::string& instance_id, const std::string& status,
-                   int64_t down_since_unix_us) override {
-    write([&](pqxx::work& tx) {
-      // $4 is typed by its first use: compared with a bare 0 PostgreSQL would make it an integer, too small for microseconds.
-      tx.exec_params("UPDATE service_registry SET status = $3, down_since = CASE WHEN $4::bigint = 0 THEN NULL ELSE " + timestamp("$4") +
-                         " END, updated_at = LOCALTIMESTAMP WHERE service_name = $1 AND instance_id = $2",
-                     service_name, instance_id, status, down_since_unix_us);
+      // Savepoints by hand: libpqxx 6's subtransaction left the transaction aborted after a failed
+      // write, and a COMMIT of an aborted transaction rolls back without an error.
+      for (Write& write : writes) {
+        write.outcome = {};
+        tx.exec("SAVEPOINT one_write");
+        try {
+          std::visit([&](const auto& change) { store(tx, change, write); }, write.change);
+        } catch (const pqxx::sql_error& error) {
+          tx.exec("ROLLBACK TO SAVEPOINT one_write");
+          write.outcome = write_refused(first_line(error.what()));
+        }
+        tx.exec("RELEASE SAVEPOINT one_write");
+      }
     });
   }
 
@@ -157,26 +161,6 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return records;
   }
 
-  int64_t save_config_change(const ConfigVersion* added, const ConfigChange& change, int64_t prune_through) override {
-    int64_t revision = 0;
-    write([&](pqxx::work& tx) {
-      if (added)
-        tx.exec_params(
-            "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) "
-            "VALUES ($1, $2::jsonb, $3, FALSE, $4, " +
-                timestamp("$5") + ")",
-            added->scope, added->content, added->version, added->created_by, added->created_at_unix_us);
-      tx.exec_params("UPDATE service_configs SET active = (version = $2) WHERE service_name = $1", change.scope, change.version);
-      tx.exec_params("DELETE FROM service_configs WHERE service_name = $1 AND version <= $2 AND NOT active", change.scope, prune_through);
-      revision =
-          tx.exec_params1("INSERT INTO config_changes (service_name, version, action, created_by, created_at) VALUES ($1, $2, $3, $4, " +
-                              timestamp("$5") + ") RETURNING revision",
-                          change.scope, change.version, change.action, change.created_by, change.at_unix_us)[0]
-              .as<long long>();
-    });
-    return revision;
-  }
-
   std::vector<ConfigVersion> load_config_versions() override {
     std::vector<ConfigVersion> versions;
     write([&](pqxx::work& tx) {
@@ -213,8 +197,66 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   }
 
  private:
+  // The writes' statements, prepared once per connection.
+  void prepare_writes() {
+    connection_->prepare(
+        "save_instance",
+        "INSERT INTO service_registry (service_name, instance_id, status, last_heartbeat, version, host, port, dependencies, "
+        "metadata, protocol, health_endpoint, weight, tags, down_since, created_at, updated_at) "
+        "VALUES ($1, $2, $3, " +
+            timestamp("$4") + ", $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, NULL, " + timestamp("$14") + ", " +
+            timestamp("$4") +
+            ") ON CONFLICT (service_name, instance_id) DO UPDATE SET status = excluded.status, last_heartbeat = "
+            "excluded.last_heartbeat, version = excluded.version, host = excluded.host, port = excluded.port, "
+            "dependencies = excluded.dependencies, metadata = excluded.metadata, protocol = excluded.protocol, "
+            "health_endpoint = excluded.health_endpoint, weight = excluded.weight, tags = excluded.tags, down_since = NULL, "
+            "updated_at = excluded.updated_at");
+    connection_->prepare("delete_instance", "DELETE FROM service_registry WHERE service_name = $1 AND instance_id = $2");
+    // $4 is typed by its first use: compared with a bare 0 PostgreSQL would make it an integer, too small for microseconds.
+    connection_->prepare("save_status", "UPDATE service_registry SET status = $3, down_since = CASE WHEN $4::bigint = 0 THEN NULL ELSE " +
+                                            timestamp("$4") +
+                                            " END, updated_at = LOCALTIMESTAMP WHERE service_name = $1 AND instance_id = $2");
+    connection_->prepare("add_config_version",
+                         "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) "
+                         "VALUES ($1, $2::jsonb, $3, FALSE, $4, " +
+                             timestamp("$5") + ")");
+    connection_->prepare("activate_config_version",
+                         "UPDATE service_configs SET active = (version = $2) WHERE service_name = $1 AND (active OR version = $2)");
+    connection_->prepare("prune_config_versions", "DELETE FROM service_configs WHERE service_name = $1 AND version <= $2 AND NOT active");
+    connection_->prepare("record_config_change",
+                         "INSERT INTO config_changes (service_name, version, action, created_by, created_at) VALUES ($1, $2, $3, $4, " +
+                             timestamp("$5") + ") RETURNING revision");
+  }
+
+  void store(pqxx::transaction_base& tx, const InstanceRecord& r, Write&) {
+    tx.exec_prepared("save_instance", r.service_name, r.instance_id, r.status, r.last_heartbeat_unix_us, r.version, r.host,
+                     static_cast<int>(r.port), json_string_array(r.dependencies), r.metadata_json, r.protocol, r.health_endpoint,
+                     static_cast<long long>(r.weight), json_string_array(r.tags), r.registered_at_unix_us);
+  }
+  void store(pqxx::transaction_base& tx, const InstanceRemoval& removal, Write&) {
+    tx.exec_prepared("delete_instance", removal.service_name, removal.instance_id);
+  }
+  void store(pqxx::transaction_base& tx, const StatusChange& change, Write&) {
+    tx.exec_prepared("save_status", change.service_name, change.instance_id, change.status, change.down_since_unix_us);
+  }
+  void store(pqxx::transaction_base& tx, const ConfigWrite& config, Write& write) {
+    if (const auto& added = config.added)
+      tx.exec_prepared("add_config_version", added->scope, added->content, added->version, added->created_by, added->created_at_unix_us);
+    const ConfigChange& change = config.change;
+    tx.exec_prepared("activate_config_version", change.scope, change.version);
+    tx.exec_prepared("prune_config_versions", change.scope, config.prune_through);
+    write.revision =
+        tx.exec_prepared1("record_config_change", change.scope, change.version, change.action, change.created_by, change.at_unix_us)[0]
+            .as<long long>();
+  }
+
   // Several hubs may share one database: schema changes run under this advisory lock.
   static constexpr long long kMigrationLock = 0x48554253434d41LL;  // "HUBSCMA"
+
+  void connect() {
+    connection_ = std::make_unique<pqxx::connection>(settings_.connection_string());
+    prepare_writes();
+  }
 
   std::string describe() const override { return "postgres " + location(); }
   std::string location() const {
@@ -234,7 +276,7 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     std::lock_guard lock(mutex_);
     for (int attempt = 0;; ++attempt) {
       try {
-        if (!connection_ || !connection_->is_open()) connection_ = std::make_unique<pqxx::connection>(settings_.connection_string());
+        if (!connection_ || !connection_->is_open()) connect();
         pqxx::work tx(*connection_);
         body(tx);
         tx.commit();

@@ -7,7 +7,7 @@ std::unique_ptr<Storage> open_storage(const StorageSettings& settings) {
     case StorageSettings::Backend::memory:
       return open_memory_storage();
     case StorageSettings::Backend::sqlite:
-      return open_sqlite_storage(settings.sqlite_path);
+      return open_sqlite_storage(settings.sqlite_path, settings.sqlite_synchronous);
     case StorageSettings::Backend::postgres:
       return open_postgres_storage(settings.postgres);
   }

@@ -7,6 +7,7 @@
 #include "health_store.hpp"
 #include "migrations.hpp"
 #include "registry_store.hpp"
+#include "write.hpp"
 
 #include <hub/storage_settings.hpp>
 
@@ -15,7 +16,7 @@
 
 namespace hub {
 
-class Storage : public RegistryStore, public ConfigVersionStore, public HealthStore {
+class Storage : public RegistryStore, public ConfigVersionStore, public HealthStore, public WriteStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;
@@ -29,7 +30,8 @@ class Storage : public RegistryStore, public ConfigVersionStore, public HealthSt
 std::unique_ptr<Storage> open_storage(const StorageSettings& settings);
 
 std::unique_ptr<Storage> open_memory_storage();
-std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& file);
+std::unique_ptr<Storage> open_sqlite_storage(const std::filesystem::path& file,
+                                             StorageSettings::SqliteSync synchronous = StorageSettings::SqliteSync::normal);
 std::unique_ptr<Storage> open_postgres_storage(const PostgresSettings& settings);
 
 }  // namespace hub

@@ -2,6 +2,7 @@
 // what it makes of the implementation's picks, through the ABI as any plugin.
 #include "balancing/balancer.hpp"
 #include "plugin_set/plugin_set.hpp"
+#include "storage/group_commit.hpp"
 #include "storage/storage.hpp"
 
 #include <hub/plugin.hpp>
@@ -72,7 +73,8 @@ class BalancerTest : public ::testing::Test {
   std::shared_ptr<hub::ManualClock> clock = std::make_shared<hub::ManualClock>();
   hub::EventBus events;
   std::unique_ptr<hub::Storage> storage = hub::open_memory_storage();
-  hub::Registry registry{clock, *storage, events};
+  hub::GroupCommit writes{*storage};
+  hub::Registry registry{clock, *storage, writes, events};
 };
 
 TEST_F(BalancerTest, RoundRobinTakesTheHealthyInstancesInTurn) {

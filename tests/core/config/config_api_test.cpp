@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 
 namespace {
 
@@ -198,6 +200,33 @@ class ConfigApiRefuses : public ConfigHub, public testing::WithParamInterface<st
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConfigApi, hub::testing::kAllBackends, hub::testing::backend_label);
 
+// Writes storage can refuse one at a time: the durable backends' constraints.
+class DurableConfigApi : public ConfigApi {};
+INSTANTIATE_TEST_SUITE_P(DurableBackends, DurableConfigApi, testing::Values(Backend::sqlite, Backend::postgres),
+                         hub::testing::backend_label);
+
+// Another writer on the database (an operator, a hub of another version) took version 1 of svc
+// behind the hub's back: adding it again breaks UNIQUE (service_name, version). That update fails
+// alone, says why and changes nothing; the updates committed in the same groups are stored.
+TEST_P(DurableConfigApi, AnUpdateTheDatabaseRefusesFailsAloneWithA409AndChangesNothing) {
+  store_->column(
+      "INSERT INTO service_configs (service_name, config_data, version, active, created_by) VALUES ('svc', '{}', 1, FALSE, 'other')");
+  std::vector<std::future<HttpReply>> others;
+  for (int i = 0; i < 8; ++i)
+    others.push_back(std::async(std::launch::async, [this, i] {
+      return put("/config/other-" + std::to_string(i), R"({"config_data": {"n": )" + std::to_string(i) + "}}");
+    }));
+  const HttpReply refused = put("/config/svc", R"({"config_data": {"limit": 5}})");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_EQ(json_of(refused)["error"], "write_refused");
+  EXPECT_THAT(json_of(refused)["message"].get<std::string>(), HasSubstr("the config was not stored, nothing changed"));
+  for (auto& other : others) EXPECT_EQ(other.get().status, 201);
+  EXPECT_EQ(config_of("svc")["version"], 0);
+  EXPECT_EQ(config_of("other-7")["config"]["n"], 7);
+  EXPECT_THAT(store_->column("SELECT created_by FROM service_configs WHERE service_name = 'svc'"), testing::ElementsAre("other"));
+  EXPECT_EQ(store_->column("SELECT COUNT(*) FROM config_changes WHERE service_name = 'svc'"), std::vector<std::string>{"0"});
+}
+
 TEST_P(ConfigApiRefuses, WithA400NamingTheProblemAndChangesNothing) {
   const BadUpdate& bad = std::get<1>(GetParam());
   const Json before = update("/config/svc", R"({"ok": true})");
@@ -331,12 +360,19 @@ TEST_P(ConfigApi, WatchParametersAreChecked) {
 TEST_P(ConfigApi, ChangesArePublishedOnTheEventBusPerService) {
   std::vector<hub::Event> seen;
   std::mutex mutex;
+  std::condition_variable arrived;
   const uint64_t subscription = (*hub_)->events().subscribe([&](const hub::Event& event) {
     std::lock_guard lock(mutex);
     if (event.topic.rfind("config.", 0) == 0) seen.push_back(event);
+    arrived.notify_all();
   });
   update("/config/svc", R"({"a": 1})");
   update("/global-config", R"({"g": true})");
+  {
+    // Published after the acknowledgement, off the writer's thread.
+    std::unique_lock lock(mutex);
+    arrived.wait_for(lock, 10s, [&] { return seen.size() >= 3; });
+  }
   (*hub_)->events().unsubscribe(subscription);  // before `seen` goes
   std::lock_guard lock(mutex);
   ASSERT_EQ(seen.size(), 3u);

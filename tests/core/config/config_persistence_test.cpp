@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -54,45 +55,55 @@ void configs_survive_a_restart(const std::string& storage_yaml) {
   EXPECT_GT(json_of(next)["revision"], revision_before) << "revisions keep growing across restarts";
 }
 
-// Streams acknowledged updates into hubd, kills it with SIGKILL mid-stream,
-// restarts it, and checks that every acknowledged version is there as sent.
+// Streams acknowledged updates into hubd from several writers at once, so they are committed in
+// groups, kills it with SIGKILL mid-stream, restarts it, and checks that every acknowledged
+// version is there as sent.
 void no_acknowledged_update_is_lost_to_a_kill(const std::filesystem::path& scratch, const std::string& storage_yaml) {
+  constexpr int kWriters = 8;
   const uint16_t port = hub::testing::free_port();
   const std::string yaml = "listen: 127.0.0.1:" + std::to_string(port) + "\nstorage: " + storage_yaml +
                            "\nlogging: {level: warn}\nconfig_management: {retention_versions: 100000}\n";
-  std::map<int64_t, int> acknowledged;  // version -> the value sent
+  std::map<int64_t, int> acknowledged[kWriters];  // per writer's service: version -> the value sent
+  int grouped = 0;
   {
     hub::testing::HubdProcess hubd(scratch / "hub.yaml", yaml, port);
     std::atomic<int> acks{0};
-    std::thread writer([&] {
-      for (int value = 0;; ++value) {
-        hub::HttpCallOptions options;
-        options.body = R"({"config_data": {"sequence": )" + std::to_string(value) + "}}";
-        options.timeout = std::chrono::seconds(2);
-        try {
-          const HttpReply reply = hub::http_call("PUT", hubd.url() + "/config/stream", options);
-          if (reply.status != 201) return;
-          acknowledged[json_of(reply)["version"].get<int64_t>()] = value;
-          ++acks;
-        } catch (const std::exception&) {
-          return;  // the hub is gone
+    std::vector<std::thread> writers;
+    for (int writer = 0; writer < kWriters; ++writer)
+      writers.emplace_back([&, writer] {
+        for (int value = 0;; ++value) {
+          hub::HttpCallOptions options;
+          options.body = R"({"config_data": {"sequence": )" + std::to_string(value) + "}}";
+          options.timeout = std::chrono::seconds(2);
+          try {
+            const HttpReply reply = hub::http_call("PUT", hubd.url() + "/config/stream-" + std::to_string(writer), options);
+            if (reply.status != 201) return;
+            acknowledged[writer][json_of(reply)["version"].get<int64_t>()] = value;
+            ++acks;
+          } catch (const std::exception&) {
+            return;  // the hub is gone
+          }
         }
-      }
-    });
+      });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (acks < 200 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    while (acks < 400 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    grouped = hubd.largest_write_group();
     hubd.kill();
-    writer.join();
+    for (std::thread& writer : writers) writer.join();
   }
-  ASSERT_GE(acknowledged.size(), 200u);
+  EXPECT_GE(grouped, 2) << "the writes were committed one by one: the grouped path was not exercised";
   hub::testing::HubdProcess hubd(scratch / "hub.yaml", yaml, port);
-  for (const auto& [version, value] : acknowledged) {
-    const HttpReply stored = hub::http_call("GET", hubd.url() + "/config/stream/versions/" + std::to_string(version));
-    ASSERT_EQ(stored.status, 200) << "acknowledged version " << version << " is missing: " << stored.body;
-    EXPECT_EQ(json_of(stored)["config_data"]["sequence"], value);
+  for (int writer = 0; writer < kWriters; ++writer) {
+    ASSERT_GE(acknowledged[writer].size(), 10u);
+    const std::string service = "/config/stream-" + std::to_string(writer);
+    for (const auto& [version, value] : acknowledged[writer]) {
+      const HttpReply stored = hub::http_call("GET", hubd.url() + service + "/versions/" + std::to_string(version));
+      ASSERT_EQ(stored.status, 200) << "acknowledged version " << version << " of " << service << " is missing: " << stored.body;
+      EXPECT_EQ(json_of(stored)["config_data"]["sequence"], value);
+    }
+    const Json now = json_of(hub::http_call("GET", hubd.url() + service));
+    EXPECT_GE(now["version"].get<int64_t>(), acknowledged[writer].rbegin()->first);
   }
-  const Json now = json_of(hub::http_call("GET", hubd.url() + "/config/stream"));
-  EXPECT_GE(now["version"].get<int64_t>(), acknowledged.rbegin()->first);
 }
 
 class SqliteConfig : public testing::Test {

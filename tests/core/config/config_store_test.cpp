@@ -2,11 +2,14 @@
 // reasons, rollbacks, retention and watches, on memory storage.
 #include "config/config_store.hpp"
 #include "basics/logging.hpp"
+#include "storage/group_commit.hpp"
 #include "storage/storage.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 namespace {
 
@@ -23,7 +26,8 @@ class ConfigStoreTest : public ::testing::Test {
   hub::ManualClock clock;
   hub::EventBus events;
   std::unique_ptr<hub::Storage> storage = hub::open_memory_storage();
-  hub::config::ConfigStore store{*storage, settings(), clock, events, hub::make_logger({.level = "off"}, "test")};
+  hub::GroupCommit writes{*storage};
+  hub::config::ConfigStore store{*storage, writes, settings(), clock, events, hub::make_logger({.level = "off"}, "test")};
 };
 
 TEST_F(ConfigStoreTest, EachUpdateIsANewActiveVersionLaidOverTheGlobalConfig) {
@@ -62,18 +66,28 @@ TEST_F(ConfigStoreTest, RollbacksAndVersionsSayWhatIsWrongPrecisely) {
 }
 
 TEST_F(ConfigStoreTest, AWatchEndsAtTheChangeAndNotBefore) {
-  std::atomic<int> answers{0};
-  std::atomic<bool> changed{false};
+  std::mutex mutex;
+  std::condition_variable answered;
+  int answers = 0;
+  bool changed = false;
   const int64_t known = store.revision_of("pricing");
   store.watch("pricing", known, std::chrono::seconds(30), [&](bool did) {
+    std::lock_guard lock(mutex);
     changed = did;
     ++answers;
+    answered.notify_all();
   });
-  EXPECT_EQ(answers.load(), 0);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(answers, 0);
+  }
   EXPECT_EQ(store.watching(), 1u);
   ASSERT_TRUE(store.update("pricing", Json{{"n", 1}}, "ops").refusal.ok());
-  EXPECT_EQ(answers.load(), 1);  // woken on the writer's thread, before update() returned
-  EXPECT_TRUE(changed.load());
+  // Woken after the update was acknowledged, on the timer's thread rather than the writer's.
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(answered.wait_for(lock, std::chrono::seconds(10), [&] { return answers > 0; }));
+  EXPECT_EQ(answers, 1);
+  EXPECT_TRUE(changed);
   EXPECT_EQ(store.watching(), 0u);
 }
 

@@ -136,6 +136,16 @@ TEST(Manifest, AMissingRequiredValueNamesFileLineAndKey) {
             "deploy.yaml:8:11: plugins.libraries[0].enable[0].implementation: required key is missing");
 }
 
+TEST(Manifest, SqliteSyncsAtCommitOnlyWhenTheManifestSaysFull) {
+  EXPECT_EQ(parse("listen: 127.0.0.1:1\nstorage: {backend: sqlite, sqlite: {path: hub.db}}\n").storage.sqlite_synchronous,
+            hub::StorageSettings::SqliteSync::normal);
+  EXPECT_EQ(
+      parse("listen: 127.0.0.1:1\nstorage: {backend: sqlite, sqlite: {path: hub.db, synchronous: full}}\n").storage.sqlite_synchronous,
+      hub::StorageSettings::SqliteSync::full);
+  EXPECT_EQ(error_of("listen: 127.0.0.1:1\nstorage: {backend: sqlite, sqlite: {path: hub.db, synchronous: off}}\n"),
+            "deploy.yaml:2:64: storage.sqlite.synchronous: expected normal or full, got 'off'");
+}
+
 TEST(Manifest, InvalidValuesAreRefused) {
   EXPECT_EQ(error_of("listen: 127.0.0.1:1\nstorage: {backend: mongodb}\n"),
             "deploy.yaml:2:20: storage.backend: expected memory, sqlite or postgres, got 'mongodb'");

@@ -1,6 +1,7 @@
 // Registrations survive a restart on sqlite and postgres; heartbeats reach
 // storage coalesced; the seed's Example 7 runs on a live hub's database; and
 // a lost PostgreSQL keeps reads working, fails writes clearly, and reconnects.
+#include "support/hubd_process.hpp"
 #include "support/log_capture.hpp"
 #include "support/registry_hub.hpp"
 #include "support/scratch_database.hpp"
@@ -10,8 +11,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
+#include <set>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -55,6 +59,59 @@ void survives_a_restart(const hub::StorageSettings& storage) {
   EXPECT_EQ(hub.get("/services/gone").status, 404);
 }
 
+// Streams acknowledged registrations into hubd from several writers at once, so they are committed
+// in groups, kills it with SIGKILL mid-stream, restarts it on the same storage, and checks that
+// every acknowledged instance is there.
+void no_acknowledged_registration_is_lost_to_a_kill(const std::string& storage_yaml) {
+  constexpr int kWriters = 8;
+  const auto scratch = std::filesystem::temp_directory_path() / ("hub-registry-kill-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(scratch);
+  const uint16_t port = hub::testing::free_port();
+  const std::string yaml = "listen: 127.0.0.1:" + std::to_string(port) + "\nstorage: " + storage_yaml +
+                           "\nlogging: {level: warn}\nplugins:\n  search_paths: [" HUB_PLUGIN_DIR
+                           "]\n  libraries:\n"
+                           "    - library: discovery\n      enable: [{implementation: liveness}]\n";
+  std::vector<std::string> acknowledged[kWriters];
+  int grouped = 0;
+  {
+    hub::testing::HubdProcess hubd(scratch / "hub.yaml", yaml, port);
+    std::atomic<int> acks{0};
+    std::vector<std::thread> writers;
+    for (int writer = 0; writer < kWriters; ++writer)
+      writers.emplace_back([&, writer] {
+        for (int n = 0;; ++n) {
+          const std::string id = "w" + std::to_string(writer) + "-" + std::to_string(n);
+          hub::HttpCallOptions options;
+          options.body = R"({"service_name": "stream", "instance_id": ")" + id + R"(", "host": "10.0.0.1", "port": 8000})";
+          options.timeout = std::chrono::seconds(2);
+          try {
+            if (hub::http_call("POST", hubd.url() + "/register", options).status != 201) return;
+            acknowledged[writer].push_back(id);
+            ++acks;
+          } catch (const std::exception&) {
+            return;  // the hub is gone
+          }
+        }
+      });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (acks < 400 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    grouped = hubd.largest_write_group();
+    hubd.kill();
+    for (std::thread& writer : writers) writer.join();
+  }
+  EXPECT_GE(grouped, 2) << "the writes were committed one by one: the grouped path was not exercised";
+  hub::testing::HubdProcess hubd(scratch / "hub.yaml", yaml, port);
+  const auto stream = parse_json<v1::ServiceResponse>(hub::http_call("GET", hubd.url() + "/services/stream"));
+  std::set<std::string> stored;
+  for (const v1::ServiceInstance& instance : stream.instances()) stored.insert(instance.instance_id());
+  for (int writer = 0; writer < kWriters; ++writer) {
+    ASSERT_GE(acknowledged[writer].size(), 10u);
+    for (const std::string& id : acknowledged[writer]) EXPECT_TRUE(stored.count(id)) << "acknowledged instance " << id << " is missing";
+  }
+  hubd.kill();
+  std::filesystem::remove_all(scratch);
+}
+
 class SqliteRegistry : public testing::Test {
  protected:
   void SetUp() override {
@@ -75,6 +132,10 @@ TEST_F(SqliteRegistry, RegistrationsSurviveARestart) {
   survives_a_restart(storage_);
   EXPECT_THAT(column("SELECT metric_type || '=' || metric_value || ' ' || status FROM health_metrics ORDER BY metric_type"),
               testing::ElementsAre("cpu=0.8 degraded", "memory=512.0 degraded"));
+}
+
+TEST_F(SqliteRegistry, NoAcknowledgedRegistrationIsLostWhenTheHubIsKilled) {
+  no_acknowledged_registration_is_lost_to_a_kill("{backend: sqlite, sqlite: {path: " + file_.string() + "}}");
 }
 
 TEST_F(SqliteRegistry, HeartbeatsReachTheDatabaseCoalesced) {
@@ -135,6 +196,12 @@ TEST_F(PostgresRegistry, RegistrationsSurviveARestart) {
   ASSERT_EQ(metrics.size(), 2u);
   EXPECT_EQ(metrics[0][0].as<std::string>(), "cpu");
   EXPECT_EQ(metrics[0][1].as<std::string>(), "degraded");
+}
+
+TEST_F(PostgresRegistry, NoAcknowledgedRegistrationIsLostWhenTheHubIsKilled) {
+  const hub::PostgresSettings& pg = storage_.postgres;
+  no_acknowledged_registration_is_lost_to_a_kill("{backend: postgres, postgres: {host: " + pg.host + ", port: " + std::to_string(pg.port) +
+                                                 ", dbname: " + pg.dbname + ", user: " + pg.user + "}}");
 }
 
 TEST_F(PostgresRegistry, TheSeedsExample7RunsOnALiveHubsDatabase) {

@@ -1,11 +1,14 @@
 // The registry through its own interface: what each write answers, what it
 // stores, and how its Version tells readers that something changed.
 #include "registry/registry.hpp"
+#include "storage/group_commit.hpp"
 #include "storage/storage.hpp"
 
 #include <hub/errors.hpp>
 
 #include <gtest/gtest.h>
+
+#include <atomic>
 
 namespace {
 
@@ -22,28 +25,22 @@ InstanceRecord instance(const std::string& service, const std::string& id) {
 }
 
 // Storage that refuses every write once told to, as a lost database does.
-class RefusingStore final : public hub::RegistryStore {
+class RefusingStore final : public hub::WriteStore {
  public:
-  explicit RefusingStore(hub::RegistryStore& inner) : inner_(inner) {}
-  bool refusing = false;
-  int saved = 0, deleted = 0;  // writes that went through
-  void save_instance(const InstanceRecord& record) override { check(), inner_.save_instance(record), ++saved; }
-  void delete_instance(const std::string& service, const std::string& id) override {
-    check(), inner_.delete_instance(service, id), ++deleted;
+  explicit RefusingStore(hub::WriteStore& inner) : inner_(inner) {}
+  std::atomic<bool> refusing{false};
+  std::atomic<int> saved{0}, deleted{0};  // writes that went through
+  void save_writes(std::vector<hub::Write>& writes) override {
+    if (refusing) throw hub::StorageError("the database is away");
+    inner_.save_writes(writes);
+    for (const hub::Write& write : writes) {
+      saved += std::holds_alternative<InstanceRecord>(write.change);
+      deleted += std::holds_alternative<hub::InstanceRemoval>(write.change);
+    }
   }
-  void save_status(const std::string& service, const std::string& id, const std::string& status, int64_t since) override {
-    check(), inner_.save_status(service, id, status, since);
-  }
-  void save_heartbeats(const std::vector<hub::HeartbeatMark>& marks, const std::vector<hub::MetricSample>& samples) override {
-    check(), inner_.save_heartbeats(marks, samples);
-  }
-  std::vector<InstanceRecord> load_instances() override { return inner_.load_instances(); }
 
  private:
-  void check() const {
-    if (refusing) throw hub::StorageError("the database is away");
-  }
-  hub::RegistryStore& inner_;
+  hub::WriteStore& inner_;
 };
 
 class RegistryTest : public ::testing::Test {
@@ -52,7 +49,8 @@ class RegistryTest : public ::testing::Test {
   hub::EventBus events;
   std::unique_ptr<hub::Storage> storage = hub::open_memory_storage();
   RefusingStore store{*storage};
-  hub::Registry registry{clock, store, events};
+  hub::GroupCommit writes{store};
+  hub::Registry registry{clock, *storage, writes, events};
 };
 
 TEST_F(RegistryTest, RegisteringStoresTheInstanceAndRegisteringAgainKeepsItsRegistrationTime) {
