@@ -1,8 +1,14 @@
 #include "deadline_timer.hpp"
 
+#include <pthread.h>
+
 namespace hub {
 
-DeadlineTimer::DeadlineTimer() : thread_([this] { run(); }) {}
+DeadlineTimer::DeadlineTimer()
+    : thread_([this] {
+        pthread_setname_np(pthread_self(), "hub-timer");
+        run();
+      }) {}
 
 DeadlineTimer::~DeadlineTimer() {
   {

@@ -8,6 +8,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -96,7 +98,11 @@ void Server::start() {
   for (int i = 0; i < loops; ++i)
     impl_->loops.push_back(
         std::make_shared<IoLoop>(i == 0 ? impl_->socket.impl()->sockfd() : -1, next_loop, *impl_->router, *impl_->workers, limits));
-  for (auto& loop : impl_->loops) impl_->threads.emplace_back([&loop = *loop] { loop.run(); });
+  for (auto& loop : impl_->loops)
+    impl_->threads.emplace_back([&loop = *loop] {
+      pthread_setname_np(pthread_self(), "hub-io");  // what top -H and perf show
+      loop.run();
+    });
 }
 
 void Server::stop() {

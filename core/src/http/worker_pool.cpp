@@ -1,9 +1,15 @@
 #include "worker_pool.hpp"
 
+#include <pthread.h>
+
 namespace hub::http {
 
 WorkerPool::WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  for (int i = 0; i < threads; ++i)
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "hub-worker");
+      work();
+    });
 }
 
 WorkerPool::~WorkerPool() {
