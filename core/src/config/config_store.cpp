@@ -109,7 +109,7 @@ void ConfigStore::update(const std::string& scope, const Json& content, const st
   added.content = content.dump();
   added.created_by = created_by;
   added.active = true;
-  writes_.submit(scope, [this, added = std::move(added), done = std::move(done)]() mutable -> std::optional<GroupCommit::Planned> {
+  writes_.submit(scope, [this, added = std::move(added), content, done = std::move(done)]() mutable -> std::optional<GroupCommit::Planned> {
     {
       std::shared_lock lock(mutex_);
       auto found = scopes_.find(added.scope);
@@ -117,7 +117,7 @@ void ConfigStore::update(const std::string& scope, const Json& content, const st
     }
     added.created_at_unix_us = clock_.now_unix_us();
     ConfigChange change{0, added.scope, added.version, "update", added.created_by, added.created_at_unix_us};
-    return plan(std::move(added), std::move(change), std::move(done));
+    return plan(std::move(added), std::move(change), std::move(content), std::move(done));
   });
 }
 
@@ -135,18 +135,25 @@ void ConfigStore::rollback(const std::string& scope, int64_t version, const std:
       done({0, 0, refusal});
       return std::nullopt;
     }
-    return plan(std::nullopt, ConfigChange{0, scope, version, "rollback", created_by, clock_.now_unix_us()}, done);
+    std::string ignored;
+    Json content = *parse_json(target.content, 1000, ignored);  // stored, so valid: restore() checked it
+    return plan(std::nullopt, ConfigChange{0, scope, version, "rollback", created_by, clock_.now_unix_us()}, std::move(content), done);
   });
 }
 
-GroupCommit::Planned ConfigStore::plan(std::optional<ConfigVersion> added, ConfigChange change, std::function<void(Saved)> done) {
+GroupCommit::Planned ConfigStore::plan(std::optional<ConfigVersion> added, ConfigChange change, Json content,
+                                       std::function<void(Saved)> done) {
   int64_t latest = added ? added->version : 0;
+  int64_t active = 0;
   {
     std::shared_lock lock(mutex_);
-    if (auto found = scopes_.find(change.scope); found != scopes_.end()) latest = std::max(latest, found->second.latest);
+    if (auto found = scopes_.find(change.scope); found != scopes_.end()) {
+      latest = std::max(latest, found->second.latest);
+      active = found->second.active;
+    }
   }
-  ConfigWrite write{std::move(added), std::move(change), latest - settings_.retention_versions};
-  return {Write{std::move(write)}, [this, done = std::move(done)](Write& stored) {
+  ConfigWrite write{std::move(added), std::move(change), latest - settings_.retention_versions, active};
+  return {Write{std::move(write)}, [this, content = std::move(content), done = std::move(done)](Write& stored) mutable {
             ConfigWrite& write = std::get<ConfigWrite>(stored.change);
             ConfigChange& change = write.change;
             if (stored.outcome) {
@@ -157,19 +164,39 @@ GroupCommit::Planned ConfigStore::plan(std::optional<ConfigVersion> added, Confi
                             stored.outcome.reason()}});
             }
             change.revision = stored.revision;
-            apply(write);
+            apply(write, std::move(content));
             done({change.version, change.revision, {}});
-            // The acknowledgement has gone; waking watchers and publishing happen on the timer's thread.
-            timer_.schedule(DeadlineTimer::Clock::time_point::min(), [this, change] {
-              logger_->info("config: {} of {} by {}: version {} active, revision {}", change.action, scope_label(change.scope),
-                            change.created_by, change.version, change.revision);
-              wake(change.scope);
-              publish(change.scope, change);
-            });
+            notify(change);
           }};
 }
 
-void ConfigStore::apply(const ConfigWrite& write) {
+// The acknowledgement has gone: watchers are woken and events published on the timer's thread, in
+// the order of the changes. One timer task takes every change that came meanwhile, so a group of
+// changes wakes the timer's thread once, not once each.
+void ConfigStore::notify(const ConfigChange& change) {
+  bool first;
+  {
+    std::lock_guard lock(notify_mutex_);
+    first = unnotified_.empty();
+    unnotified_.push_back(change);
+  }
+  if (!first) return;
+  timer_.schedule(DeadlineTimer::Clock::time_point::min(), [this] {
+    std::vector<ConfigChange> changes;
+    {
+      std::lock_guard lock(notify_mutex_);
+      changes.swap(unnotified_);
+    }
+    for (const ConfigChange& change : changes) {
+      logger_->info("config: {} of {} by {}: version {} active, revision {}", change.action, scope_label(change.scope), change.created_by,
+                    change.version, change.revision);
+      wake(change.scope);
+      publish(change.scope, change);
+    }
+  });
+}
+
+void ConfigStore::apply(const ConfigWrite& write, Json content) {
   const ConfigChange& change = write.change;
   std::unique_lock lock(mutex_);
   Scope& scope = scopes_[change.scope];
@@ -177,8 +204,7 @@ void ConfigStore::apply(const ConfigWrite& write) {
   for (auto& [number, stored] : scope.versions) stored.active = number == change.version;
   scope.active = change.version;
   scope.latest = std::max(scope.latest, write.added ? write.added->version : 0);
-  std::string ignored;
-  scope.active_content = *parse_json(scope.versions.at(change.version).content, 1000, ignored);
+  scope.active_content = std::move(content);
   for (auto it = scope.versions.begin(); it != scope.versions.end() && it->first <= write.prune_through;)
     it = it->second.active ? std::next(it) : scope.versions.erase(it);
   remember(scope, change);

@@ -28,6 +28,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 namespace hub::config {
 
@@ -110,10 +111,12 @@ class ConfigStore {
   };
 
   // The write of a change planned on memory as it stands, and what follows once it is stored.
-  GroupCommit::Planned plan(std::optional<ConfigVersion> added, ConfigChange change, std::function<void(Saved)> done);
+  // `content` is the version made active, parsed.
+  GroupCommit::Planned plan(std::optional<ConfigVersion> added, ConfigChange change, Json content, std::function<void(Saved)> done);
   // Takes a stored change into memory.
-  void apply(const ConfigWrite& write);
+  void apply(const ConfigWrite& write, Json content);
   void remember(Scope& scope, const ConfigChange& change);
+  void notify(const ConfigChange& change);
   void publish(const std::string& scope, const ConfigChange& change) const;
   void wake(const std::string& scope);
   std::optional<Waiter> take_waiter(uint64_t id);
@@ -132,7 +135,9 @@ class ConfigStore {
   mutable std::mutex watch_mutex_;
   uint64_t next_waiter_ = 1;
   std::map<uint64_t, Waiter> waiters_;
-  DeadlineTimer timer_;  // watches' ends, and wakes and events after changes; last: stopped before what it refers to goes
+  std::mutex notify_mutex_;
+  std::vector<ConfigChange> unnotified_;  // stored and acknowledged, watchers not yet woken
+  DeadlineTimer timer_;                   // watches' ends, and wakes and events after changes; last: stopped before what it refers to goes
 };
 
 }  // namespace hub::config

@@ -218,10 +218,10 @@ class PostgresStorage final : public Storage, private MigrationTarget {
                                             " END, updated_at = LOCALTIMESTAMP WHERE service_name = $1 AND instance_id = $2");
     connection_->prepare("add_config_version",
                          "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) "
-                         "VALUES ($1, $2::jsonb, $3, FALSE, $4, " +
+                         "VALUES ($1, $2::jsonb, $3, TRUE, $4, " +
                              timestamp("$5") + ")");
-    connection_->prepare("activate_config_version",
-                         "UPDATE service_configs SET active = (version = $2) WHERE service_name = $1 AND (active OR version = $2)");
+    connection_->prepare("deactivate_config_version", "UPDATE service_configs SET active = FALSE WHERE service_name = $1 AND version = $2");
+    connection_->prepare("activate_config_version", "UPDATE service_configs SET active = TRUE WHERE service_name = $1 AND version = $2");
     connection_->prepare("prune_config_versions", "DELETE FROM service_configs WHERE service_name = $1 AND version <= $2 AND NOT active");
     connection_->prepare("record_config_change",
                          "INSERT INTO config_changes (service_name, version, action, created_by, created_at) VALUES ($1, $2, $3, $4, " +
@@ -240,10 +240,13 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     tx.exec_prepared("save_status", change.service_name, change.instance_id, change.status, change.down_since_unix_us);
   }
   void store(pqxx::transaction_base& tx, const ConfigWrite& config, Write& write) {
+    // The previously active version and the new one by their key, not every retained version's row.
+    const ConfigChange& change = config.change;
+    tx.exec_prepared("deactivate_config_version", change.scope, config.previously_active);
     if (const auto& added = config.added)
       tx.exec_prepared("add_config_version", added->scope, added->content, added->version, added->created_by, added->created_at_unix_us);
-    const ConfigChange& change = config.change;
-    tx.exec_prepared("activate_config_version", change.scope, change.version);
+    else
+      tx.exec_prepared("activate_config_version", change.scope, change.version);
     tx.exec_prepared("prune_config_versions", change.scope, config.prune_through);
     write.revision =
         tx.exec_prepared1("record_config_change", change.scope, change.version, change.action, change.created_by, change.at_unix_us)[0]

@@ -308,10 +308,16 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     update.run();
   }
 
+  // The previously active version and the new one by their key, not every retained version's row.
   void store(const ConfigWrite& config, Write& write) {
+    const ConfigChange& change = config.change;
+    statement("UPDATE service_configs SET active = 0 WHERE service_name = ?1 AND version = ?2")
+        .bind(1, change.scope)
+        .bind(2, config.previously_active)
+        .run();
     if (const auto& added = config.added)
       statement(
-          "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) VALUES (?1, ?2, ?3, 0, ?4, "
+          "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) VALUES (?1, ?2, ?3, 1, ?4, "
           "?5)")
           .bind(1, added->scope)
           .bind(2, added->content)
@@ -319,11 +325,11 @@ class SqliteStorage final : public Storage, private MigrationTarget {
           .bind(4, added->created_by)
           .bind(5, sql_timestamp_utc(added->created_at_unix_us))
           .run();
-    const ConfigChange& change = config.change;
-    statement("UPDATE service_configs SET active = (version = ?2) WHERE service_name = ?1 AND (active OR version = ?2)")
-        .bind(1, change.scope)
-        .bind(2, change.version)
-        .run();
+    else
+      statement("UPDATE service_configs SET active = 1 WHERE service_name = ?1 AND version = ?2")
+          .bind(1, change.scope)
+          .bind(2, change.version)
+          .run();
     statement("DELETE FROM service_configs WHERE service_name = ?1 AND version <= ?2 AND NOT active")
         .bind(1, change.scope)
         .bind(2, config.prune_through)

@@ -25,12 +25,14 @@ struct StatusChange {
   int64_t down_since_unix_us = 0;  // 0 unless down
 };
 
-// Adds `added` when given, makes change.version the scope's only active version, deletes the
-// scope's inactive versions numbered up to `prune_through`, and records `change`.
+// Adds `added` when given, makes change.version the scope's active version in place of
+// `previously_active` (0: none), deletes the scope's inactive versions numbered up to
+// `prune_through`, and records `change`.
 struct ConfigWrite {
   std::optional<ConfigVersion> added;
   ConfigChange change;
   int64_t prune_through = 0;
+  int64_t previously_active = 0;
 };
 
 struct Write {
