@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The hub beside etcd (its v3 JSON gateway) and nginx, all on loopback ports of their own, driven
-# by wrk for the same time and connections per case; prints one table with the ratios.
+# by wrk for the same time and connections per case; prints one table with the ratios. The writes
+# run again on SQLite with synchronous: full and on a PostgreSQL started here (when installed).
 #
 #   bench/compare.sh [seconds per case, 10] [connections, 32]
 #
@@ -37,10 +38,13 @@ wait_for() {  # URL
   return 1
 }
 
-hub_port=$(free_port 18100)
-cat >"$scratch/hub.yaml" <<YAML
-listen: 127.0.0.1:$hub_port
-storage: {backend: sqlite, sqlite: {path: $scratch/hub.db}}
+# start_hub NAME STORAGE_YAML: a hubd of its own, its port in NAME_port.
+start_hub() {
+  local port
+  port=$(free_port $((18100 + ${#pids[@]} * 10)))
+  cat >"$scratch/$1.yaml" <<YAML
+listen: 127.0.0.1:$port
+storage: $2
 logging: {level: warn}
 plugins:
   search_paths: [$PWD/build/plugins]
@@ -48,8 +52,12 @@ plugins:
     - library: discovery
       enable: [{implementation: liveness}]
 YAML
-build/core/hubd --config "$scratch/hub.yaml" 2>"$scratch/hubd.log" &
-pids+=($!)
+  build/core/hubd --config "$scratch/$1.yaml" 2>"$scratch/$1.log" &
+  pids+=($!)
+  printf -v "$1_port" '%s' "$port"
+  wait_for "http://127.0.0.1:$port/health"
+}
+start_hub hub "{backend: sqlite, sqlite: {path: $scratch/hub.db}}"
 
 etcd_port=$(free_port 18200)
 peer_port=$(free_port $((etcd_port + 1)))
@@ -59,7 +67,6 @@ etcd --data-dir "$scratch/etcd" --listen-client-urls "http://127.0.0.1:$etcd_por
   --log-level error >"$scratch/etcd.log" 2>&1 &
 pids+=($!)
 
-wait_for "http://127.0.0.1:$hub_port/health"
 wait_for "http://127.0.0.1:$etcd_port/health"
 
 # The same services in both: one instance each in the hub, one key each in etcd.
@@ -128,3 +135,29 @@ row "heartbeat with a metric vs etcd lease keepalive" "$(drive "$hub" hub_heartb
 put=$(drive "$etcd" etcd_put.lua)
 row "registration, a new instance each, durable, vs etcd put" "$(drive "$hub" hub_register.lua)" "etcd" "$put"
 row "config update, a new version each, durable, vs etcd put" "$(drive "$hub" hub_config.lua)" "etcd" "$put"
+
+# The writes again on SQLite with synchronous: full (an fsync per group commit, as etcd syncs its
+# WAL) and on PostgreSQL (Debian's, started here with fsync and synchronous_commit on).
+start_hub full "{backend: sqlite, sqlite: {path: $scratch/full.db, synchronous: full}}"
+full="http://127.0.0.1:$full_port"
+row "registration, SQLite synchronous: full, vs etcd put" "$(drive "$full" hub_register.lua)" "etcd" "$put"
+row "config update, SQLite synchronous: full, vs etcd put" "$(drive "$full" hub_config.lua)" "etcd" "$put"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$pg_bin" ]; then
+  echo "(no PostgreSQL rows: apt-get install postgresql)"
+  exit 0
+fi
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_port=$(free_port 18400)
+mkdir "$scratch/pg"
+chmod 755 "$scratch"
+[ "$(id -u)" = 0 ] && chown postgres "$scratch/pg"
+as_postgres "$pg_bin/initdb" -D "$scratch/pg" -U postgres -A trust >/dev/null
+as_postgres "$pg_bin/pg_ctl" -D "$scratch/pg" -l "$scratch/pg/server.log" -w -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $scratch/pg" \
+  start >/dev/null
+stop_pg() { as_postgres "$pg_bin/pg_ctl" -D "$scratch/pg" -m fast -w stop >/dev/null 2>&1 || true; }
+trap 'stop_pg; stop_all' EXIT
+start_hub on_pg "{backend: postgres, postgres: {host: 127.0.0.1, port: $pg_port, dbname: postgres, user: postgres}}"
+on_pg="http://127.0.0.1:$on_pg_port"
+row "registration, PostgreSQL, vs etcd put" "$(drive "$on_pg" hub_register.lua)" "etcd" "$put"
+row "config update, PostgreSQL, vs etcd put" "$(drive "$on_pg" hub_config.lua)" "etcd" "$put"

@@ -14,6 +14,8 @@ namespace {
 
 // Metrics waiting for storage are bounded: a long outage drops the oldest.
 constexpr size_t kMaxPendingSamples = 200'000;
+// Heartbeat marks and metric rows stored per transaction.
+constexpr size_t kHeartbeatChunk = 4096;
 
 // Names cannot hold a NUL: the key of one instance's writes.
 std::string write_key(const std::string& service, const std::string& instance_id) {
@@ -579,10 +581,20 @@ void Registry::flush_heartbeats() {
     std::lock_guard lock(samples_mutex_);
     samples.swap(samples_);
   }
-  if (marks.empty() && samples.empty()) return;
+  // A chunk per transaction: a backlog of metrics never holds the database for longer than a
+  // chunk takes, and the group commits of registrations and config changes go in between.
+  size_t stored = 0;
   try {
-    store_.save_heartbeats(marks, samples);
+    for (; stored < std::max(marks.size(), samples.size()); stored += kHeartbeatChunk) {
+      auto slice = [&](const auto& all) {
+        const size_t from = std::min(stored, all.size()), to = std::min(stored + kHeartbeatChunk, all.size());
+        return std::vector(all.begin() + static_cast<std::ptrdiff_t>(from), all.begin() + static_cast<std::ptrdiff_t>(to));
+      };
+      store_.save_heartbeats(slice(marks), slice(samples));
+    }
   } catch (const StorageError&) {
+    marks.erase(marks.begin(), marks.begin() + static_cast<std::ptrdiff_t>(std::min(stored, marks.size())));
+    samples.erase(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(std::min(stored, samples.size())));
     {
       std::shared_lock lock(mutex_);
       for (const HeartbeatMark& mark : marks) {

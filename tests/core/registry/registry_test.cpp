@@ -6,6 +6,7 @@
 
 #include <hub/errors.hpp>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -147,6 +148,34 @@ TEST_F(RegistryTest, DeregisteringTheLastInstanceForgetsTheService) {
   EXPECT_FALSE(registry.knows("pricing"));
   EXPECT_EQ(store.deleted, 1);
   EXPECT_EQ(registry.deregister("pricing", "a").status.code(), Code::not_found);
+}
+
+// Heartbeat storage that records what it was handed and can refuse one call.
+class HeartbeatStore final : public hub::RegistryStore {
+ public:
+  int refuse_call = 0;  // 1-based; 0 never
+  std::vector<size_t> samples_per_call;
+  void save_heartbeats(const std::vector<hub::HeartbeatMark>&, const std::vector<hub::MetricSample>& samples) override {
+    samples_per_call.push_back(samples.size());
+    if (static_cast<int>(samples_per_call.size()) == refuse_call) throw hub::StorageError("the database is away");
+  }
+  std::vector<InstanceRecord> load_instances() override { return {}; }
+};
+
+TEST(RegistryHeartbeats, ABacklogIsStoredAChunkATimeAndWhatFailedIsKeptForTheNextFlush) {
+  auto clock = std::make_shared<hub::ManualClock>();
+  hub::EventBus events;
+  std::unique_ptr<hub::Storage> storage = hub::open_memory_storage();
+  hub::GroupCommit writes{*storage};
+  HeartbeatStore heartbeats;
+  hub::Registry registry{clock, heartbeats, writes, events};
+  ASSERT_TRUE(registry.register_instance(instance("pricing", "a")).status.ok());
+  for (int beat = 0; beat < 10'000; ++beat) ASSERT_TRUE(registry.heartbeat("pricing", "a", "healthy", {{"cpu", 0.5}}).status.ok());
+  heartbeats.refuse_call = 2;
+  EXPECT_THROW(registry.flush_heartbeats(), hub::StorageError);
+  EXPECT_THAT(heartbeats.samples_per_call, testing::ElementsAre(4096u, 4096u));
+  registry.flush_heartbeats();  // the refused chunk and the one after it
+  EXPECT_THAT(heartbeats.samples_per_call, testing::ElementsAre(4096u, 4096u, 4096u, 1808u));
 }
 
 }  // namespace
