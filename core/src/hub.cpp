@@ -25,6 +25,8 @@
 
 #include <google/protobuf/stubs/logging.h>
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -134,7 +136,10 @@ void Hub::start() {
     impl_->server->start();
     if (impl_->liveness) impl_->liveness->begin_grace("the hub started serving");
     impl_->stopping = false;
-    impl_->housekeeper = std::thread([impl = impl_.get()] { impl->housekeeping_loop(); });
+    impl_->housekeeper = std::thread([impl = impl_.get()] {
+      pthread_setname_np(pthread_self(), "hub-housekeep");
+      impl->housekeeping_loop();
+    });
   } catch (...) {
     impl_->release();
     throw;

@@ -77,13 +77,14 @@ hub_liveness_input Liveness::input_for(const LivenessCandidate& candidate, int64
 int Liveness::run_pass() {
   std::lock_guard pass(pass_mutex_);
   const int64_t now = clock_->monotonic_us();
-  const std::vector<LivenessCandidate> candidates = registry_.liveness_candidates();
+  std::vector<LivenessCandidate>& candidates = candidates_;
+  registry_.liveness_candidates(candidates);
   const int64_t grace_start = [&] {
     std::lock_guard lock(mutex_);
     return grace_start_us_;
   }();
-  std::vector<hub_liveness_action> actions;
-  actions.reserve(candidates.size());
+  std::vector<hub_liveness_action>& actions = actions_;
+  actions.clear();
   size_t live = 0, expiring = 0;
   for (const LivenessCandidate& candidate : candidates) {
     actions.push_back(policy_(input_for(candidate, now, grace_start)));

@@ -518,7 +518,7 @@ void Registry::remove_from_source(const std::string& source, const std::string& 
 }
 
 void Registry::visit_entries(const std::function<void(const std::string&, const Entry&)>& visit) const {
-  constexpr size_t kChunk = 1024;
+  constexpr size_t kChunk = 256;
   std::string next_service, next_id;  // the first entry the next chunk visits; "" for the very first
   for (;;) {
     std::shared_lock lock(mutex_);
@@ -540,14 +540,13 @@ void Registry::visit_entries(const std::function<void(const std::string&, const 
   }
 }
 
-std::vector<LivenessCandidate> Registry::liveness_candidates() const {
-  std::vector<LivenessCandidate> candidates;
+void Registry::liveness_candidates(std::vector<LivenessCandidate>& candidates) const {
+  candidates.clear();
   visit_entries([&](const std::string& name, const Entry& entry) {
     if (entry.record.source != "self") return;
     candidates.push_back({name, entry.record.instance_id, entry.reported, entry.record.status == "down",
                           entry.beat_mono_us.load(std::memory_order_relaxed), entry.down_since_mono_us});
   });
-  return candidates;
 }
 
 bool Registry::apply_liveness(const LivenessCandidate& candidate, hub_liveness_action action) {

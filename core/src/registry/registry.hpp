@@ -123,7 +123,8 @@ class Registry {
   // The liveness pass: what it may judge, then what it decided for one of them. An action is not
   // applied when a heartbeat arrived since the candidate was taken; true when something changed.
   // Throws StorageError when storage refuses the change (memory keeps the status it had).
-  std::vector<LivenessCandidate> liveness_candidates() const;
+  // Fills `out` (its capacity kept: a pass over a large registry allocates nothing).
+  void liveness_candidates(std::vector<LivenessCandidate>& out) const;
   bool apply_liveness(const LivenessCandidate& candidate, hub_liveness_action action);
   // Hands coalesced heartbeats and metrics to storage; keeps them for the next
   // try when storage fails (metrics up to a bound). Throws StorageError then.
