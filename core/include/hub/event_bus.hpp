@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace hub {
 
@@ -22,15 +24,24 @@ struct Event {
 class EventBus {
  public:
   using Handler = std::function<void(const Event&)>;
-  uint64_t subscribe(Handler handler);
+  // `topics`: the prefixes of the topics the handler wants ("liveness.", "plugin.crashed"); all when empty.
+  uint64_t subscribe(Handler handler, std::vector<std::string> topics = {});
   void unsubscribe(uint64_t id);
-  // Calls every subscriber on the publishing thread; handlers must not block.
+  // Whether a subscriber may want an event whose topic starts with `prefix` (a whole topic is a
+  // prefix too): a publisher skips building events nobody takes.
+  bool wanted(const std::string& prefix) const;
+  // Calls every subscriber that wants the topic, on the publishing thread; handlers must not block.
   void publish(const Event& event) const;
 
  private:
+  struct Subscription {
+    std::shared_ptr<const Handler> handler;
+    std::vector<std::string> topics;
+    bool wants(const std::string& topic) const;
+  };
   mutable std::mutex mutex_;
   uint64_t next_id_ = 1;
-  std::map<uint64_t, Handler> handlers_;
+  std::map<uint64_t, Subscription> subscriptions_;
 };
 
 }  // namespace hub

@@ -217,6 +217,7 @@ void ConfigStore::remember(Scope& scope, const ConfigChange& change) {
 }
 
 void ConfigStore::publish(const std::string& scope, const ConfigChange& change) const {
+  if (!events_.wanted(is_global(scope) ? "config." : "config." + scope)) return;
   auto event_for = [&](const std::string& topic, const EffectiveConfig& effective) {
     events_.publish(Event{topic,
                           "{\"service_name\":" + json_quote(effective.service) + ",\"version\":" + std::to_string(effective.version) +

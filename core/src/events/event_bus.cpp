@@ -1,28 +1,44 @@
 #include <hub/event_bus.hpp>
 
-#include <vector>
-
 namespace hub {
 
-uint64_t EventBus::subscribe(Handler handler) {
+bool EventBus::Subscription::wants(const std::string& topic) const {
+  if (topics.empty()) return true;
+  for (const std::string& prefix : topics)
+    if (topic.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+uint64_t EventBus::subscribe(Handler handler, std::vector<std::string> topics) {
   std::lock_guard lock(mutex_);
-  handlers_.emplace(next_id_, std::move(handler));
+  subscriptions_.emplace(next_id_, Subscription{std::make_shared<const Handler>(std::move(handler)), std::move(topics)});
   return next_id_++;
 }
 
 void EventBus::unsubscribe(uint64_t id) {
   std::lock_guard lock(mutex_);
-  handlers_.erase(id);
+  subscriptions_.erase(id);
+}
+
+bool EventBus::wanted(const std::string& prefix) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, subscription] : subscriptions_) {
+    if (subscription.wants(prefix)) return true;
+    for (const std::string& topic : subscription.topics)
+      if (topic.rfind(prefix, 0) == 0) return true;  // it wants some topics under `prefix`
+  }
+  return false;
 }
 
 void EventBus::publish(const Event& event) const {
-  std::vector<Handler> handlers;
+  std::vector<std::shared_ptr<const Handler>> handlers;
   {
-    // Copied so a handler may subscribe or unsubscribe without deadlock.
+    // Taken out so a handler may subscribe or unsubscribe without deadlock.
     std::lock_guard lock(mutex_);
-    for (const auto& [id, handler] : handlers_) handlers.push_back(handler);
+    for (const auto& [id, subscription] : subscriptions_)
+      if (subscription.wants(event.topic)) handlers.push_back(subscription.handler);
   }
-  for (const Handler& handler : handlers) handler(event);
+  for (const auto& handler : handlers) (*handler)(event);
 }
 
 }  // namespace hub

@@ -85,9 +85,7 @@ HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::st
   metrics_.describe("hub_alerts_total", Metrics::Type::counter, "Alerts raised, by type.");
   // check_references() made sure every probe named exists.
   add_infrastructure();
-  hub_events_ = events_.subscribe([this](const Event& event) {
-    if (event.topic == "plugin.crashed" || event.topic.starts_with("liveness.")) on_hub_event(event);
-  });
+  hub_events_ = events_.subscribe([this](const Event& event) { on_hub_event(event); }, {"plugin.crashed", "liveness."});
 }
 
 HealthMonitor::~HealthMonitor() {

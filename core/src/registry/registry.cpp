@@ -612,6 +612,7 @@ void Registry::flush_heartbeats() {
 }
 
 void Registry::publish(const std::string& topic, const InstanceRecord& record, const std::string& extra_json) const {
+  if (!events_.wanted(topic)) return;
   events_.publish(Event{topic,
                         "{\"service_name\":" + json_quote(record.service_name) + ",\"instance_id\":" + json_quote(record.instance_id) +
                             ",\"host\":" + json_quote(record.host) + ",\"port\":" + std::to_string(record.port) +

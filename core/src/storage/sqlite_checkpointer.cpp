@@ -35,14 +35,24 @@ SqliteCheckpointer::~SqliteCheckpointer() {
 }
 
 int SqliteCheckpointer::on_commit(void* self, sqlite3*, const char*, int pages_in_wal) {
-  if (pages_in_wal < kPagesBeforeCheckpoint) return SQLITE_OK;
   auto* checkpointer = static_cast<SqliteCheckpointer*>(self);
+  checkpointer->pages_in_wal_.store(pages_in_wal, std::memory_order_relaxed);
+  // Past kPagesBeforeCatchUp the background stands aside: the writer's catch_up() needs the
+  // checkpoint lock, and a background round always under way would keep it from ever ending.
+  if (pages_in_wal < kPagesBeforeCheckpoint || pages_in_wal >= kPagesBeforeCatchUp) return SQLITE_OK;
   {
     std::lock_guard lock(checkpointer->mutex_);
     checkpointer->due_ = true;
   }
   checkpointer->wake_.notify_one();
   return SQLITE_OK;
+}
+
+void SqliteCheckpointer::catch_up() {
+  if (pages_in_wal_.load(std::memory_order_relaxed) < kPagesBeforeCatchUp) return;
+  int wal_pages = 0, copied = 0;
+  sqlite3_wal_checkpoint_v2(writer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+  pages_in_wal_.store(0, std::memory_order_relaxed);  // the next commit says how long the WAL is again
 }
 
 void SqliteCheckpointer::run() {
@@ -52,14 +62,10 @@ void SqliteCheckpointer::run() {
     if (stopping_) return;
     due_ = false;
     lock.unlock();
-    // PASSIVE copies what no reader still needs and waits for nobody. It chases the writer until
-    // it has copied all there was: the writer's next commit then starts the WAL over from its
-    // beginning. Should the writer outrun it far enough, RESTART waits for a gap between groups.
+    // PASSIVE copies what no reader still needs and waits for nobody; what it leaves, the next
+    // round or the writer's catch_up() takes.
     int wal_pages = 0, copied = 0;
-    for (int round = 0; round < 8; ++round) {
-      const int mode = round == 7 || wal_pages > kPagesBeforeRestart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE;
-      if (sqlite3_wal_checkpoint_v2(db_, nullptr, mode, &wal_pages, &copied) != SQLITE_OK || copied >= wal_pages) break;
-    }
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
     lock.lock();
   }
 }

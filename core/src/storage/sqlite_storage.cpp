@@ -127,6 +127,10 @@ class SqliteStorage final : public Storage, private MigrationTarget {
   int migrate(const std::vector<Migration>& migrations) override { return run_migrations(*this, migrations); }
 
   void save_writes(std::vector<Write>& writes) override {
+    {
+      std::lock_guard lock(mutex_);
+      checkpointer_->catch_up();
+    }
     transaction([&] {
       for (Write& write : writes) {
         statement("SAVEPOINT one_write").run();

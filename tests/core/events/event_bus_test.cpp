@@ -38,3 +38,20 @@ TEST(EventBus, TheHubAnnouncesItsStopOnTheBus) {
   ASSERT_EQ(topics.size(), 1u);
   EXPECT_EQ(topics[0], R"(hub.stopping {"deployment":"embedded"})");
 }
+
+TEST(EventBus, ASubscriberGetsOnlyTheTopicsItAskedForAndAPublisherCanTellWhetherAnyoneListens) {
+  hub::EventBus bus;
+  EXPECT_FALSE(bus.wanted("config.svc"));
+  std::vector<std::string> seen;
+  const uint64_t id = bus.subscribe([&](const hub::Event& e) { seen.push_back(e.topic); }, {"liveness.", "plugin.crashed"});
+  for (const char* topic : {"liveness.suspended", "config.svc", "plugin.crashed", "plugin.loaded"}) bus.publish({topic, "{}", 0});
+  EXPECT_EQ(seen, (std::vector<std::string>{"liveness.suspended", "plugin.crashed"}));
+  EXPECT_TRUE(bus.wanted("liveness.resumed"));
+  EXPECT_TRUE(bus.wanted("liveness."));
+  EXPECT_TRUE(bus.wanted("plugin."));  // some topics under it are wanted
+  EXPECT_FALSE(bus.wanted("config."));
+  EXPECT_FALSE(bus.wanted("instance.registered"));
+  bus.subscribe([](const hub::Event&) {});  // everything
+  EXPECT_TRUE(bus.wanted("instance.registered"));
+  bus.unsubscribe(id);
+}
