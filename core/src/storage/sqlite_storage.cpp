@@ -127,10 +127,6 @@ class SqliteStorage final : public Storage, private MigrationTarget {
   int migrate(const std::vector<Migration>& migrations) override { return run_migrations(*this, migrations); }
 
   void save_writes(std::vector<Write>& writes) override {
-    {
-      std::lock_guard lock(mutex_);
-      checkpointer_->catch_up();
-    }
     transaction([&] {
       for (Write& write : writes) {
         statement("SAVEPOINT one_write").run();
@@ -399,6 +395,7 @@ class SqliteStorage final : public Storage, private MigrationTarget {
   template <class Body>
   void transaction(Body body) {
     std::lock_guard lock(mutex_);
+    if (checkpointer_) checkpointer_->catch_up();  // every writer, heartbeats too, keeps the WAL short
     statement("BEGIN IMMEDIATE").run();
     try {
       body();
