@@ -13,12 +13,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace hub::testing {
 
@@ -74,5 +77,27 @@ class HubdProcess {
   std::string url_;
   pid_t pid_ = -1;
 };
+
+// Streams writes into `hubd` from `writers` threads at once, so they are committed in groups:
+// each thread calls write(writer, n) for n = 0, 1, … until it returns false or throws (the hub is
+// gone). Once `acknowledged` writes succeeded in all (or 30 s passed), kills hubd with SIGKILL
+// mid-stream and returns the largest group it had committed.
+inline int stream_writes_then_kill(HubdProcess& hubd, int writers, int acknowledged, const std::function<bool(int, int)>& write) {
+  std::atomic<int> acks{0};
+  std::vector<std::thread> threads;
+  for (int writer = 0; writer < writers; ++writer)
+    threads.emplace_back([&, writer] {
+      try {
+        for (int n = 0; write(writer, n); ++n) ++acks;
+      } catch (const std::exception&) {  // the hub is gone
+      }
+    });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (acks < acknowledged && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  const int grouped = hubd.largest_write_group();
+  hubd.kill();
+  for (std::thread& thread : threads) thread.join();
+  return grouped;
+}
 
 }  // namespace hub::testing

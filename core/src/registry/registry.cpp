@@ -164,6 +164,12 @@ Registry::Entry* Registry::find(Service& service, const std::string& instance_id
   return found == service.entries.end() ? nullptr : found->second.get();
 }
 
+Registry::Entry* Registry::locate(const std::string& service_name, const std::string& instance_id, Lookup& lookup) const {
+  auto service = services_.find(service_name);
+  lookup = Lookup::unknown_service;
+  return service == services_.end() ? nullptr : find(*service->second, instance_id, lookup);
+}
+
 Status Registry::lookup_failed(Lookup lookup, const std::string& service, const std::string& instance_id) {
   switch (lookup) {
     case Lookup::found:
@@ -319,9 +325,8 @@ void Registry::deregister(const std::string& service_name, const std::string& in
   std::string id = instance_id;
   if (id.empty()) {  // the service's only instance
     std::shared_lock lock(mutex_);
-    auto service = services_.find(service_name);
-    Lookup lookup = Lookup::unknown_service;
-    const Entry* entry = service == services_.end() ? nullptr : find(*service->second, id, lookup);
+    Lookup lookup;
+    const Entry* entry = locate(service_name, id, lookup);
     if (!entry) {
       lock.unlock();
       return done({lookup_failed(lookup, service_name, id)});
@@ -332,9 +337,8 @@ void Registry::deregister(const std::string& service_name, const std::string& in
     InstanceRecord record;
     {
       std::shared_lock lock(mutex_);
-      auto service = services_.find(service_name);
-      Lookup lookup = Lookup::unknown_service;
-      const Entry* entry = service == services_.end() ? nullptr : find(*service->second, id, lookup);
+      Lookup lookup;
+      const Entry* entry = locate(service_name, id, lookup);
       if (!entry) {
         lock.unlock();
         done({lookup_failed(lookup, service_name, id)});

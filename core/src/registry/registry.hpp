@@ -146,6 +146,9 @@ class Registry {
   void forget(const InstanceRecord& record, const std::string& reason, Removed& removed);
   std::optional<std::string> service_status_of(const std::string& service_name, const std::string& instance_id) const;
   Entry* find(Service& service, const std::string& instance_id, Lookup& lookup) const;
+  // The entry of an instance (the service's only one when `instance_id` is empty), under a lock the
+  // caller holds; nullptr with `lookup` saying why.
+  Entry* locate(const std::string& service_name, const std::string& instance_id, Lookup& lookup) const;
   static Status lookup_failed(Lookup lookup, const std::string& service, const std::string& instance_id);
   void changed(Service& service);
   // Every entry, under the shared lock taken a chunk at a time: a pass over a large registry (the

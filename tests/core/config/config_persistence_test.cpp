@@ -67,29 +67,15 @@ void no_acknowledged_update_is_lost_to_a_kill(const std::filesystem::path& scrat
   int grouped = 0;
   {
     hub::testing::HubdProcess hubd(scratch / "hub.yaml", yaml, port);
-    std::atomic<int> acks{0};
-    std::vector<std::thread> writers;
-    for (int writer = 0; writer < kWriters; ++writer)
-      writers.emplace_back([&, writer] {
-        for (int value = 0;; ++value) {
-          hub::HttpCallOptions options;
-          options.body = R"({"config_data": {"sequence": )" + std::to_string(value) + "}}";
-          options.timeout = std::chrono::seconds(2);
-          try {
-            const HttpReply reply = hub::http_call("PUT", hubd.url() + "/config/stream-" + std::to_string(writer), options);
-            if (reply.status != 201) return;
-            acknowledged[writer][json_of(reply)["version"].get<int64_t>()] = value;
-            ++acks;
-          } catch (const std::exception&) {
-            return;  // the hub is gone
-          }
-        }
-      });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (acks < 400 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-    grouped = hubd.largest_write_group();
-    hubd.kill();
-    for (std::thread& writer : writers) writer.join();
+    grouped = hub::testing::stream_writes_then_kill(hubd, kWriters, 400, [&](int writer, int value) {
+      hub::HttpCallOptions options;
+      options.body = R"({"config_data": {"sequence": )" + std::to_string(value) + "}}";
+      options.timeout = std::chrono::seconds(2);
+      const HttpReply reply = hub::http_call("PUT", hubd.url() + "/config/stream-" + std::to_string(writer), options);
+      if (reply.status != 201) return false;
+      acknowledged[writer][json_of(reply)["version"].get<int64_t>()] = value;
+      return true;
+    });
   }
   EXPECT_GE(grouped, 2) << "the writes were committed one by one: the grouped path was not exercised";
   hub::testing::HubdProcess hubd(scratch / "hub.yaml", yaml, port);

@@ -75,29 +75,15 @@ void no_acknowledged_registration_is_lost_to_a_kill(const std::string& storage_y
   int grouped = 0;
   {
     hub::testing::HubdProcess hubd(scratch / "hub.yaml", yaml, port);
-    std::atomic<int> acks{0};
-    std::vector<std::thread> writers;
-    for (int writer = 0; writer < kWriters; ++writer)
-      writers.emplace_back([&, writer] {
-        for (int n = 0;; ++n) {
-          const std::string id = "w" + std::to_string(writer) + "-" + std::to_string(n);
-          hub::HttpCallOptions options;
-          options.body = R"({"service_name": "stream", "instance_id": ")" + id + R"(", "host": "10.0.0.1", "port": 8000})";
-          options.timeout = std::chrono::seconds(2);
-          try {
-            if (hub::http_call("POST", hubd.url() + "/register", options).status != 201) return;
-            acknowledged[writer].push_back(id);
-            ++acks;
-          } catch (const std::exception&) {
-            return;  // the hub is gone
-          }
-        }
-      });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (acks < 400 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-    grouped = hubd.largest_write_group();
-    hubd.kill();
-    for (std::thread& writer : writers) writer.join();
+    grouped = hub::testing::stream_writes_then_kill(hubd, kWriters, 400, [&](int writer, int n) {
+      const std::string id = "w" + std::to_string(writer) + "-" + std::to_string(n);
+      hub::HttpCallOptions options;
+      options.body = R"({"service_name": "stream", "instance_id": ")" + id + R"(", "host": "10.0.0.1", "port": 8000})";
+      options.timeout = std::chrono::seconds(2);
+      if (hub::http_call("POST", hubd.url() + "/register", options).status != 201) return false;
+      acknowledged[writer].push_back(id);
+      return true;
+    });
   }
   EXPECT_GE(grouped, 2) << "the writes were committed one by one: the grouped path was not exercised";
   hub::testing::HubdProcess hubd(scratch / "hub.yaml", yaml, port);
