@@ -166,32 +166,33 @@ GroupCommit::Planned ConfigStore::plan(std::optional<ConfigVersion> added, Confi
             change.revision = stored.revision;
             apply(write, std::move(content));
             done({change.version, change.revision, {}});
-            notify(change);
+            // Built now, before the next change reaches memory: each event carries the config as of its change.
+            notify(change, events_for(change.scope, change));
           }};
 }
 
 // The acknowledgement has gone: watchers are woken and events published on the timer's thread, in
 // the order of the changes. One timer task takes every change that came meanwhile, so a group of
 // changes wakes the timer's thread once, not once each.
-void ConfigStore::notify(const ConfigChange& change) {
+void ConfigStore::notify(const ConfigChange& change, std::vector<Event> events) {
   bool first;
   {
     std::lock_guard lock(notify_mutex_);
     first = unnotified_.empty();
-    unnotified_.push_back(change);
+    unnotified_.push_back({change, std::move(events)});
   }
   if (!first) return;
   timer_.schedule(DeadlineTimer::Clock::time_point::min(), [this] {
-    std::vector<ConfigChange> changes;
+    std::vector<Unnotified> changes;
     {
       std::lock_guard lock(notify_mutex_);
       changes.swap(unnotified_);
     }
-    for (const ConfigChange& change : changes) {
+    for (const auto& [change, events] : changes) {
       logger_->info("config: {} of {} by {}: version {} active, revision {}", change.action, scope_label(change.scope), change.created_by,
                     change.version, change.revision);
       wake(change.scope);
-      publish(change.scope, change);
+      for (const Event& event : events) events_.publish(event);
     }
   });
 }
@@ -216,17 +217,21 @@ void ConfigStore::remember(Scope& scope, const ConfigChange& change) {
   if (scope.changes.size() > kChangesKept) scope.changes.pop_front();
 }
 
-void ConfigStore::publish(const std::string& scope, const ConfigChange& change) const {
-  if (!events_.wanted(is_global(scope) ? "config." : "config." + scope)) return;
+std::vector<Event> ConfigStore::events_for(const std::string& scope, const ConfigChange& change) const {
+  std::vector<Event> events;
+  if (!events_.wanted(is_global(scope) ? "config." : "config." + scope)) return events;
   auto event_for = [&](const std::string& topic, const EffectiveConfig& effective) {
-    events_.publish(Event{topic,
-                          "{\"service_name\":" + json_quote(effective.service) + ",\"version\":" + std::to_string(effective.version) +
-                              ",\"global_version\":" + std::to_string(effective.global_version) +
-                              ",\"revision\":" + std::to_string(effective.revision) + ",\"action\":" + json_quote(change.action) +
-                              ",\"created_by\":" + json_quote(change.created_by) + ",\"config\":" + effective.config.dump() + "}",
-                          change.at_unix_us});
+    events.push_back(Event{topic,
+                           "{\"service_name\":" + json_quote(effective.service) + ",\"version\":" + std::to_string(effective.version) +
+                               ",\"global_version\":" + std::to_string(effective.global_version) +
+                               ",\"revision\":" + std::to_string(effective.revision) + ",\"action\":" + json_quote(change.action) +
+                               ",\"created_by\":" + json_quote(change.created_by) + ",\"config\":" + effective.config.dump() + "}",
+                           change.at_unix_us});
   };
-  if (!is_global(scope)) return event_for("config." + scope, effective(scope));
+  if (!is_global(scope)) {
+    event_for("config." + scope, effective(scope));
+    return events;
+  }
   EffectiveConfig global = effective(kGlobalConfigScope);
   global.service = "_global";
   event_for("config._global", global);
@@ -237,6 +242,7 @@ void ConfigStore::publish(const std::string& scope, const ConfigChange& change) 
       if (!is_global(name)) services.push_back(name);
   }
   for (const std::string& service : services) event_for("config." + service, effective(service));
+  return events;
 }
 
 std::optional<ConfigHistory> ConfigStore::history(const std::string& scope_name, size_t limit) const {

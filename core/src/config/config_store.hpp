@@ -116,8 +116,10 @@ class ConfigStore {
   // Takes a stored change into memory.
   void apply(const ConfigWrite& write, Json content);
   void remember(Scope& scope, const ConfigChange& change);
-  void notify(const ConfigChange& change);
-  void publish(const std::string& scope, const ConfigChange& change) const;
+  // Wakes the change's watchers and publishes its events on the timer's thread.
+  void notify(const ConfigChange& change, std::vector<Event> events);
+  // The change's events, with the configs memory holds now; none when nobody subscribes.
+  std::vector<Event> events_for(const std::string& scope, const ConfigChange& change) const;
   void wake(const std::string& scope);
   std::optional<Waiter> take_waiter(uint64_t id);
   int64_t revision_locked(const std::string& service) const;
@@ -136,8 +138,12 @@ class ConfigStore {
   uint64_t next_waiter_ = 1;
   std::map<uint64_t, Waiter> waiters_;
   std::mutex notify_mutex_;
-  std::vector<ConfigChange> unnotified_;  // stored and acknowledged, watchers not yet woken
-  DeadlineTimer timer_;                   // watches' ends, and wakes and events after changes; last: stopped before what it refers to goes
+  struct Unnotified {
+    ConfigChange change;
+    std::vector<Event> events;
+  };
+  std::vector<Unnotified> unnotified_;  // stored and acknowledged, watchers not yet woken
+  DeadlineTimer timer_;                 // watches' ends, and wakes and events after changes; last: stopped before what it refers to goes
 };
 
 }  // namespace hub::config

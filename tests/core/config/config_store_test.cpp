@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <vector>
 
 namespace {
 
@@ -89,6 +90,42 @@ TEST_F(ConfigStoreTest, AWatchEndsAtTheChangeAndNotBefore) {
   EXPECT_EQ(answers, 1);
   EXPECT_TRUE(changed);
   EXPECT_EQ(store.watching(), 0u);
+}
+
+// Events go out on the timer's thread after the acknowledgements, yet each carries the config as
+// of its own change: here the timer's thread is held at the first event until two more changes are
+// acknowledged, and the events after it still say what their changes made.
+TEST_F(ConfigStoreTest, EachEventCarriesTheConfigAsOfItsChangeHoweverLateItIsPublished) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool release = false;
+  std::vector<Json> seen;
+  const uint64_t id = events.subscribe(
+      [&](const hub::Event& event) {
+        std::unique_lock lock(mutex);
+        seen.push_back(Json::parse(event.json));
+        changed.notify_all();
+        if (seen.size() == 1) changed.wait(lock, [&] { return release; });
+      },
+      {"config."});
+  ASSERT_TRUE(store.update("pricing", Json{{"n", 1}}, "ops").refusal.ok());
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return seen.size() == 1; }));
+  }
+  ASSERT_TRUE(store.update("pricing", Json{{"n", 2}}, "ops").refusal.ok());
+  ASSERT_TRUE(store.update("pricing", Json{{"n", 3}}, "ops").refusal.ok());
+  {
+    std::unique_lock lock(mutex);
+    release = true;
+    changed.notify_all();
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return seen.size() == 3; }));
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(seen[static_cast<size_t>(i)]["version"], i + 1);
+      EXPECT_EQ(seen[static_cast<size_t>(i)]["config"]["n"], i + 1);
+    }
+  }
+  events.unsubscribe(id);
 }
 
 }  // namespace
