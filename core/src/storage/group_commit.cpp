@@ -45,15 +45,23 @@ void GroupCommit::run_plan(std::string key, Plan plan) {
   for (;;) {
     std::optional<Planned> planned = plan();
     if (planned) return enqueue(std::move(key), std::move(*planned));
-    std::lock_guard lock(mutex_);
-    auto found = in_flight_.find(key);
-    if (found->second.empty()) {
-      in_flight_.erase(found);
-      return;
-    }
-    plan = std::move(found->second.front());
-    found->second.pop_front();
+    std::optional<Plan> next = next_plan(key);
+    if (!next) return;
+    plan = std::move(*next);
   }
+}
+
+std::optional<GroupCommit::Plan> GroupCommit::next_plan(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  auto found = in_flight_.find(key);
+  if (found == in_flight_.end()) return std::nullopt;
+  if (found->second.empty()) {
+    in_flight_.erase(found);
+    return std::nullopt;
+  }
+  Plan next = std::move(found->second.front());
+  found->second.pop_front();
+  return next;
 }
 
 void GroupCommit::enqueue(std::string key, Planned planned) {
@@ -71,19 +79,7 @@ void GroupCommit::enqueue(std::string key, Planned planned) {
 }
 
 void GroupCommit::release(const std::string& key) {
-  Plan next;
-  {
-    std::lock_guard lock(mutex_);
-    auto found = in_flight_.find(key);
-    if (found == in_flight_.end()) return;
-    if (found->second.empty()) {
-      in_flight_.erase(found);
-      return;
-    }
-    next = std::move(found->second.front());
-    found->second.pop_front();
-  }
-  run_plan(key, std::move(next));
+  if (std::optional<Plan> next = next_plan(key)) run_plan(key, std::move(*next));
 }
 
 void GroupCommit::commit_groups() {

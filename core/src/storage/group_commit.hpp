@@ -67,6 +67,8 @@ class GroupCommit {
   void enqueue(std::string key, Planned planned);
   // The write of `key` is done: the next plan waiting on it, if any, runs now.
   void release(const std::string& key);
+  // The next plan waiting on `key`; nullopt frees the key.
+  std::optional<Plan> next_plan(const std::string& key);
   void commit_groups();
   void store(std::vector<Queued>& group);
 
