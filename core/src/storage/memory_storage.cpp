@@ -1,6 +1,9 @@
 #include "storage.hpp"
 
+#include <hub/errors.hpp>
+
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 
@@ -47,10 +50,55 @@ class MemoryStorage final : public Storage {
     return result;
   }
 
+  // Tokens and the audit trail live as long as the process, like everything here.
+  void save_token(const TokenRecord& token) override {
+    std::lock_guard lock(mutex_);
+    for (const TokenRecord& kept : tokens_)
+      if (kept.id == token.id || kept.sha256 == token.sha256) throw StorageError("memory: token " + token.id + " already exists");
+    tokens_.push_back(token);
+  }
+  std::vector<TokenRecord> load_tokens() override {
+    std::lock_guard lock(mutex_);
+    return tokens_;
+  }
+  bool revoke_token(const std::string& id, int64_t at_unix_us) override {
+    std::lock_guard lock(mutex_);
+    for (TokenRecord& token : tokens_)
+      if (token.id == id) {
+        if (!token.revoked_at_unix_us) token.revoked_at_unix_us = at_unix_us;
+        return true;
+      }
+    return false;
+  }
+  void save_audit(const std::vector<AuditEntry>& entries) override {
+    std::lock_guard lock(mutex_);
+    for (AuditEntry entry : entries) {
+      entry.id = ++audit_id_;
+      audit_.push_back(std::move(entry));
+    }
+    // Memory is not an archive: past the cap the oldest entries go (they were logged too).
+    while (audit_.size() > kMaxAuditEntries) audit_.pop_front();
+  }
+  std::vector<AuditEntry> load_audit(int64_t since_unix_us, size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<AuditEntry> found;
+    for (const AuditEntry& entry : audit_)
+      if (entry.at_unix_us >= since_unix_us && found.size() < limit) found.push_back(entry);
+    return found;
+  }
+  void prune_audit(int64_t older_than_unix_us) override {
+    std::lock_guard lock(mutex_);
+    std::erase_if(audit_, [&](const AuditEntry& entry) { return entry.at_unix_us < older_than_unix_us; });
+  }
+
  private:
   std::atomic<int64_t> revision_{0};
   std::mutex mutex_;
   std::vector<HealthRow> health_rows_;
+  std::vector<TokenRecord> tokens_;
+  static constexpr size_t kMaxAuditEntries = 100'000;
+  std::deque<AuditEntry> audit_;
+  int64_t audit_id_ = 0;
 };
 
 }  // namespace

@@ -191,6 +191,69 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return changes;
   }
 
+  void save_token(const TokenRecord& token) override {
+    write([&](pqxx::work& tx) {
+      tx.exec_params("INSERT INTO hub_tokens (id, token_sha256, role, description, created_at, expires_at) VALUES ($1, $2, $3, $4, " +
+                         timestamp("$5") + ", CASE WHEN $6::bigint = 0 THEN NULL ELSE " + timestamp("$6") + " END)",
+                     token.id, token.sha256, token.role, token.description, token.created_at_unix_us, token.expires_at_unix_us);
+    });
+  }
+
+  std::vector<TokenRecord> load_tokens() override {
+    std::vector<TokenRecord> tokens;
+    write([&](pqxx::work& tx) {
+      tokens.clear();
+      const pqxx::result rows =
+          tx.exec("SELECT id, token_sha256, role, description, " + micros("created_at") + ", COALESCE(" + micros("expires_at") +
+                  ", 0), COALESCE(" + micros("revoked_at") + ", 0) FROM hub_tokens ORDER BY created_at, id");
+      for (const auto& row : rows)
+        tokens.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                          row[4].as<long long>(), row[5].as<long long>(), row[6].as<long long>()});
+    });
+    return tokens;
+  }
+
+  bool revoke_token(const std::string& id, int64_t at_unix_us) override {
+    bool found = false;
+    write([&](pqxx::work& tx) {
+      const pqxx::result done =
+          tx.exec_params("UPDATE hub_tokens SET revoked_at = COALESCE(revoked_at, " + timestamp("$2") + ") WHERE id = $1", id, at_unix_us);
+      found = done.affected_rows() > 0;
+    });
+    return found;
+  }
+
+  void save_audit(const std::vector<AuditEntry>& entries) override {
+    write([&](pqxx::work& tx) {
+      for (const AuditEntry& entry : entries)
+        tx.exec_params("INSERT INTO hub_audit (at, token_id, token_description, role, address, action, target, status, message) VALUES (" +
+                           timestamp("$1") + ", $2, $3, $4, $5, $6, $7, $8, $9)",
+                       entry.at_unix_us, entry.token_id, entry.token_description, entry.role, entry.address, entry.action, entry.target,
+                       entry.status, entry.message);
+    });
+  }
+
+  std::vector<AuditEntry> load_audit(int64_t since_unix_us, size_t limit) override {
+    std::vector<AuditEntry> entries;
+    write([&](pqxx::work& tx) {
+      entries.clear();
+      const pqxx::result rows = tx.exec_params("SELECT id, " + micros("at") +
+                                                   ", token_id, token_description, role, address, action, target, status, message "
+                                                   "FROM hub_audit WHERE at >= " +
+                                                   timestamp("$1") + " ORDER BY id LIMIT $2",
+                                               since_unix_us, static_cast<long long>(limit));
+      for (const auto& row : rows)
+        entries.push_back({row[0].as<long long>(), row[1].as<long long>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                           row[4].as<std::string>(), row[5].as<std::string>(), row[6].as<std::string>(), row[7].as<std::string>(),
+                           row[8].as<int>(), row[9].as<std::string>()});
+    });
+    return entries;
+  }
+
+  void prune_audit(int64_t older_than_unix_us) override {
+    write([&](pqxx::work& tx) { tx.exec_params("DELETE FROM hub_audit WHERE at < " + timestamp("$1"), older_than_unix_us); });
+  }
+
   int migrate(const std::vector<Migration>& migrations) override {
     std::lock_guard lock(mutex_);
     return run_migrations(*this, migrations);

@@ -213,6 +213,81 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     return counts;
   }
 
+  void save_token(const TokenRecord& token) override {
+    transaction([&] {
+      Statement insert(
+          db_, "INSERT INTO hub_tokens (id, token_sha256, role, description, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      insert.bind(1, token.id).bind(2, token.sha256).bind(3, token.role).bind(4, token.description);
+      insert.bind(5, sql_timestamp_utc(token.created_at_unix_us));
+      if (token.expires_at_unix_us)
+        insert.bind(6, sql_timestamp_utc(token.expires_at_unix_us));
+      else
+        insert.bind_null(6);
+      insert.run();
+    });
+  }
+
+  std::vector<TokenRecord> load_tokens() override {
+    std::lock_guard lock(mutex_);
+    const std::string sql = "SELECT id, token_sha256, role, description, " + unix_micros("created_at") + ", COALESCE(" +
+                            unix_micros("expires_at") + ", 0), COALESCE(" + unix_micros("revoked_at") +
+                            ", 0) FROM hub_tokens ORDER BY created_at, id";
+    Statement rows(db_, sql.c_str());
+    std::vector<TokenRecord> tokens;
+    while (rows.next_row())
+      tokens.push_back({rows.text(0), rows.text(1), rows.text(2), rows.text(3), rows.integer(4), rows.integer(5), rows.integer(6)});
+    return tokens;
+  }
+
+  bool revoke_token(const std::string& id, int64_t at_unix_us) override {
+    bool found = false;
+    transaction([&] {
+      Statement(db_, "UPDATE hub_tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1")
+          .bind(1, id)
+          .bind(2, sql_timestamp_utc(at_unix_us))
+          .run();
+      found = sqlite3_changes(db_) > 0;
+    });
+    return found;
+  }
+
+  void save_audit(const std::vector<AuditEntry>& entries) override {
+    transaction([&] {
+      Statement insert(db_,
+                       "INSERT INTO hub_audit (at, token_id, token_description, role, address, action, target, status, message) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      for (const AuditEntry& entry : entries)
+        insert.bind(1, sql_timestamp_utc(entry.at_unix_us))
+            .bind(2, entry.token_id)
+            .bind(3, entry.token_description)
+            .bind(4, entry.role)
+            .bind(5, entry.address)
+            .bind(6, entry.action)
+            .bind(7, entry.target)
+            .bind(8, static_cast<int64_t>(entry.status))
+            .bind(9, entry.message)
+            .run();
+    });
+  }
+
+  std::vector<AuditEntry> load_audit(int64_t since_unix_us, size_t limit) override {
+    std::lock_guard lock(mutex_);
+    const std::string sql = "SELECT id, " + unix_micros("at") +
+                            ", token_id, token_description, role, address, action, target, status, message FROM hub_audit "
+                            "WHERE at >= ?1 ORDER BY id LIMIT ?2";
+    Statement rows(db_, sql.c_str());
+    rows.bind(1, sql_timestamp_utc(since_unix_us)).bind(2, static_cast<int64_t>(limit));
+    std::vector<AuditEntry> entries;
+    while (rows.next_row())
+      entries.push_back({rows.integer(0), rows.integer(1), rows.text(2), rows.text(3), rows.text(4), rows.text(5), rows.text(6),
+                         rows.text(7), static_cast<int>(rows.integer(8)), rows.text(9)});
+    return entries;
+  }
+
+  void prune_audit(int64_t older_than_unix_us) override {
+    transaction([&] { Statement(db_, "DELETE FROM hub_audit WHERE at < ?1").bind(1, sql_timestamp_utc(older_than_unix_us)).run(); });
+  }
+
   std::vector<ConfigChange> load_config_changes(int per_scope) override {
     std::lock_guard lock(mutex_);
     const std::string sql =

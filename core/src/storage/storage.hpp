@@ -7,6 +7,7 @@
 #include "health_store.hpp"
 #include "migrations.hpp"
 #include "registry_store.hpp"
+#include "security_store.hpp"
 #include "write.hpp"
 
 #include <hub/storage_settings.hpp>
@@ -16,7 +17,7 @@
 
 namespace hub {
 
-class Storage : public RegistryStore, public ConfigVersionStore, public HealthStore, public WriteStore {
+class Storage : public RegistryStore, public ConfigVersionStore, public HealthStore, public WriteStore, public SecurityStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;
