@@ -4,6 +4,9 @@
 //   build/client/config_hot_reload http://127.0.0.1:8001 risk-management
 //   curl -X PUT localhost:8001/config/risk-management -d '{"config_data":
 //        {"operational": {"position_limits": {"max_position_size": 5}}}}'
+//
+// Against a hub with auth and TLS: HUB_TOKEN (a service:risk-management or reader token) and
+// HUB_CA_FILE come from the environment, and the URL is https://.
 #include <hub/config_client.hpp>
 
 #include <csignal>

@@ -2,6 +2,9 @@
 // background, find a dependency, deregister on shutdown.
 //
 //   register_and_discover http://127.0.0.1:8001 my-service 127.0.0.1 9000 [dependency]
+//
+// Against a hub with auth and TLS, the token and CA come from the service's environment:
+//   HUB_TOKEN=hub_… HUB_CA_FILE=/etc/central-hub/ca.crt register_and_discover https://hub:8001 my-service …
 #include <hub/client.hpp>
 
 #include <csignal>

@@ -2,6 +2,7 @@
 
 #include "hub/api/v1/registry.pb.h"
 #include "hub/api/v1/status.pb.h"
+#include "hub_session.hpp"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -75,12 +76,13 @@ struct Client::Impl {
     for (int attempt = 0;; ++attempt) {
       try {
         if (!session) {
-          session = std::make_unique<Poco::Net::HTTPClientSession>(base.getHost(), base.getPort());
+          session = client::open_session(base, options.ca_file);
           session->setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(options.request_timeout).count()));
           session->setKeepAlive(true);
         }
         Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
         request.set("Accept", kProtobuf);
+        client::authorize(request, options.token);
         request.setKeepAlive(true);
         std::string payload;
         if (body) {
@@ -190,8 +192,10 @@ struct Client::Impl {
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->base = Poco::URI(impl_->options.hub_url);
-  if (impl_->base.getScheme() != "http" || impl_->base.getHost().empty())
-    throw std::invalid_argument("hub_url: \"" + impl_->options.hub_url + "\" is not an http://HOST:PORT URL");
+  impl_->options.token = client::from_environment(impl_->options.token, "HUB_TOKEN");
+  impl_->options.ca_file = client::from_environment(impl_->options.ca_file, "HUB_CA_FILE");
+  if ((impl_->base.getScheme() != "http" && impl_->base.getScheme() != "https") || impl_->base.getHost().empty())
+    throw std::invalid_argument("hub_url: \"" + impl_->options.hub_url + "\" is not an http://HOST:PORT or https://HOST:PORT URL");
 }
 
 Client::~Client() {

@@ -7,6 +7,8 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
 
+#include "hub_session.hpp"
+
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
@@ -76,9 +78,11 @@ struct ConfigClient::Impl {
   // One GET against the hub; throws std::runtime_error when unreachable or refused.
   Json get(const std::string& path, std::chrono::milliseconds timeout) {
     try {
-      Poco::Net::HTTPClientSession session(base.getHost(), base.getPort());
+      const std::unique_ptr<Poco::Net::HTTPClientSession> opened = client::open_session(base, options.ca_file);
+      Poco::Net::HTTPClientSession& session = *opened;
       session.setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count()));
       Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
+      client::authorize(request, options.token);
       {
         std::lock_guard lock(wake_mutex);
         if (stopping) throw std::runtime_error("stopping");
@@ -229,6 +233,8 @@ ConfigClient::ConfigClient(std::string service_name, nlohmann::json safe_default
   if (impl_->options.cache_file.empty())
     impl_->options.cache_file = std::filesystem::temp_directory_path() / "central-hub-config" / (impl_->service + ".json");
   impl_->base = Poco::URI(impl_->options.hub_url);
+  impl_->options.token = client::from_environment(impl_->options.token, "HUB_TOKEN");
+  impl_->options.ca_file = client::from_environment(impl_->options.ca_file, "HUB_CA_FILE");
 }
 
 ConfigClient::~ConfigClient() {

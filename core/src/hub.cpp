@@ -1,13 +1,16 @@
 #include <hub/errors.hpp>
 #include <hub/hub.hpp>
 
+#include "api/access_gate.hpp"
 #include "api/config_api.hpp"
 #include "api/health_api.hpp"
 #include "api/liveness_api.hpp"
 #include "api/registry_api.hpp"
+#include "api/security_api.hpp"
 #include "balancing/balancer.hpp"
 #include "basics/json_text.hpp"
 #include "basics/logging.hpp"
+#include "basics/network.hpp"
 #include "basics/outage_log.hpp"
 #include "events/nats_publisher.hpp"
 #include "health/health_monitor.hpp"
@@ -20,6 +23,10 @@
 #include "registry/discovery_plugins.hpp"
 #include "registry/liveness.hpp"
 #include "registry/registry.hpp"
+#include "security/audit_log.hpp"
+#include "security/credentials.hpp"
+#include "security/registration_policy.hpp"
+#include "security/token.hpp"
 #include "storage/group_commit.hpp"
 #include "storage/storage.hpp"
 
@@ -53,7 +60,10 @@ struct Hub::Impl {
   std::mutex lifecycle;
   // Declared in the order of their lifetimes: what comes later dies first.
   std::unique_ptr<Storage> storage;
-  std::unique_ptr<GroupCommit> writes;  // stopped before what its writes' callbacks refer to
+  std::unique_ptr<GroupCommit> writes;                 // stopped before what its writes' callbacks refer to
+  std::unique_ptr<security::Credentials> credentials;  // only with auth: required
+  std::shared_ptr<security::AuditLog> audit;
+  std::unique_ptr<security::RegistrationPolicy> registration_policy;
   std::unique_ptr<NatsPublisher> nats;
   uint64_t nats_subscription = 0;
   PluginSet plugins;
@@ -76,11 +86,15 @@ struct Hub::Impl {
   OutageLog health_outage{logger, "health results not written to storage; they are kept in memory (bounded) meanwhile"};
   OutageLog liveness_outage{logger, "liveness changes not stored; instances keep their status meanwhile"};
   OutageLog heartbeat_outage{logger, "heartbeats not written to storage; they are kept in memory (bounded) meanwhile"};
+  OutageLog audit_outage{logger, "audit entries not written to storage; they are logged, and kept in memory (bounded) meanwhile"};
+  OutageLog token_outage{logger, "tokens not read back from storage; tokens changed offline (hubd token) are not seen meanwhile"};
 
   std::shared_ptr<http::Router> routes();
   http::Response health(const http::Request& request);
   http::Response plugin_list(const http::Request& request) const;
   void connect_events();
+  void check_exposure() const;
+  void open_security();
   void open_registry();
   void open_monitor();
   void describe_metrics();
@@ -115,11 +129,13 @@ void Hub::start() {
   std::lock_guard lock(impl_->lifecycle);
   if (impl_->server) return;
   const Manifest& manifest = impl_->options.manifest;
+  impl_->check_exposure();
   try {
     impl_->storage = open_storage(manifest.storage);
     if (int applied = impl_->storage->migrate(migrations_for(impl_->storage->backend())))
       impl_->logger->info("applied {} schema migration(s) to {} storage", applied, impl_->storage->backend());
     impl_->writes = std::make_unique<GroupCommit>(*impl_->storage);
+    impl_->open_security();
     impl_->describe_metrics();
     impl_->connect_events();
     impl_->plugin_host = plugin_services(impl_->clock, impl_->metrics, impl_->logger);
@@ -131,7 +147,7 @@ void Hub::start() {
                                                            impl_->events, impl_->logger);
     impl_->configs->restore();
     impl_->open_monitor();
-    impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes());
+    impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes(), manifest.security.tls);
     impl_->started_us = impl_->clock->monotonic_us();  // before serving: /health and /metrics read it
     impl_->server->start();
     if (impl_->liveness) impl_->liveness->begin_grace("the hub started serving");
@@ -156,6 +172,50 @@ void Hub::stop() {
   impl_->publish("hub.stopping", "{\"deployment\":" + json_quote(impl_->options.manifest.name) + "}");
   impl_->release();
   impl_->logger->info("stopped");
+}
+
+namespace {
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  const auto address = IpAddress::parse(host);
+  std::string unused;
+  return address && (Network::parse("127.0.0.0/8", unused)->contains(*address) || Network::parse("::1", unused)->contains(*address));
+}
+
+}  // namespace
+
+// Safe by default: without auth the hub serves only its own machine unless the YAML says otherwise.
+void Hub::Impl::check_exposure() const {
+  const Manifest& manifest = options.manifest;
+  if (manifest.security.auth == SecuritySettings::Auth::required) return;
+  if (!is_loopback(manifest.listen.host) && !manifest.security.allow_remote_without_auth)
+    throw std::runtime_error("auth is disabled and listen is " + manifest.listen.to_string() +
+                             ", not a loopback address: anyone who reaches it could register, deregister and rewrite configs. Set "
+                             "auth: required (README, \"Security\"), or allow_remote_without_auth: true to serve without tokens anyway");
+  logger->warn("auth is disabled: every client that reaches {} may do anything, as admin{}", manifest.listen.to_string(),
+               manifest.security.allow_remote_without_auth ? " (allow_remote_without_auth: true)" : "");
+}
+
+void Hub::Impl::open_security() {
+  const SecuritySettings& settings = options.manifest.security;
+  registration_policy = std::make_unique<security::RegistrationPolicy>(settings.registration);
+  audit = std::make_shared<security::AuditLog>(*storage, *clock, logger, settings.audit_retention_days);
+  if (settings.auth != SecuritySettings::Auth::required) return;
+  credentials = std::make_unique<security::Credentials>(*storage, *clock);
+  credentials->reload();
+  if (const char* hash = std::getenv("HUB_ADMIN_TOKEN_SHA256"); hash && *hash) {
+    if (!security::is_sha256_hex(hash))
+      throw std::runtime_error("HUB_ADMIN_TOKEN_SHA256 is not a SHA-256 in hex (64 hex digits): give sha256sum's output for the token");
+    credentials->trust_admin_hash(hash, "HUB_ADMIN_TOKEN_SHA256");
+  }
+  const auto tokens = credentials->list();
+  const bool admin = std::any_of(tokens.begin(), tokens.end(),
+                                 [](const TokenRecord& token) { return token.role == "admin" && !token.revoked_at_unix_us; });
+  if (!admin)
+    logger->warn(
+        "auth is required and no admin token exists: create one with `hubd token create --config FILE --role admin`, or set "
+        "HUB_ADMIN_TOKEN_SHA256 (README, \"Security\")");
 }
 
 void Hub::Impl::connect_events() {
@@ -203,6 +263,8 @@ void Hub::Impl::describe_metrics() {
                     "Transactions that stored registrations, removals, status and config changes: one per group commit.");
   metrics->describe("hub_storage_writes_total", Type::counter, "Writes those transactions carried; over the groups, the mean group size.");
   metrics->describe("hub_storage_largest_write_group", Type::gauge, "Writes in the largest group committed so far.");
+  metrics->describe("hub_audit_dropped_total", Type::counter,
+                    "Audit entries dropped before storage took them (storage away and the memory cap reached); each was logged.");
   metrics->describe("hub_housekeeping_failures_total", Type::counter,
                     "Housekeeping passes that failed and will be retried (storage refused a write), by task.");
   metrics->gauge_set("hub_info", 1, {{"version", HUB_VERSION}});
@@ -216,6 +278,7 @@ void Hub::Impl::scrape() {
   metrics->counter_set("hub_storage_write_groups_total", static_cast<double>(groups.groups));
   metrics->counter_set("hub_storage_writes_total", static_cast<double>(groups.writes));
   metrics->gauge_set("hub_storage_largest_write_group", static_cast<double>(groups.largest));
+  metrics->counter_set("hub_audit_dropped_total", static_cast<double>(audit->dropped()));
   if (!registry) return;
   std::map<std::string, double> by_status{{"healthy", 0}, {"degraded", 0}, {"down", 0}};
   for (const InstanceRecord& instance : registry->instances()) ++by_status[instance.status];
@@ -234,12 +297,14 @@ void Hub::Impl::housekeeping_loop() {
 // Each step runs on its own: one failing (a liveness change storage refuses) does not hold back
 // the others (the heartbeats). An outage is logged when it starts and when it ends.
 void Hub::Impl::housekeep() {
-  const auto step = [this](OutageLog& log, const char* task, const auto& work) {
+  // A failing step marks storage as failing, which begins a liveness grace when it answers again;
+  // the audit trail and the tokens are not liveness's business, so theirs do not.
+  const auto step = [this](OutageLog& log, const char* task, const auto& work, bool marks_outage = true) {
     try {
       work();
       log.succeeded();
     } catch (const std::exception& error) {
-      storage_failing = true;
+      if (marks_outage) storage_failing = true;
       metrics->counter_add("hub_housekeeping_failures_total", 1, {{"task", task}});
       log.failed(error.what());
     }
@@ -252,9 +317,15 @@ void Hub::Impl::housekeep() {
   }
   const bool storage_back = !storage_failing;
   if (monitor) step(health_outage, "health_results", [&] { monitor->flush(); });
-  if (!registry) return;
-  if (liveness && storage_back) step(liveness_outage, "liveness", [&] { liveness->run_pass(); });
-  step(heartbeat_outage, "heartbeats", [&] { registry->flush_heartbeats(); });
+  if (registry) {
+    if (liveness && storage_back) step(liveness_outage, "liveness", [&] { liveness->run_pass(); });
+    step(heartbeat_outage, "heartbeats", [&] { registry->flush_heartbeats(); });
+  }
+  // Last: waiting on a locked database here must not hold back liveness and heartbeats.
+  const auto store_audit = [&] { audit->flush(); };
+  const auto read_tokens = [&] { credentials->reload(); };
+  step(audit_outage, "audit", store_audit, false);
+  if (credentials) step(token_outage, "tokens", read_tokens, false);
 }
 
 void Hub::Impl::stop_housekeeping() {
@@ -287,6 +358,13 @@ void Hub::Impl::release() {
     }
   }
   if (writes) writes->stop();
+  if (audit) {
+    try {
+      audit->flush();
+    } catch (const std::exception& error) {
+      logger->warn("the last audit entries were not written at stop (they were logged): {}", error.what());
+    }
+  }
   if (registry) {
     try {
       registry->flush_heartbeats();
@@ -304,6 +382,9 @@ void Hub::Impl::release() {
   if (nats) events.unsubscribe(nats_subscription);
   nats.reset();
   writes.reset();
+  credentials.reset();
+  audit.reset();
+  registration_policy.reset();
   storage.reset();
 }
 
@@ -314,7 +395,17 @@ uint16_t Hub::port() const {
   return impl_->server ? impl_->server->port() : 0;
 }
 std::string Hub::url() const {
-  return "http://" + impl_->options.manifest.listen.host + ":" + std::to_string(port());
+  const std::string& host = impl_->options.manifest.listen.host;
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return std::string(impl_->options.manifest.security.tls.enabled() ? "https://" : "http://") + (ipv6 ? "[" + host + "]" : host) + ":" +
+         std::to_string(port());
+}
+
+void Hub::reload_certificates() {
+  std::lock_guard lock(impl_->lifecycle);
+  if (!impl_->server) return;
+  impl_->server->reload_certificates();
+  impl_->logger->info("reloaded the TLS certificate and key; connections made from now on use them");
 }
 const Manifest& Hub::manifest() const {
   return impl_->options.manifest;
@@ -352,7 +443,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   router->add("GET", "/health", [this](const http::Request& request) { return health(request); });
   router->add(
       "GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); }, http::Runs::on_io_thread);
-  add_registry_routes(*router, registry.get(), balancer.get());
+  add_registry_routes(*router, registry.get(), balancer.get(), *registration_policy);
   add_liveness_routes(*router, liveness.get());
   config::add_config_routes(*router, *configs);
   add_health_routes(*router, monitor.get(), registry.get(), *clock);
@@ -360,6 +451,9 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
     scrape();
     return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics->prometheus_text()};
   });
+  add_token_routes(*router, credentials.get());
+  add_audit_routes(*router, *audit);
+  guard_routes(*router, options.manifest.security, credentials.get(), audit);
   return router;
 }
 
@@ -422,6 +516,14 @@ http::Response Hub::Impl::health(const http::Request& request) {
   body.set_version(HUB_VERSION);
   body.set_deployment(options.manifest.name);
   body.set_uptime_seconds(static_cast<uint32_t>((clock->monotonic_us() - started_us) / 1'000'000));
+  // Anyone may ask whether the hub is up; only a caller with a credential learns its storage's
+  // location, its plugins' files and its links.
+  if (options.manifest.security.auth == SecuritySettings::Auth::required && !request.caller) {
+    body.mutable_storage()->clear_message();
+    body.clear_plugins();
+    body.clear_events();
+    body.clear_liveness();
+  }
   return http::encode(request, body, healthy ? 200 : 503);
 }
 

@@ -199,8 +199,9 @@ TEST(Hub, JsonLogsAreOneEscapedObjectPerLine) {
   const std::string logged = testing::internal::GetCapturedStderr();
   std::vector<std::string> lines;
   for (size_t at = 0, end; (end = logged.find('\n', at)) != std::string::npos; at = end + 1) lines.push_back(logged.substr(at, end - at));
-  ASSERT_EQ(lines.size(), 2u) << logged;
-  EXPECT_THAT(lines[0], testing::MatchesRegex(R"re(\{"time":"[0-9-]+T[0-9:]+\.[0-9]+Z","level":"info","logger":"hub",.*)re"));
-  EXPECT_THAT(lines[0], testing::EndsWith(R"re((quote\"and\\slash, memory storage, 0 plugin instance(s))"})re"));
-  EXPECT_THAT(lines[1], testing::EndsWith(R"re("level":"info","logger":"hub","message":"stopped"})re"));
+  ASSERT_EQ(lines.size(), 3u) << logged;
+  EXPECT_THAT(lines[0], testing::HasSubstr(R"re("level":"warning","logger":"hub","message":"auth is disabled: )re"));
+  EXPECT_THAT(lines[1], testing::MatchesRegex(R"re(\{"time":"[0-9-]+T[0-9:]+\.[0-9]+Z","level":"info","logger":"hub",.*)re"));
+  EXPECT_THAT(lines[1], testing::EndsWith(R"re((quote\"and\\slash, memory storage, 0 plugin instance(s))"})re"));
+  EXPECT_THAT(lines[2], testing::EndsWith(R"re("level":"info","logger":"hub","message":"stopped"})re"));
 }

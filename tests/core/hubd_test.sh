@@ -86,4 +86,49 @@ done
 wait "$pid"; status=$?
 [ $status -eq 0 ] || fail "hubd exited with $status after SIGTERM"
 grep -q "Terminated, stopping" "$scratch/hubd.log" || fail "no stop message"
-echo "hubd: arguments, --check-config, --listen and SIGTERM behave"
+# Tokens offline, against the storage a manifest names.
+printf 'listen: 127.0.0.1:0\nauth: required\nstorage: {backend: sqlite, sqlite: {path: %s/tokens.db}}\nlogging: {level: info}\n' "$scratch" >"$scratch/secured.yaml"
+token=$("$hubd" token create --config "$scratch/secured.yaml" --role admin --description "first admin" --expires-in 30d 2>"$scratch/err") || fail "token create: $(cat "$scratch/err")"
+[[ $token =~ ^hub_[A-Za-z0-9_-]{43}$ ]] || fail "token create printed '$token'"
+grep -q "shown this once" "$scratch/err" || fail "token create does not say the token is shown once"
+"$hubd" token list --config "$scratch/secured.yaml" >"$scratch/list" || fail "token list"
+grep -q "admin .*first admin" "$scratch/list" || fail "token list: $(cat "$scratch/list")"
+grep -qF "$token" "$scratch/list" && fail "token list shows the token"
+id=$(awk 'NR == 2 {print $1}' "$scratch/list")
+"$hubd" token revoke --config "$scratch/secured.yaml" "$id" 2>"$scratch/err" || fail "token revoke: $(cat "$scratch/err")"
+"$hubd" token list --config "$scratch/secured.yaml" | awk 'NR == 2 {print $5}' | grep -q "^20" || fail "the revoked token shows no revocation time"
+"$hubd" token revoke --config "$scratch/secured.yaml" no-such-id 2>"$scratch/err"; [ $? -eq 1 ] || fail "revoking an unknown id should exit 1"
+"$hubd" token create --config "$scratch/secured.yaml" --role root 2>"$scratch/err"; [ $? -eq 1 ] || fail "a bad role should exit 1"
+grep -q 'role: "root" is not a role' "$scratch/err" || fail "bad role message: $(cat "$scratch/err")"
+"$hubd" token create --config "$scratch/secured.yaml" --role admin --expires-in soon 2>/dev/null; [ $? -eq 2 ] || fail "a bad --expires-in should exit 2"
+"$hubd" token create --config "$source_dir/config/test.yaml" --role admin 2>"$scratch/err"; [ $? -eq 1 ] || fail "tokens in memory storage should be refused"
+grep -q "storage is memory" "$scratch/err" || fail "memory storage message: $(cat "$scratch/err")"
+
+# Without auth, nothing but loopback.
+HUB_PLUGIN_DIR=$plugin_dir "$hubd" --config "$source_dir/config/test.yaml" --listen 0.0.0.0:0 2>"$scratch/err"; [ $? -eq 1 ] || fail "auth disabled on 0.0.0.0 should refuse to start"
+grep -q "auth is disabled and listen is 0.0.0.0:0, not a loopback address" "$scratch/err" || fail "exposure message: $(cat "$scratch/err")"
+
+# SIGHUP reloads the TLS certificate; the hub serves on.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$scratch/hub.key" -out "$scratch/hub.crt" -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || fail "openssl could not make a certificate"
+printf 'tls: {certificate: %s/hub.crt, key: %s/hub.key}\n' "$scratch" "$scratch" >>"$scratch/secured.yaml"
+"$hubd" --config "$scratch/secured.yaml" 2>"$scratch/hubd.log" &
+pid=$!
+deadline=$((SECONDS + 30))
+until grep -q "listening on" "$scratch/hubd.log"; do
+  kill -0 "$pid" 2>/dev/null || fail "the TLS hub exited"
+  [ $SECONDS -lt $deadline ] || fail "the TLS hub did not start within 30 s"
+  sleep 0.1
+done
+grep -q "no admin token exists" "$scratch/hubd.log" || fail "no warning that the only admin token is revoked"
+kill -HUP "$pid"
+deadline=$((SECONDS + 30))
+until grep -q "reloaded the TLS certificate" "$scratch/hubd.log"; do
+  [ $SECONDS -lt $deadline ] || fail "no reload after SIGHUP"
+  sleep 0.1
+done
+kill -0 "$pid" || fail "hubd stopped on SIGHUP"
+kill -TERM "$pid"
+wait "$pid" || fail "the TLS hub did not stop cleanly"
+
+echo "hubd: arguments, --check-config, --listen and SIGTERM behave; tokens, exposure and SIGHUP too"

@@ -28,9 +28,10 @@ struct Api {
   hub::config::ConfigStore configs{*storage, writes, hub::ConfigManagementSettings{},
                                    *clock,   events, hub::make_logger({.level = "off"}, "fuzz")};
   hub::Balancer balancer{registry, {}, [](const std::string& service) { return hub::builtin_round_robin("round_robin/" + service, {}); }};
+  hub::security::RegistrationPolicy policy{hub::RegistrationRules{}};
   hub::http::Router router;
   Api() {
-    hub::add_registry_routes(router, &registry, &balancer);
+    hub::add_registry_routes(router, &registry, &balancer, policy);
     hub::config::add_config_routes(router, configs);
   }
 };

@@ -23,7 +23,11 @@
 namespace hub {
 
 struct ClientOptions {
-  std::string hub_url = "http://127.0.0.1:8001";
+  std::string hub_url = "http://127.0.0.1:8001";  // https://… for a hub with TLS
+  // Sent as "Authorization: Bearer …"; empty: the environment's HUB_TOKEN (a service:NAME token).
+  std::string token;
+  // HTTPS: the CA file that signed the hub's certificate; empty: HUB_CA_FILE, else the system's CAs.
+  std::string ca_file;
   std::chrono::milliseconds request_timeout{2000};
   std::chrono::milliseconds heartbeat_interval{30000};  // the seed's 30 s
   std::chrono::milliseconds initial_backoff{250};

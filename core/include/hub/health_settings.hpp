@@ -25,7 +25,8 @@ struct InfrastructureTarget {
 
 // Where alerts are POSTed as JSON, retried with backoff.
 struct WebhookSink {
-  std::string url;  // http://HOST:PORT/PATH
+  std::string url;      // http://HOST:PORT/PATH or https://…, the peer's certificate verified
+  std::string ca_file;  // HTTPS: the CAs to trust; empty: the system's
   int timeout_ms = 2000;
   int max_attempts = 5;
   int first_backoff_ms = 500;  // doubles per attempt, with jitter

@@ -20,6 +20,9 @@ struct HttpCallOptions {
   std::string content_type = "application/json";
   std::string accept;  // e.g. "application/x-protobuf"
   std::chrono::milliseconds timeout{5000};
+  std::string token;                           // sent as "Authorization: Bearer TOKEN" when set
+  std::string ca_file;                         // HTTPS: the CAs to trust; empty: the system's
+  std::string client_certificate, client_key;  // HTTPS: mTLS, PEM files
 };
 
 // Throws std::runtime_error when the hub cannot be reached.

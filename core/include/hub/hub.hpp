@@ -62,7 +62,10 @@ class Hub {
   bool running() const;
 
   uint16_t port() const;    // the bound port (the ephemeral one if 0 was asked)
-  std::string url() const;  // "http://HOST:PORT"
+  std::string url() const;  // "http://HOST:PORT", or https:// with tls
+  // Loads the TLS certificate and key again (what SIGHUP does to hubd). Connections already open
+  // keep theirs. Throws, keeping the old ones, when the files do not load.
+  void reload_certificates();
   const Manifest& manifest() const;
   Metrics& metrics();
   // hub.started and hub.stopping now; registry and config changes as they come.

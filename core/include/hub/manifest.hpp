@@ -16,6 +16,7 @@
 #include <hub/liveness_settings.hpp>
 #include <hub/logging_settings.hpp>
 #include <hub/plugin_settings.hpp>
+#include <hub/security_settings.hpp>
 #include <hub/storage_settings.hpp>
 
 #include <filesystem>
@@ -30,6 +31,7 @@ struct Manifest {
   StorageSettings storage;
   LoggingSettings logging;
   HttpSettings http;
+  SecuritySettings security;
   ConfigManagementSettings config_management;
   HealthMonitoringSettings health_monitoring;
   LivenessSettings liveness;

@@ -1,5 +1,6 @@
 #include "config_api.hpp"
 
+#include "access_gate.hpp"
 #include "basics/printable_text.hpp"
 #include "basics/time_text.hpp"
 #include "http/encoding.hpp"
@@ -119,14 +120,17 @@ class ConfigApi {
     return {};
   }
 
-  static Status author_of(const Json& body, std::string& author) {
-    author = "api";
-    if (!body.contains("created_by")) return {};
-    if (!body["created_by"].is_string()) return {Code::invalid_argument, "created_by: must be a string"};
-    author = body["created_by"].get<std::string>();
-    if (author.empty() || author.size() > 100) return {Code::invalid_argument, "created_by: 1 to 100 characters"};
-    if (!is_printable_text(author))
-      return {Code::invalid_argument, "created_by: \"" + printable_text(author, 60) + "\" has control characters"};
+  // The caller's identity, with the body's created_by kept after it as a note (access_gate.hpp).
+  static Status author_of(const Request& request, const Json& body, std::string& author) {
+    std::string note;
+    if (body.contains("created_by")) {
+      if (!body["created_by"].is_string()) return {Code::invalid_argument, "created_by: must be a string"};
+      note = body["created_by"].get<std::string>();
+      if (note.empty() || note.size() > 100) return {Code::invalid_argument, "created_by: 1 to 100 characters"};
+      if (!is_printable_text(note))
+        return {Code::invalid_argument, "created_by: \"" + printable_text(note, 60) + "\" has control characters"};
+    }
+    author = hub::author_of(request, note);
     return {};
   }
 
@@ -146,7 +150,7 @@ class ConfigApi {
     if (Status failed = scope_of(request, global, scope)) return reply(invalid(request, failed));
     if (Status failed = body_of(request, {"config_data", "created_by"}, body)) return reply(invalid(request, failed));
     if (!body.contains("config_data")) return reply(bad_request(request, "config_data: required, the config as a JSON object"));
-    if (Status failed = author_of(body, author)) return reply(invalid(request, failed));
+    if (Status failed = author_of(request, body, author)) return reply(invalid(request, failed));
     store_.update(scope, body["config_data"], author, [request = http::answerable(request), reply, scope, author](const Saved& saved) {
       reply(Response::built_on_io_thread([request, scope, author, saved] {
         if (saved.refusal) return refused(*request, saved.refusal);
@@ -163,7 +167,7 @@ class ConfigApi {
     if (Status failed = body_of(request, {"version", "created_by"}, body)) return reply(invalid(request, failed));
     if (!body.contains("version") || !body["version"].is_number_integer())
       return reply(bad_request(request, "version: required, the number of the version to make active again"));
-    if (Status failed = author_of(body, author)) return reply(invalid(request, failed));
+    if (Status failed = author_of(request, body, author)) return reply(invalid(request, failed));
     store_.rollback(scope, body["version"].get<int64_t>(), author,
                     [request = http::answerable(request), reply, scope, author](const Saved& saved) {
                       reply(Response::built_on_io_thread([request, scope, author, saved] {

@@ -1,5 +1,6 @@
 #include "registry_api.hpp"
 
+#include "access_gate.hpp"
 #include "answer_cache.hpp"
 #include "json_message.hpp"
 
@@ -106,7 +107,8 @@ Response refused(const Request& request, const Status& status) {
 
 class RegistryApi {
  public:
-  RegistryApi(Registry& registry, Balancer& balancer) : registry_(registry), balancer_(balancer), answers_(registry) {}
+  RegistryApi(Registry& registry, Balancer& balancer, const security::RegistrationPolicy& policy)
+      : registry_(registry), balancer_(balancer), policy_(policy), answers_(registry) {}
 
   // Answers once the registration is stored and served: group commit keeps many in flight, so it
   // runs on the I/O thread and never holds a worker while storage commits.
@@ -131,6 +133,7 @@ class RegistryApi {
     std::string problem;
     auto name = service_name_of(in.service_name(), in.name(), problem);
     if (!name) return bad_request(request, problem);
+    if (auto refusal = refuse_other_service(request, *name)) return refusal;
     record.service_name = *name;
     record.host = in.host();
     record.port = in.port() <= 65535 ? static_cast<uint16_t>(in.port()) : 0;
@@ -152,6 +155,8 @@ class RegistryApi {
         return bad_request(request, "metadata: not valid JSON text" + (problem.empty() ? "" : ": " + problem));
     }
     if (std::string invalid = validate_instance(record); !invalid.empty()) return bad_request(request, invalid);
+    if (std::string refused = policy_.refusal(record.host); !refused.empty())
+      return http::error(request, 403, "host_refused", refused + "; nothing was changed");
 
     std::set<std::string> declared(record.dependencies.begin(), record.dependencies.end());
     for (const std::string& dependency : declared)
@@ -167,6 +172,7 @@ class RegistryApi {
     std::string problem;
     auto name = service_name_of(in.service_name(), in.name(), problem);
     if (!name) return bad_request(request, problem);
+    if (auto refusal = refuse_other_service(request, *name)) return *refusal;
     const std::string status = in.status().empty() ? "healthy" : in.status();
     if (status != "healthy" && status != "degraded")
       return bad_request(request, "status: \"" + in.status() + "\" is not a heartbeat status; use healthy or degraded");
@@ -203,6 +209,7 @@ class RegistryApi {
     std::string problem;
     auto name = service_name_of(in.service_name(), in.name(), problem);
     if (!name) return reply(bad_request(request, problem));
+    if (auto refusal = refuse_other_service(request, *name)) return reply(std::move(*refusal));
     registry_.deregister(*name, in.instance_id(), "requested",
                          [request = http::answerable(request), reply, name = *name](Registry::Removed removed) {
                            reply(Response::built_on_io_thread([request, name, removed = std::move(removed)] {
@@ -290,6 +297,7 @@ class RegistryApi {
   }
   Registry& registry_;
   Balancer& balancer_;
+  const security::RegistrationPolicy& policy_;
   AnswerCache answers_;
 };
 
@@ -301,7 +309,7 @@ Response not_enabled(const Request& request) {
 
 }  // namespace
 
-void add_registry_routes(http::Router& router, Registry* registry, Balancer* balancer) {
+void add_registry_routes(http::Router& router, Registry* registry, Balancer* balancer, const security::RegistrationPolicy& policy) {
   static const std::pair<const char*, const char*> kRoutes[] = {
       {"POST", "/register"},       {"POST", "/heartbeat"},      {"POST", "/deregister"},
       {"GET", "/services"},        {"GET", "/services/{name}"}, {"GET", "/services/{name}/dependencies"},
@@ -311,7 +319,7 @@ void add_registry_routes(http::Router& router, Registry* registry, Balancer* bal
     for (const auto& [method, path] : kRoutes) router.add(method, path, not_enabled);
     return;
   }
-  auto api = std::make_shared<RegistryApi>(*registry, *balancer);
+  auto api = std::make_shared<RegistryApi>(*registry, *balancer, policy);
   router.add_async("POST", "/register", [api](const Request& r, http::Reply reply) { api->register_instance(r, reply); });
   router.add(
       "POST", "/heartbeat", [api](const Request& r) { return api->heartbeat(r); }, http::Runs::on_io_thread_first);

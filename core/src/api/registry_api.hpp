@@ -7,10 +7,12 @@
 #include "balancing/balancer.hpp"
 #include "http/router.hpp"
 #include "registry/registry.hpp"
+#include "security/registration_policy.hpp"
 
 namespace hub {
 
-// /discover picks through `balancer`; both are null, or neither.
-void add_registry_routes(http::Router& router, Registry* registry, Balancer* balancer);
+// /discover picks through `balancer`; both are null, or neither. A registration whose host `policy`
+// refuses gets 403 host_refused naming the rule; `policy` must outlive the router.
+void add_registry_routes(http::Router& router, Registry* registry, Balancer* balancer, const security::RegistrationPolicy& policy);
 
 }  // namespace hub

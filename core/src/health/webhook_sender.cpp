@@ -42,6 +42,7 @@ bool WebhookSender::post(const WebhookSink& sink, const std::string& body, std::
   net::FetchRequest request;
   request.method = "POST";
   request.url = sink.url;
+  request.ca_file = sink.ca_file;
   request.headers = {"Content-Type: application/json"};
   request.body = body;
   request.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(sink.timeout_ms);

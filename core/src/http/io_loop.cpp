@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -53,6 +54,18 @@ const char* error_code(int status) {
   }
 }
 
+std::string peer_address(int fd) {
+  sockaddr_storage address{};
+  socklen_t size = sizeof address;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof text);
+  else if (address.ss_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&address)->sin6_addr, text, sizeof text);
+  return text;
+}
+
 Request to_request(ParsedRequest& parsed) {
   Request request;
   request.method = std::move(parsed.method);
@@ -62,6 +75,7 @@ Request to_request(ParsedRequest& parsed) {
   request.content_type = std::move(parsed.content_type);
   request.wants_protobuf = parsed.accept.find(kProtobufType) != std::string::npos;
   request.body = std::move(parsed.body);
+  request.authorization = std::move(parsed.authorization);
   return request;
 }
 
@@ -84,7 +98,11 @@ struct IoLoop::Connection {
   bool closing = false;    // answer then close
   bool draining = false;   // write side shut after an error; unread input is discarded
   bool websocket = false;  // after the handshake: frames, not requests
+  std::string peer;        // the client's IP address
+  std::unique_ptr<TlsStream> tls;
+  std::string client_subject;  // TLS: the verified client certificate's common name
   std::shared_ptr<Channel> channel;
+  std::shared_ptr<void> revocation;  // while held, revoking the stream's credential closes it
   Clock::time_point last_activity = Clock::now();
   // A request in progress: when its first byte came, and when its head was complete. Zero: none.
   Clock::time_point request_started{};
@@ -138,11 +156,19 @@ class IoLoop::Channel final : public PushChannel {
 
 IoLoop::Connection::~Connection() {
   if (channel) channel->closed();
+  tls.reset();  // its close_notify goes out before the socket closes
   ::close(fd);
 }
 
-IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const LoopLimits& limits)
-    : listen_fd_(listen_fd), next_loop_(std::move(next_loop)), router_(router), workers_(workers), limits_(limits), next_key_(2) {
+IoLoop::IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const LoopLimits& limits,
+               const TlsContext* tls)
+    : listen_fd_(listen_fd),
+      next_loop_(std::move(next_loop)),
+      router_(router),
+      workers_(workers),
+      limits_(limits),
+      tls_(tls),
+      next_key_(2) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error(std::string("cannot create an event loop: ") + std::strerror(errno));
@@ -251,7 +277,7 @@ void IoLoop::adopt(int fd) {
                       false);
       return text;
     }();
-    (void)!::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (!tls_) (void)!::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);  // TLS would need a handshake first
     ::close(fd);
     if (auto swallowed = refusals_.occur(Clock::now()))
       spdlog::warn(
@@ -264,6 +290,15 @@ void IoLoop::adopt(int fd) {
   const uint64_t key = next_key_++;
   auto connection = std::make_unique<Connection>(fd, key);
   connection->readable = true;  // data may have arrived before the watch
+  connection->peer = peer_address(fd);
+  if (tls_) {
+    ssl_st* session = tls_->session(fd);
+    if (!session) {
+      spdlog::warn("HTTP: dropping a new connection from {}: OpenSSL could not make a TLS session", connection->peer);
+      return;
+    }
+    connection->tls = std::make_unique<TlsStream>(session);
+  }
   Connection& added = *connection;
   connections_.emplace(key, std::move(connection));
   try {
@@ -296,6 +331,7 @@ void IoLoop::on_event(Connection& connection, uint32_t events) {
   if (events & (EPOLLERR | EPOLLHUP)) return close(connection);
   connection.last_activity = Clock::now();
   if (events & (EPOLLIN | EPOLLRDHUP)) connection.readable = true;
+  if (connection.tls && (events & EPOLLOUT)) connection.readable = true;  // a handshake may wait to write before it reads
   pump(connection);
 }
 
@@ -320,7 +356,7 @@ void IoLoop::pump(Connection& connection) {
 // Reads one chunk; false when nothing came (EAGAIN, end of stream or an error).
 bool IoLoop::read_some(Connection& connection) {
   char chunk[kReadChunk];
-  const ssize_t n = ::recv(connection.fd, chunk, sizeof chunk, 0);
+  const ssize_t n = receive(connection, chunk, sizeof chunk);
   if (n > 0) {
     connection.input.append(chunk, static_cast<size_t>(n));
     return true;
@@ -328,6 +364,31 @@ bool IoLoop::read_some(Connection& connection) {
   connection.readable = false;
   if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) connection.peer_closed = true;
   return false;
+}
+
+ssize_t IoLoop::receive(Connection& connection, char* buffer, size_t size) {
+  if (!connection.tls) return ::recv(connection.fd, buffer, size, 0);
+  if (!connection.tls->established() && refuse_plain_http(connection)) return ::recv(connection.fd, buffer, size, 0);
+  const ssize_t n = connection.tls->receive(buffer, size);
+  if (n < 0 && errno != EAGAIN && !connection.tls->established())
+    if (auto swallowed = handshake_failures_.occur(Clock::now()))
+      spdlog::warn("HTTP: TLS handshake from {} failed: {} ({} more since the last report)", connection.peer, connection.tls->failure(),
+                   *swallowed);
+  if (connection.tls->established() && connection.client_subject.empty()) connection.client_subject = connection.tls->client_subject();
+  return n;
+}
+
+// A client speaking plain HTTP to the TLS port gets a plain answer that says so, not a hang or a
+// reset: a TLS client's first byte is a handshake record (22), an HTTP client's a method's letter.
+bool IoLoop::refuse_plain_http(Connection& connection) {
+  unsigned char first = 0;
+  if (::recv(connection.fd, &first, 1, MSG_PEEK) != 1 || first < 'A' || first > 'Z') return false;
+  connection.tls.reset();  // from here the connection is plain: the answer, then the rest drained
+  connection.keep_alive = false;
+  connection.head_only = false;
+  answer(connection, error(Request{}, 400, "tls_required", "this port speaks HTTPS: connect with https:// (or wss://), not plain HTTP"));
+  connection.draining = true;
+  return true;
 }
 
 void IoLoop::serve_buffered(Connection& connection) {
@@ -365,6 +426,8 @@ void IoLoop::dispatch(Connection& connection, ParsedRequest& parsed) {
   connection.keep_alive = parsed.keep_alive;
   connection.head_only = parsed.method == "HEAD";
   auto request = std::make_shared<Request>(to_request(parsed));
+  request->peer = connection.peer;
+  request->client_subject = connection.client_subject;
   Resolution resolution = router_.resolve(*request);
   if (resolution.stream_handler) return open_stream(connection, *resolution.stream_handler, parsed, std::move(request));
   if (resolution.async_handler) return run_async(connection, *resolution.async_handler, std::move(request));
@@ -395,7 +458,10 @@ void IoLoop::run_on_worker(Connection& connection, Handler handler, std::shared_
 void IoLoop::run_async(Connection& connection, const AsyncHandler& handler, std::shared_ptr<Request> request) {
   connection.awaiting_answer = true;
   // The reply may come after the server is gone: it then finds no loop and is dropped.
-  Reply reply = [loop = weak_from_this(), key = connection.key](Response response) {
+  // A read parked with a credential revoked meanwhile (a watch) answers 401, not what it waited for.
+  const bool read = request->method == "GET" || request->method == "HEAD";
+  Reply reply = [loop = weak_from_this(), key = connection.key, caller = read ? request->caller : nullptr](Response response) {
+    if (caller && caller->revoked()) response = error(Request{}, 401, "unauthenticated", "token " + caller->id() + " was revoked");
     if (auto alive = loop.lock())
       alive->post(
           [alive = alive.get(), key, response = std::move(response)]() mutable { alive->finish(key, std::move(response).built()); });
@@ -420,6 +486,11 @@ void IoLoop::open_stream(Connection& connection, const StreamHandler& handler, c
                        websocket::accept_key(parsed.websocket_key) + "\r\n\r\n";
   connection.websocket = true;
   connection.channel = std::make_shared<Channel>(weak_from_this(), connection.key);
+  // A stream lasts as long as its client: revoking the credential it opened with ends it.
+  if (request->caller)
+    connection.revocation = request->caller->on_revoke([channel = std::weak_ptr<Channel>(connection.channel)] {
+      if (auto open = channel.lock()) open->close("the credential this stream was opened with was revoked");
+    });
   try {
     handler(*request, connection.channel);
   } catch (const std::exception& failure) {
@@ -479,8 +550,9 @@ void IoLoop::answer(Connection& connection, const Response& response) {
 
 void IoLoop::flush(Connection& connection) {
   while (connection.output_sent < connection.output.size()) {
-    const ssize_t n = ::send(connection.fd, connection.output.data() + connection.output_sent,
-                             connection.output.size() - connection.output_sent, MSG_NOSIGNAL);
+    const char* data = connection.output.data() + connection.output_sent;
+    const size_t size = connection.output.size() - connection.output_sent;
+    const ssize_t n = connection.tls ? connection.tls->send(data, size) : ::send(connection.fd, data, size, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) connection.peer_closed = true, connection.closing = true;
       if (errno != EINTR) return;

@@ -8,6 +8,7 @@
 #include "burst_log.hpp"
 #include "request_parser.hpp"
 #include "router.hpp"
+#include "tls.hpp"
 #include "worker_pool.hpp"
 
 #include <atomic>
@@ -34,7 +35,9 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
  public:
   // The loop that accepts gets the listening socket and `next_loop`, which
   // names the loop that takes each new connection; the others get -1.
-  IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const LoopLimits& limits);
+  // `tls`, when given, makes every connection HTTPS (and WSS); it must outlive the loop.
+  IoLoop(int listen_fd, std::function<IoLoop&()> next_loop, const Router& router, WorkerPool& workers, const LoopLimits& limits,
+         const TlsContext* tls = nullptr);
   ~IoLoop();  // closes its connections and those handed over but not yet adopted
   IoLoop(const IoLoop&) = delete;
   IoLoop& operator=(const IoLoop&) = delete;
@@ -58,6 +61,8 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   void on_event(Connection& connection, uint32_t events);
   void pump(Connection& connection);
   bool read_some(Connection& connection);
+  ssize_t receive(Connection& connection, char* buffer, size_t size);
+  bool refuse_plain_http(Connection& connection);
   void serve_buffered(Connection& connection);
   void dispatch(Connection& connection, ParsedRequest& parsed);
   void run_on_worker(Connection& connection, Handler handler, std::shared_ptr<Request> request);
@@ -79,6 +84,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   const Router& router_;
   WorkerPool& workers_;
   const LoopLimits limits_;
+  const TlsContext* const tls_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
@@ -90,6 +96,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   BurstLog accept_failures_{std::chrono::seconds(10)};
   BurstLog refusals_{std::chrono::seconds(10)};
   BurstLog evictions_{std::chrono::seconds(10)};
+  BurstLog handshake_failures_{std::chrono::seconds(10)};
 
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

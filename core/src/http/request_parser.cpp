@@ -107,6 +107,11 @@ std::optional<ParseOutcome> read_header(std::string_view line, Framing& framing,
     request.content_type = value;
   } else if (equals_ignoring_case(name, "accept")) {
     request.accept = value;
+  } else if (equals_ignoring_case(name, "authorization")) {
+    // Two credentials would leave which one counts to whoever reads them: refused.
+    if (request.has_authorization) return invalid(400, "more than one Authorization header");
+    request.authorization = value;
+    request.has_authorization = true;
   }
   return std::nullopt;
 }

@@ -14,6 +14,8 @@ struct ParsedRequest {
   std::string target;  // origin-form: path and query
   std::string content_type;
   std::string accept;
+  std::string authorization;
+  bool has_authorization = false;
   std::string body;
   bool keep_alive = true;  // HTTP/1.1 default; HTTP/1.0 only with "Connection: keep-alive"
   // A WebSocket opening handshake: "Upgrade: websocket" with "Connection: Upgrade".

@@ -15,6 +15,9 @@ std::shared_ptr<const Request> answerable(const Request& request) {
   copy->content_type = request.content_type;
   copy->wants_protobuf = request.wants_protobuf;
   copy->params = request.params;
+  copy->peer = request.peer;
+  copy->client_subject = request.client_subject;
+  copy->caller = request.caller;
   return copy;
 }
 
@@ -77,16 +80,68 @@ std::optional<std::map<std::string, std::string>> parse_query(const std::string&
   return values;
 }
 
+namespace {
+
+bool reads(const std::string& method) {
+  return method == "GET" || method == "HEAD";
+}
+
+}  // namespace
+
+void Router::guard(Gate gate, Observer observer) {
+  gate_ = std::move(gate);
+  observer_ = std::move(observer);
+}
+
+// The observer is looked up when a request comes, so guard() may come after the routes.
+Handler Router::observed(Handler handler) const {
+  return [this, handler = std::move(handler)](const Request& request) {
+    auto told = observer_ ? observer_(request) : nullptr;
+    Response response = handler(request);
+    if (!told) return response;
+    if (response.wants_worker()) {
+      response.rest = std::make_shared<const std::function<Response()>>([rest = response.rest, told] {
+        Response answer = (*rest)();
+        told(answer);
+        return answer;
+      });
+    } else {
+      told(response);
+    }
+    return response;
+  };
+}
+
+AsyncHandler Router::observed(AsyncHandler handler) const {
+  return [this, handler = std::move(handler)](const Request& request, Reply reply) {
+    auto told = observer_ ? observer_(request) : nullptr;
+    if (!told) return handler(request, std::move(reply));
+    handler(request, [reply = std::move(reply), told](Response response) {
+      if (!response.build) {
+        told(response);
+        return reply(std::move(response));
+      }
+      reply(Response::built_on_io_thread([build = response.build, told] {
+        Response answer = (*build)();
+        told(answer);
+        return answer;
+      }));
+    });
+  };
+}
+
 void Router::add(const std::string& method, const std::string& pattern, Handler handler, Runs runs) {
-  routes_.push_back({method, split(pattern), std::move(handler), runs, {}, {}});
+  if (!reads(method)) handler = observed(std::move(handler));
+  routes_.push_back({method, pattern, split(pattern), std::move(handler), runs, {}, {}});
 }
 
 void Router::add_stream(const std::string& pattern, StreamHandler handler) {
-  routes_.push_back({"GET", split(pattern), {}, Runs::on_io_thread, {}, std::move(handler)});
+  routes_.push_back({"GET", pattern, split(pattern), {}, Runs::on_io_thread, {}, std::move(handler)});
 }
 
 void Router::add_async(const std::string& method, const std::string& pattern, AsyncHandler handler) {
-  routes_.push_back({method, split(pattern), {}, Runs::on_io_thread, std::move(handler), {}});
+  if (!reads(method)) handler = observed(std::move(handler));
+  routes_.push_back({method, pattern, split(pattern), {}, Runs::on_io_thread, std::move(handler), {}});
 }
 
 std::optional<std::map<std::string, std::string>> Router::match(const Route& route, const std::vector<std::string>& segments) {
@@ -113,6 +168,15 @@ Resolution Router::resolve(Request& request) const {
     if (!params) continue;
     if (route.method == method) {
       request.params = std::move(*params);
+      if (gate_) {
+        if (std::optional<Response> refusal = gate_(request, route.pattern)) {
+          if (observer_ && !reads(request.method))
+            if (auto told = observer_(request)) told(*refusal);
+          Resolution refused;
+          refused.refusal = std::move(*refusal);
+          return refused;
+        }
+      }
       if (route.stream_handler) return {nullptr, nullptr, &route.stream_handler, route.runs, {}};
       if (route.async_handler) return {nullptr, &route.async_handler, nullptr, route.runs, {}};
       return {&route.handler, nullptr, nullptr, route.runs, {}};

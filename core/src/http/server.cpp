@@ -65,14 +65,16 @@ struct Server::Impl {
   Poco::Net::ServerSocket socket;
   HttpSettings settings;
   std::shared_ptr<const Router> router;
+  std::unique_ptr<TlsContext> tls;
   std::unique_ptr<WorkerPool> workers;
   std::vector<std::shared_ptr<IoLoop>> loops;  // shared: a late async reply may hold one a moment
   std::vector<std::thread> threads;
   size_t next_loop = 0;  // only the accepting loop's thread turns it
 };
 
-Server::Server(const ListenAddress& listen, const HttpSettings& settings, std::shared_ptr<const Router> router)
+Server::Server(const ListenAddress& listen, const HttpSettings& settings, std::shared_ptr<const Router> router, const TlsSettings& tls)
     : impl_(std::make_unique<Impl>()) {
+  if (tls.enabled()) impl_->tls = std::make_unique<TlsContext>(tls);
   try {
     // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT: two hubs must not share a port.
     impl_->socket.bind(Poco::Net::SocketAddress(listen.host, listen.port), /*reuseAddress=*/true, /*reusePort=*/false);
@@ -96,8 +98,8 @@ void Server::start() {
   const int loops = loop_count(impl_->settings);
   const LoopLimits limits = loop_limits(impl_->settings, static_cast<size_t>(loops));
   for (int i = 0; i < loops; ++i)
-    impl_->loops.push_back(
-        std::make_shared<IoLoop>(i == 0 ? impl_->socket.impl()->sockfd() : -1, next_loop, *impl_->router, *impl_->workers, limits));
+    impl_->loops.push_back(std::make_shared<IoLoop>(i == 0 ? impl_->socket.impl()->sockfd() : -1, next_loop, *impl_->router,
+                                                    *impl_->workers, limits, impl_->tls.get()));
   for (auto& loop : impl_->loops)
     impl_->threads.emplace_back([&loop = *loop] {
       pthread_setname_np(pthread_self(), "hub-io");  // what top -H and perf show
@@ -116,6 +118,14 @@ void Server::stop() {
 
 uint16_t Server::port() const {
   return impl_->socket.address().port();
+}
+
+bool Server::tls() const {
+  return impl_->tls != nullptr;
+}
+
+void Server::reload_certificates() {
+  if (impl_->tls) impl_->tls->reload();
 }
 
 }  // namespace hub::http

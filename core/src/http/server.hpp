@@ -9,6 +9,7 @@
 #include "router.hpp"
 
 #include <hub/http_settings.hpp>
+#include <hub/security_settings.hpp>
 
 #include <memory>
 
@@ -16,12 +17,17 @@ namespace hub::http {
 
 class Server {
  public:
-  // Binds at once (so the port is known), serves after start().
-  Server(const ListenAddress& listen, const HttpSettings& settings, std::shared_ptr<const Router> router);
+  // Binds at once (so the port is known), serves after start(). With tls.enabled(), HTTPS only;
+  // a certificate or key that does not load throws here, before anything listens.
+  Server(const ListenAddress& listen, const HttpSettings& settings, std::shared_ptr<const Router> router, const TlsSettings& tls = {});
   ~Server();
   void start();
   void stop();  // closes every connection; handlers still running finish first
   uint16_t port() const;
+  bool tls() const;
+  // Loads the certificate and key again (SIGHUP); open connections keep theirs. Throws, keeping the
+  // old ones, when the files do not load.
+  void reload_certificates();
 
  private:
   struct Impl;

@@ -37,6 +37,7 @@ WebhookSink read_webhook(const yaml::Source& source, const YAML::Node& node, con
   sink.url = reader.required_string("url");
   if (!sink.url.starts_with("http://") && !sink.url.starts_with("https://"))
     reader.fail_at("url", "expected http://HOST:PORT/PATH or https://…, got '" + sink.url + "'");
+  sink.ca_file = reader.string("ca_file", "");
   sink.timeout_ms = static_cast<int>(reader.integer("timeout_ms", sink.timeout_ms, 1, 600'000));
   sink.max_attempts = static_cast<int>(reader.integer("max_attempts", sink.max_attempts, 1, 100));
   sink.first_backoff_ms = static_cast<int>(reader.integer("first_backoff_ms", sink.first_backoff_ms, 1, 600'000));

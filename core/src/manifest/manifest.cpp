@@ -7,6 +7,8 @@
 #include "plugin_host/kinds.hpp"
 #include "yaml_reader.hpp"
 
+#include "basics/network.hpp"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -144,6 +146,70 @@ HttpSettings read_http(yaml::MapReader& top) {
   return settings;
 }
 
+std::vector<std::string> read_networks(yaml::MapReader& section, const std::string& key) {
+  std::vector<std::string> networks = section.strings(key);
+  for (const std::string& text : networks) {
+    std::string problem;
+    if (!Network::parse(text, problem)) section.fail_at(key, problem);
+  }
+  return networks;
+}
+
+TlsSettings read_tls(yaml::MapReader& top, const fs::path& base_dir) {
+  TlsSettings settings;
+  if (!top.has("tls")) return settings;
+  yaml::MapReader tls(top.source(), top.node("tls"), "tls");
+  settings.certificate = resolve(base_dir, tls.required_string("certificate"));
+  settings.key = resolve(base_dir, tls.required_string("key"));
+  settings.min_version = tls.string("min_version", settings.min_version);
+  if (settings.min_version != "1.2" && settings.min_version != "1.3")
+    tls.fail_at("min_version", "expected \"1.2\" or \"1.3\", got '" + settings.min_version + "'");
+  settings.ciphers = tls.string("ciphers", settings.ciphers);
+  if (tls.has("client_ca")) settings.client_ca = resolve(base_dir, tls.required_string("client_ca"));
+  settings.client_certificate_required = tls.boolean("client_certificate_required", false);
+  if (settings.client_certificate_required && settings.client_ca.empty())
+    tls.fail_at("client_certificate_required", "needs client_ca, the CA that signs the client certificates");
+  tls.finish();
+  return settings;
+}
+
+RegistrationRules read_registration(yaml::MapReader& top) {
+  RegistrationRules rules;
+  if (!top.has("registration")) return rules;
+  yaml::MapReader section(top.source(), top.node("registration"), "registration");
+  rules.allowed_networks = read_networks(section, "allowed_networks");
+  rules.denied_networks = read_networks(section, "denied_networks");
+  if (section.has("allowed_host_names")) {
+    const YAML::Node names = section.node("allowed_host_names");
+    if (names.IsScalar() && (names.Scalar() == "any" || names.Scalar() == "none"))
+      rules.allowed_host_names = names.Scalar() == "any" ? std::vector<std::string>{"*"} : std::vector<std::string>{};
+    else
+      rules.allowed_host_names = section.strings("allowed_host_names");
+  }
+  section.finish();
+  return rules;
+}
+
+SecuritySettings read_security(yaml::MapReader& top, const fs::path& base_dir) {
+  SecuritySettings settings;
+  const std::string auth = top.string("auth", "disabled");
+  if (auth == "required")
+    settings.auth = SecuritySettings::Auth::required;
+  else if (auth != "disabled")
+    top.fail_at("auth", "expected required or disabled, got '" + auth + "'");
+  settings.allow_remote_without_auth = top.boolean("allow_remote_without_auth", false);
+  if (settings.allow_remote_without_auth && settings.auth == SecuritySettings::Auth::required)
+    top.fail_at("allow_remote_without_auth", "only means something with auth: disabled; remove it");
+  settings.tls = read_tls(top, base_dir);
+  if (top.has("audit")) {
+    yaml::MapReader audit(top.source(), top.node("audit"), "audit");
+    settings.audit_retention_days = static_cast<int>(audit.integer("retention_days", settings.audit_retention_days, 1, 36500));
+    audit.finish();
+  }
+  settings.registration = read_registration(top);
+  return settings;
+}
+
 ConfigManagementSettings read_config_management(yaml::MapReader& top) {
   yaml::MapReader section(top.source(), top.node("config_management"), "config_management");
   ConfigManagementSettings settings;
@@ -240,6 +306,7 @@ Manifest parse_manifest(const std::string& yaml_text, const std::string& name, c
     manifest.storage = read_storage(top, base_dir);
     manifest.logging = read_logging(top);
     manifest.http = read_http(top);
+    manifest.security = read_security(top, base_dir);
     manifest.events = read_events(top);
     manifest.config_management = read_config_management(top);
     manifest.health_monitoring = read_health_monitoring(top);

@@ -142,6 +142,8 @@ FetchAnswer fetch(const FetchRequest& request) {
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!request.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.client_certificate.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, request.client_certificate.c_str());
+  if (!request.client_key.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, request.client_key.c_str());
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, detail);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Exchange::on_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &exchange);

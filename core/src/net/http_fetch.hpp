@@ -28,6 +28,9 @@ struct FetchRequest {
   size_t max_header_bytes = 64 * 1024;  // more than this fails the exchange
   long max_redirects = 0;
   std::string ca_file;  // HTTPS: the CAs to trust; empty: the system's
+  // HTTPS: a client certificate and its key (PEM files), for peers that ask for one.
+  std::string client_certificate;
+  std::string client_key;
 };
 
 struct FetchAnswer {

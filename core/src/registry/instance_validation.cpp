@@ -24,14 +24,6 @@ std::string too_long(const std::string& field, size_t limit) {
 
 }  // namespace
 
-std::string validate_service_name(const std::string& field, const std::string& name) {
-  if (name.empty()) return field + ": required, a service name such as \"data-bridge\"";
-  if (name.size() > 100) return too_long(field, 100);
-  if (!std::isalnum(static_cast<unsigned char>(name[0])) || !all_of(name, "._-"))
-    return field + ": \"" + name + "\" is not a service name: use letters, digits, '.', '_' and '-', starting with a letter or digit";
-  return "";
-}
-
 std::string validate_instance(const InstanceRecord& record) {
   if (std::string problem = validate_service_name("service_name", record.service_name); !problem.empty()) return problem;
   if (record.host.empty()) return "host: required, a host name or IP address";

@@ -2,6 +2,7 @@
 // discovered instance pass, so the registry never holds a row it cannot answer.
 #pragma once
 
+#include "basics/service_name.hpp"
 #include "storage/instance_record.hpp"
 
 #include <string>
@@ -15,6 +16,5 @@ inline constexpr size_t kMaxMetadataBytes = 16 * 1024;
 
 // Empty when valid; otherwise "FIELD: what is wrong".
 std::string validate_instance(const InstanceRecord& record);
-std::string validate_service_name(const std::string& field, const std::string& name);
 
 }  // namespace hub

@@ -11,6 +11,8 @@
 #include "health_probe_plugin.hpp"
 #include "support/scripted_server.hpp"
 #include "support/storage_backend.hpp"
+#include "support/test_ca.hpp"
+#include "support/tls_receiver.hpp"
 
 #include <hub/errors.hpp>
 #include <hub/testing.hpp>
@@ -374,6 +376,24 @@ TEST_P(HealthMonitoring, AlertsArePostedToWebhooksAndRetriedAfterAFailure) {
   EXPECT_EQ(alert["type"], "infrastructure_down");
   EXPECT_EQ(alert["name"], "postgresql");
   EXPECT_EQ(alert["status"], "down");
+}
+
+TEST_P(HealthMonitoring, AlertsReachAnHttpsWebhookOnlyWhenItsCertificateIsVerified) {
+  hub::testing::TestCa ca("webhook");
+  hub::testing::TlsReceiver receiver(ca.issue("receiver", "receiver"));
+  const std::string base = "https://127.0.0.1:" + std::to_string(receiver.port());
+  start(kDatabase + "  alerts:\n    webhooks:\n      - {url: \"" + base + "/trusted\", ca_file: " + ca.ca().string() +
+        ", first_backoff_ms: 20, max_attempts: 2}\n      - {url: \"" + base + "/unverified\", first_backoff_ms: 20, max_attempts: 1}\n");
+  set_status("postgresql", HUB_HEALTH_DOWN);
+  round();
+  const auto requests = receiver.requests(1, 10s);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0], "POST /trusted HTTP/1.1");  // the other sink's peer is not one the system's CAs vouch for
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (hub_->get("/metrics").body.find("hub_alert_webhooks_failed_total 1") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);  // polling a condition, bounded by the deadline
+  EXPECT_NE(hub_->get("/metrics").body.find("hub_alert_webhooks_failed_total 1"), std::string::npos);
 }
 
 TEST_P(HealthMonitoring, ResultsReachTheSeedsTablesAndUptimeIsComputedFromThem) {

@@ -51,8 +51,50 @@ TEST(Manifest, EveryShippedDeploymentParses) {
   EXPECT_EQ(production.storage.postgres.host, "db.internal");
   EXPECT_EQ(production.logging.format, hub::LoggingSettings::Format::json);
   ASSERT_TRUE(production.events.nats.has_value());
+  EXPECT_EQ(production.security.auth, hub::SecuritySettings::Auth::required);
+  EXPECT_TRUE(production.security.tls.enabled());
+  EXPECT_EQ(production.security.registration.denied_networks.front(), "127.0.0.0/8");
+  for (const char* name : {"development", "test"})
+    EXPECT_EQ(hub::load_manifest(std::string(HUB_SOURCE_DIR) + "/config/" + name + ".yaml").security.auth,
+              hub::SecuritySettings::Auth::disabled);
   unsetenv("CENTRAL_HUB_DB_HOST");
   unsetenv("CENTRAL_HUB_DB_USER");
+}
+
+TEST(Manifest, SecuritySectionsAreReadStrictly) {
+  const hub::Manifest secured = parse(std::string(kMinimal) + R"(
+auth: required
+tls: {certificate: certs/hub.crt, key: /etc/hub.key, min_version: "1.3", client_ca: certs/ca.crt, client_certificate_required: true}
+audit: {retention_days: 7}
+registration: {allowed_networks: [10.0.0.0/8], denied_networks: ["fe80::/10"], allowed_host_names: none}
+)");
+  EXPECT_EQ(secured.security.auth, hub::SecuritySettings::Auth::required);
+  EXPECT_TRUE(secured.security.tls.certificate.is_absolute());  // relative to the file's folder
+  EXPECT_EQ(secured.security.tls.key, "/etc/hub.key");
+  EXPECT_EQ(secured.security.tls.min_version, "1.3");
+  EXPECT_TRUE(secured.security.tls.client_certificate_required);
+  EXPECT_EQ(secured.security.audit_retention_days, 7);
+  EXPECT_TRUE(secured.security.registration.allowed_host_names.empty());
+
+  const std::pair<std::string, std::string> refused[] = {
+      {"auth: maybe\n", "auth: expected required or disabled, got 'maybe'"},
+      {"auth: required\nallow_remote_without_auth: true\n", "allow_remote_without_auth: only means something with auth: disabled"},
+      {"tls: {certificate: a.crt}\n", "tls.key: required key is missing"},
+      {"tls: {certificate: a.crt, key: a.key, min_version: \"1.1\"}\n", "tls.min_version: expected \"1.2\" or \"1.3\""},
+      {"tls: {certificate: a.crt, key: a.key, client_certificate_required: true}\n", "needs client_ca"},
+      {"registration: {denied_networks: [localhost]}\n", "registration.denied_networks: \"localhost\" is not a network"},
+      {"registration: {allowed_networks: [10.0.0.0/40]}\n", "the prefix must be 0 to 32"},
+      {"audit: {retention_days: 0}\n", "audit.retention_days"},
+  };
+
+  for (const auto& [yaml, message] : refused) {
+    try {
+      parse(std::string(kMinimal) + yaml);
+      ADD_FAILURE() << "accepted: " << yaml;
+    } catch (const hub::ManifestError& error) {
+      EXPECT_NE(std::string(error.what()).find(message), std::string::npos) << error.what();
+    }
+  }
 }
 
 TEST(Manifest, PluginsWithTheirConfigAsJsonAndFlatEntries) {

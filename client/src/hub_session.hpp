@@ -1,0 +1,20 @@
+// How both clients reach the hub: plain HTTP, or HTTPS verified against a CA file (or the
+// system's CAs) when the hub's URL says https, and a bearer token on every request.
+#pragma once
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/URI.h>
+
+#include <memory>
+#include <string>
+
+namespace hub::client {
+
+std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Poco::URI& hub, const std::string& ca_file);
+void authorize(Poco::Net::HTTPRequest& request, const std::string& token);
+// `given`, or else the environment's `variable`; tokens and CA files come from the service's own
+// deployment, never from the hub.
+std::string from_environment(const std::string& given, const char* variable);
+
+}  // namespace hub::client

@@ -1,0 +1,92 @@
+#include "access.hpp"
+
+namespace hub::security {
+
+const std::vector<RouteAccess>& route_access() {
+  using enum Access;
+  static const std::vector<RouteAccess> table{
+      {"GET", "/health", open},
+      {"GET", "/plugins", read},
+      {"GET", "/metrics", read},
+      {"GET", "/services", read},
+      {"GET", "/services/{name}", read},
+      {"GET", "/services/{name}/dependencies", read},
+      {"GET", "/discover/{name}", read},
+      {"GET", "/liveness", read},
+      {"GET", "/health/services", read},
+      {"GET", "/health/services/{service}", read},
+      {"GET", "/health/infrastructure", read},
+      {"GET", "/health/uptime", read},
+      {"GET", "/health/alerts", read},
+      {"GET", "/health/scheduler", read},
+      {"GET", "/global-config", read},
+      {"GET", "/global-config/history", read},
+      {"GET", "/global-config/versions/{version}", read},
+      {"GET", "/global-config/diff", read},
+      {"GET", "/config/{service}", own_config},
+      {"GET", "/config/{service}/history", own_config},
+      {"GET", "/config/{service}/versions/{version}", own_config},
+      {"GET", "/config/{service}/diff", own_config},
+      {"GET", "/config/{service}/watch", own_config},
+      {"GET", "/config/{service}/stream", own_config},
+      {"POST", "/register", speak_for_service},
+      {"POST", "/heartbeat", speak_for_service},
+      {"POST", "/deregister", speak_for_service},
+      {"PUT", "/config/{service}", operate},
+      {"POST", "/config/{service}", operate},
+      {"POST", "/config/{service}/rollback", operate},
+      {"PUT", "/global-config", operate},
+      {"POST", "/global-config", operate},
+      {"POST", "/global-config/rollback", operate},
+      {"POST", "/liveness/confirm", operate},
+      {"GET", "/tokens", administer},
+      {"POST", "/tokens", administer},
+      {"DELETE", "/tokens/{id}", administer},
+      {"GET", "/audit", administer},
+  };
+  return table;
+}
+
+Access access_of(std::string_view method, std::string_view pattern) {
+  if (method == "HEAD") method = "GET";
+  for (const RouteAccess& route : route_access())
+    if (route.method == method && route.pattern == pattern) return route.access;
+  return Access::administer;
+}
+
+bool permits(const Role& role, Access access, std::string_view service) {
+  using Kind = Role::Kind;
+  switch (access) {
+    case Access::open:
+    case Access::read:
+      return true;
+    case Access::own_config:
+      return role.kind != Kind::service || role.service == service;
+    case Access::speak_for_service:
+      return role.kind == Kind::admin || role.kind == Kind::service;
+    case Access::operate:
+      return role.operates();
+    case Access::administer:
+      return role.kind == Kind::admin;
+  }
+  return false;
+}
+
+std::string who_may(Access access) {
+  switch (access) {
+    case Access::open:
+    case Access::read:
+      return "any role";
+    case Access::own_config:
+      return "admin, operator, reader, or the service itself";
+    case Access::speak_for_service:
+      return "admin, or the service itself (service:NAME)";
+    case Access::operate:
+      return "operator or admin";
+    case Access::administer:
+      break;
+  }
+  return "admin";
+}
+
+}  // namespace hub::security
