@@ -61,19 +61,16 @@ class Gate {
   Gate(const SecuritySettings& settings, security::Credentials* credentials)
       : required_(settings.auth == SecuritySettings::Auth::required), credentials_(credentials) {}
 
-  std::optional<Response> operator()(Request& request, const std::string& pattern) const {
+  std::optional<Response> operator()(Request& request, int route_class) const {
     if (!required_) {
       request.caller = anonymous_;
       return std::nullopt;
     }
-    const Access access = security::access_of(request.method, pattern);
+    const auto access = static_cast<Access>(route_class);
     std::string problem;
-    if (!request.authorization.empty())
-      request.caller = credentials_->admit(request.authorization, problem);
-    else if (!request.client_subject.empty())
-      request.caller = credentials_->certificate(request.client_subject, problem);
-    else
-      problem = "this hub requires a token: send Authorization: Bearer TOKEN";
+    // A connection that sends the same credential again starts from the caller its last request
+    // established: still good unless revoked or expired since, seen without hashing the token again.
+    if (!request.caller || !credentials_->current(*request.caller)) request.caller = identify(request, problem);
     if (access == Access::open) return std::nullopt;
     if (!request.caller) return unauthenticated(request, problem);
     const security::Role& role = request.caller->role();
@@ -84,6 +81,13 @@ class Gate {
   }
 
  private:
+  std::shared_ptr<const security::Caller> identify(const Request& request, std::string& problem) const {
+    if (!request.authorization.empty()) return credentials_->admit(request.authorization, problem);
+    if (!request.client_subject.empty()) return credentials_->certificate(request.client_subject, problem);
+    problem = "this hub requires a token: send Authorization: Bearer TOKEN";
+    return nullptr;
+  }
+
   const bool required_;
   security::Credentials* credentials_;
   const std::shared_ptr<const security::Caller> anonymous_ = make_anonymous();
@@ -127,7 +131,10 @@ void guard_routes(http::Router& router, const SecuritySettings& settings, securi
         audit->record(std::move(entry));
       };
     };
-  router.guard(Gate(settings, credentials), std::move(observer));
+  const auto classify = [](const std::string& method, const std::string& pattern) {
+    return static_cast<int>(security::access_of(method, pattern));
+  };
+  router.guard(classify, Gate(settings, credentials), std::move(observer));
 }
 
 std::optional<Response> refuse_other_service(const Request& request, const std::string& service) {

@@ -101,6 +101,10 @@ struct IoLoop::Connection {
   std::string peer;        // the client's IP address
   std::unique_ptr<TlsStream> tls;
   std::string client_subject;  // TLS: the verified client certificate's common name
+  // Who the last request was from, and the Authorization it sent: the next one with the same
+  // header starts from that caller, which the gate checks again (revoked? expired?).
+  std::string authorization;
+  std::shared_ptr<const security::Caller> caller;
   std::shared_ptr<Channel> channel;
   std::shared_ptr<void> revocation;  // while held, revoking the stream's credential closes it
   Clock::time_point last_activity = Clock::now();
@@ -428,7 +432,12 @@ void IoLoop::dispatch(Connection& connection, ParsedRequest& parsed) {
   auto request = std::make_shared<Request>(to_request(parsed));
   request->peer = connection.peer;
   request->client_subject = connection.client_subject;
+  if (connection.caller && request->authorization == connection.authorization) request->caller = connection.caller;
   Resolution resolution = router_.resolve(*request);
+  if (request->caller != connection.caller) {
+    connection.caller = request->caller;
+    connection.authorization = request->authorization;
+  }
   if (resolution.stream_handler) return open_stream(connection, *resolution.stream_handler, parsed, std::move(request));
   if (resolution.async_handler) return run_async(connection, *resolution.async_handler, std::move(request));
   if (!resolution.handler) return answer(connection, resolution.refusal);

@@ -88,9 +88,16 @@ bool reads(const std::string& method) {
 
 }  // namespace
 
-void Router::guard(Gate gate, Observer observer) {
+void Router::guard(Classify classify, Gate gate, Observer observer) {
+  classify_ = std::move(classify);
   gate_ = std::move(gate);
   observer_ = std::move(observer);
+  for (Route& route : routes_) route.route_class = classify_(route.method, route.pattern);
+}
+
+void Router::add_route(Route route) {
+  if (classify_) route.route_class = classify_(route.method, route.pattern);
+  routes_.push_back(std::move(route));
 }
 
 // The observer is looked up when a request comes, so guard() may come after the routes.
@@ -132,16 +139,16 @@ AsyncHandler Router::observed(AsyncHandler handler) const {
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler, Runs runs) {
   if (!reads(method)) handler = observed(std::move(handler));
-  routes_.push_back({method, pattern, split(pattern), std::move(handler), runs, {}, {}});
+  add_route({method, pattern, split(pattern), 0, std::move(handler), runs, {}, {}});
 }
 
 void Router::add_stream(const std::string& pattern, StreamHandler handler) {
-  routes_.push_back({"GET", pattern, split(pattern), {}, Runs::on_io_thread, {}, std::move(handler)});
+  add_route({"GET", pattern, split(pattern), 0, {}, Runs::on_io_thread, {}, std::move(handler)});
 }
 
 void Router::add_async(const std::string& method, const std::string& pattern, AsyncHandler handler) {
   if (!reads(method)) handler = observed(std::move(handler));
-  routes_.push_back({method, pattern, split(pattern), {}, Runs::on_io_thread, std::move(handler), {}});
+  add_route({method, pattern, split(pattern), 0, {}, Runs::on_io_thread, std::move(handler), {}});
 }
 
 std::optional<std::map<std::string, std::string>> Router::match(const Route& route, const std::vector<std::string>& segments) {
@@ -169,7 +176,7 @@ Resolution Router::resolve(Request& request) const {
     if (route.method == method) {
       request.params = std::move(*params);
       if (gate_) {
-        if (std::optional<Response> refusal = gate_(request, route.pattern)) {
+        if (std::optional<Response> refusal = gate_(request, route.route_class)) {
           if (observer_ && !reads(request.method))
             if (auto told = observer_(request)) told(*refusal);
           Resolution refused;

@@ -18,13 +18,15 @@ struct Request {
   std::string query;
   std::string body;
   std::string content_type;
-  bool wants_protobuf = false;                     // Accept: application/x-protobuf
-  bool may_wait = true;                            // false on an I/O thread: see Runs::on_io_thread_first
-  std::map<std::string, std::string> params;       // from the pattern's {names}, decoded
-  std::string authorization;                       // the Authorization header
-  std::string peer;                                // the client's IP address
-  std::string client_subject;                      // TLS: a verified client certificate's subject common name
-  std::shared_ptr<const security::Caller> caller;  // who the router's gate found sent it; null without a gate
+  bool wants_protobuf = false;                // Accept: application/x-protobuf
+  bool may_wait = true;                       // false on an I/O thread: see Runs::on_io_thread_first
+  std::map<std::string, std::string> params;  // from the pattern's {names}, decoded
+  std::string authorization;                  // the Authorization header
+  std::string peer;                           // the client's IP address
+  std::string client_subject;                 // TLS: a verified client certificate's subject common name
+  // Who the router's gate found sent it; null without a gate. Before the gate, the caller the same
+  // connection's last request established with the same credential, for the gate to check again.
+  std::shared_ptr<const security::Caller> caller;
 };
 
 struct Response {
@@ -99,9 +101,11 @@ std::optional<std::string> url_decode(const std::string& text);
 // "a=1&b=x%20y" -> {a: 1, b: "x y"}; nullopt for a malformed escape.
 std::optional<std::map<std::string, std::string>> parse_query(const std::string& query);
 
+// Sorts each route into one of the gate's classes (who may call it), once, not per request.
+using Classify = std::function<int(const std::string& method, const std::string& pattern)>;
 // Decides, before any handler runs, whether a request may go on: nullopt admits it (the gate may
-// set request.caller), a response refuses it. `pattern` is the route's, as it was added.
-using Gate = std::function<std::optional<Response>(Request& request, const std::string& pattern)>;
+// set request.caller), a response refuses it. `route_class` is what Classify said of its route.
+using Gate = std::function<std::optional<Response>(Request& request, int route_class)>;
 // Told of every request that is not a read (every method but GET and HEAD), refused or not, as it
 // starts; what it returns is told the answer when there is one.
 using Observer = std::function<std::function<void(const Response&)>(const Request& request)>;
@@ -112,7 +116,7 @@ class Router {
   Router(const Router&) = delete;  // its handlers refer to it
   Router& operator=(const Router&) = delete;
   // Before the routes are served; applies to every route, whenever it was added.
-  void guard(Gate gate, Observer observer);
+  void guard(Classify classify, Gate gate, Observer observer);
   void add(const std::string& method, const std::string& pattern, Handler handler, Runs runs = Runs::on_worker);
   void add_async(const std::string& method, const std::string& pattern, AsyncHandler handler);
   // A GET that upgrades to a WebSocket; plain GETs get 426.
@@ -128,15 +132,18 @@ class Router {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;
+    int route_class = 0;
     Handler handler;
     Runs runs;
     AsyncHandler async_handler;
     StreamHandler stream_handler;
   };
   static std::optional<std::map<std::string, std::string>> match(const Route& route, const std::vector<std::string>& segments);
+  void add_route(Route route);
   Handler observed(Handler handler) const;
   AsyncHandler observed(AsyncHandler handler) const;
   std::vector<Route> routes_;
+  Classify classify_;
   Gate gate_;
   Observer observer_;
 };

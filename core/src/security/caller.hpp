@@ -6,6 +6,7 @@
 #include "role.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -16,12 +17,13 @@ namespace hub::security {
 
 class Caller {
  public:
-  Caller(std::string id, std::string description, Role role)
-      : id_(std::move(id)), description_(std::move(description)), role_(std::move(role)) {}
+  Caller(std::string id, std::string description, Role role, int64_t expires_at_unix_us = 0)
+      : id_(std::move(id)), description_(std::move(description)), role_(std::move(role)), expires_at_unix_us_(expires_at_unix_us) {}
 
   const std::string& id() const { return id_; }  // the token's id, "cert:CN" or "anonymous"
   const std::string& description() const { return description_; }
   const Role& role() const { return role_; }
+  int64_t expires_at_unix_us() const { return expires_at_unix_us_; }  // 0: never
 
   bool revoked() const { return revoked_.load(std::memory_order_acquire); }
   // `ended` runs once when the credential is revoked (at once if it already is). Hold the returned
@@ -33,6 +35,7 @@ class Caller {
   const std::string id_;
   const std::string description_;
   const Role role_;
+  const int64_t expires_at_unix_us_;
   std::atomic<bool> revoked_{false};
   mutable std::mutex mutex_;
   mutable std::vector<std::weak_ptr<std::function<void()>>> on_revoke_;

@@ -34,7 +34,7 @@ void Credentials::accept(const TokenRecord& record) {
   std::string problem;
   const std::optional<Role> role = Role::parse(record.role, problem);
   if (!role) return;  // a row this hub cannot read grants nothing
-  auto caller = std::make_shared<Caller>(record.id, record.description, *role);
+  auto caller = std::make_shared<Caller>(record.id, record.description, *role, record.expires_at_unix_us);
   if (record.revoked_at_unix_us || expired(record)) caller->revoke();
   hash_by_id_[record.id] = record.sha256;
   by_hash_[record.sha256] = Known{record, std::move(caller)};
@@ -79,6 +79,10 @@ void Credentials::trust_admin_hash(const std::string& sha256, const std::string&
   record.role = "admin";
   record.description = "admin token whose hash " + source + " gives";
   accept(record);
+}
+
+bool Credentials::current(const Caller& caller) const {
+  return !caller.revoked() && (!caller.expires_at_unix_us() || clock_.now_unix_us() < caller.expires_at_unix_us());
 }
 
 std::shared_ptr<const Caller> Credentials::admit(std::string_view authorization, std::string& problem) const {

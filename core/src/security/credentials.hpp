@@ -32,6 +32,9 @@ class Credentials {
   // The caller an "Authorization: Bearer TOKEN" header names, or nullptr with `problem` saying why
   // (never quoting the token).
   std::shared_ptr<const Caller> admit(std::string_view authorization, std::string& problem) const;
+  // Whether a caller admitted before may still speak: not revoked, not expired. What a connection
+  // that sends the same credential again is checked with, instead of hashing it again.
+  bool current(const Caller& caller) const;
   // The caller a verified client certificate with this common name stands for: service:NAME.
   std::shared_ptr<const Caller> certificate(const std::string& common_name, std::string& problem);
 

@@ -157,6 +157,19 @@ TEST_F(AccessMatrix, HealthWithoutACredentialSaysOnlyWhetherTheHubIsUp) {
   EXPECT_FALSE(full["plugins"].empty()) << full.dump();
 }
 
+TEST_F(AccessMatrix, AConnectionThatChangesItsTokenIsJudgedByTheNewOne) {
+  testing::RawConnection kept(hub_->port());
+  const auto get = [&](const std::string& token) {
+    kept.send("GET /config/b HTTP/1.1\r\nHost: hub\r\n" + (token.empty() ? "" : "Authorization: Bearer " + token + "\r\n") + "\r\n");
+    return kept.answer().status;
+  };
+  EXPECT_EQ(get(tokens_.at('A')), 403);
+  EXPECT_EQ(get(tokens_.at('R')), 200);  // allowed: the global config alone, as b has none
+  EXPECT_EQ(get(tokens_.at('A')), 403);
+  EXPECT_EQ(get(""), 401);
+  EXPECT_EQ(get("hub_" + tokens_.at('R').substr(4, 10)), 401);
+}
+
 TEST_F(AccessMatrix, ABadCredentialIsRefusedWithoutQuotingIt) {
   const std::string forged = "hub_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
   const HttpReply unknown = hub_.call("GET", "/services", forged);

@@ -60,10 +60,15 @@ TEST(Revocation, AnExpiredTokenIsRefusedAtOnce) {
   SecuredHub hub(testing::secured_options("{backend: memory}", "", clock));
   const std::string brief = hub.token("reader", nullptr, R"(,"expires_in_seconds":60)");
   EXPECT_EQ(hub.call("GET", "/services", brief).status, 200);
+  testing::RawConnection kept(hub->port());  // a connection that used it before it expired
+  kept.send(get_with(brief));
+  ASSERT_EQ(kept.answer().status, 200);
   clock->advance(std::chrono::seconds(61));
   const HttpReply late = hub.call("GET", "/services", brief);
   EXPECT_EQ(late.status, 401);
   EXPECT_NE(late.body.find("expired"), std::string::npos) << late.body;
+  kept.send(get_with(brief));
+  EXPECT_EQ(kept.answer().status, 401);
   EXPECT_EQ(hub.call("POST", "/tokens", kAdminToken, R"({"role":"reader","expires_in_seconds":0})").status, 400);
 }
 
