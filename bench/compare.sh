@@ -17,26 +17,7 @@ for tool in etcd etcdctl nginx wrk curl; do
 done
 [ -x build/core/hubd ] || { echo "build the tree first: tools/dev build" >&2; exit 1; }
 
-scratch=$(mktemp -d /tmp/hub-compare.XXXXXX)
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$scratch"
-}
-trap stop_all EXIT
-
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local port=$1
-  while ! port_is_free "$port"; do port=$((port + 1)); done
-  echo "$port"
-}
-wait_for() {  # URL
-  for _ in $(seq 1 200); do curl -fs -o /dev/null "$1" -X "${2:-GET}" && return 0; sleep 0.05; done
-  echo "nothing answered $1" >&2
-  return 1
-}
+source "$COMPARE_DIR/lib.sh"
 
 # start_hub NAME STORAGE_YAML: a hubd of its own, its port in NAME_port.
 start_hub() {
@@ -102,16 +83,7 @@ nginx -c "$scratch/nginx.conf" -e "$scratch/nginx.log" &
 pids+=($!)
 wait_for "http://127.0.0.1:$nginx_port/discover.json"
 
-# "RATE P99_MS" of one wrk run.
-drive() {  # URL [SCRIPT]
-  local out
-  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency ${2:+-s "$COMPARE_DIR/$2"} "$1" 2>&1)
-  if echo "$out" | grep -q "Non-2xx"; then echo "$1 ${2:-}: some answers were not 2xx" >&2; echo "$out" >&2; fi
-  local rate p99
-  rate=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}')
-  echo "${rate%.*} $p99"
-}
+drive() { wrk_figures "$1" "${2:-}"; }  # URL [SCRIPT]
 
 hub="http://127.0.0.1:$hub_port"
 etcd="http://127.0.0.1:$etcd_port"

@@ -17,28 +17,7 @@ for tool in nginx wrk curl openssl sha256sum; do
 done
 [ -x build/core/hubd ] || { echo "build the tree first: tools/dev build" >&2; exit 1; }
 
-scratch=$(mktemp -d /tmp/hub-tls-cost.XXXXXX)
-pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$scratch"
-}
-trap stop_all EXIT
-
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local port=$1
-  while ! port_is_free "$port"; do port=$((port + 1)); done
-  echo "$port"
-}
-wait_for() {  # URL [CURL ARGS...]
-  local url=$1
-  shift
-  for _ in $(seq 1 200); do curl -fs -o /dev/null "$@" "$url" && return 0; sleep 0.05; done
-  echo "nothing answered $url" >&2
-  return 1
-}
+source "$COMPARE_DIR/lib.sh"
 
 # The certificate, made as the README's "From zero to a production hub" does.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$scratch/ca.key" -out "$scratch/ca.crt" -days 1 -subj "/CN=bench CA" 2>/dev/null
@@ -106,15 +85,7 @@ nginx -c "$scratch/nginx.conf" -e "$scratch/nginx.log" &
 pids+=($!)
 wait_for "https://127.0.0.1:$nginx_port/discover.json" --cacert "$scratch/ca.crt"
 
-drive() {  # URL SCRIPT [wrk args...]: "RATE P99_MS"
-  local url=$1 script=$2 out rate p99
-  shift 2
-  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency ${script:+-s "$COMPARE_DIR/$script"} "$@" "$url" 2>&1)
-  if echo "$out" | grep -q "Non-2xx"; then echo "$url: some answers were not 2xx" >&2; echo "$out" >&2; fi
-  rate=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}')
-  echo "${rate%.*} $p99"
-}
+drive() { wrk_figures "$@"; }  # URL SCRIPT [WRK ARGS...]
 
 echo "wrk -t2 -c$connections -d${seconds}s per case; GET /discover/{name} over $SERVICES services; hubd on memory storage; $(nproc) cores"
 echo

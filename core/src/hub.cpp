@@ -404,6 +404,7 @@ std::string Hub::url() const {
 void Hub::reload_certificates() {
   std::lock_guard lock(impl_->lifecycle);
   if (!impl_->server) return;
+  if (!impl_->server->tls()) return impl_->logger->info("asked to reload the TLS certificate, but this hub has no tls section");
   impl_->server->reload_certificates();
   impl_->logger->info("reloaded the TLS certificate and key; connections made from now on use them");
 }

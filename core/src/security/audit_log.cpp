@@ -24,7 +24,7 @@ AuditLog::AuditLog(SecurityStore& store, const Clock& clock, std::shared_ptr<spd
 
 void AuditLog::record(AuditEntry entry) {
   if (!entry.at_unix_us) entry.at_unix_us = clock_.now_unix_us();
-  logger_->info("audit {}", line_of(entry));
+  if (logger_->should_log(spdlog::level::info)) logger_->info("audit {}", line_of(entry));
   std::lock_guard lock(mutex_);
   if (waiting_.size() >= kMaxWaiting) {
     waiting_.pop_front();
@@ -33,17 +33,28 @@ void AuditLog::record(AuditEntry entry) {
   waiting_.emplace_back(++sequence_, std::move(entry));
 }
 
+// In chunks, each a transaction of its own: storing a second's worth of busy writes at once would
+// hold SQLite's write lock (or PostgreSQL's connection) long enough to stall the group commit.
 void AuditLog::flush() {
   std::lock_guard flushing(flushing_);
-  std::vector<AuditEntry> batch;
-  uint64_t last = 0;
+  uint64_t until = 0;  // what waits now; entries that come meanwhile wait for the next pass
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [sequence, entry] : waiting_) batch.push_back(entry);
-    if (!waiting_.empty()) last = waiting_.back().first;
+    if (!waiting_.empty()) until = waiting_.back().first;
   }
-  if (!batch.empty()) {
-    store_.save_audit(batch);
+  for (;;) {
+    std::vector<AuditEntry> chunk;
+    uint64_t last = 0;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [sequence, entry] : waiting_) {
+        if (chunk.size() == kChunk || sequence > until) break;
+        chunk.push_back(entry);
+        last = sequence;
+      }
+    }
+    if (chunk.empty()) break;
+    store_.save_audit(chunk);
     // Entries may have been dropped off the front meanwhile, and others added: only what was stored goes.
     std::lock_guard lock(mutex_);
     while (!waiting_.empty() && waiting_.front().first <= last) waiting_.pop_front();

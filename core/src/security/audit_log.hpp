@@ -31,6 +31,7 @@ class AuditLog {
   uint64_t dropped() const;
 
   static constexpr size_t kMaxWaiting = 100'000;
+  static constexpr size_t kChunk = 256;  // entries per transaction
 
  private:
   SecurityStore& store_;

@@ -223,19 +223,26 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return found;
   }
 
+  // One statement of many rows: a statement per row would be a round trip per row, on the
+  // connection the group commit waits for.
   void save_audit(const std::vector<AuditEntry>& entries) override {
-    write([&](pqxx::work& tx) {
-      for (const AuditEntry& entry : entries)
-        tx.exec_params("INSERT INTO hub_audit (at, token_id, token_description, role, address, action, target, status, message) VALUES (" +
-                           timestamp("$1") + ", $2, $3, $4, $5, $6, $7, $8, $9)",
-                       entry.at_unix_us, entry.token_id, entry.token_description, entry.role, entry.address, entry.action, entry.target,
-                       entry.status, entry.message);
+    if (entries.empty()) return;
+    write_aside([&](pqxx::work& tx) {
+      std::string sql = "INSERT INTO hub_audit (at, token_id, token_description, role, address, action, target, status, message) VALUES ";
+      for (size_t i = 0; i < entries.size(); ++i) {
+        const AuditEntry& entry = entries[i];
+        sql += (i ? ", (" : "(") + timestamp(std::to_string(entry.at_unix_us)) + ", " + tx.quote(entry.token_id) + ", " +
+               tx.quote(entry.token_description) + ", " + tx.quote(entry.role) + ", " + tx.quote(entry.address) + ", " +
+               tx.quote(entry.action) + ", " + tx.quote(entry.target) + ", " + std::to_string(entry.status) + ", " +
+               tx.quote(entry.message) + ")";
+      }
+      tx.exec(sql);
     });
   }
 
   std::vector<AuditEntry> load_audit(int64_t since_unix_us, size_t limit) override {
     std::vector<AuditEntry> entries;
-    write([&](pqxx::work& tx) {
+    write_aside([&](pqxx::work& tx) {
       entries.clear();
       const pqxx::result rows = tx.exec_params("SELECT id, " + micros("at") +
                                                    ", token_id, token_description, role, address, action, target, status, message "
@@ -251,7 +258,7 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   }
 
   void prune_audit(int64_t older_than_unix_us) override {
-    write([&](pqxx::work& tx) { tx.exec_params("DELETE FROM hub_audit WHERE at < " + timestamp("$1"), older_than_unix_us); });
+    write_aside([&](pqxx::work& tx) { tx.exec_params("DELETE FROM hub_audit WHERE at < " + timestamp("$1"), older_than_unix_us); });
   }
 
   int migrate(const std::vector<Migration>& migrations) override {
@@ -339,20 +346,36 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   // transaction had not committed, so running it again is safe. Whatever fails is a StorageError.
   template <class Body>
   void write(Body body) {
-    std::lock_guard lock(mutex_);
+    transact(mutex_, connection_, true, body);
+  }
+  // The audit trail's inserts go through a connection of their own: they never wait for, nor hold
+  // up, the group commit's.
+  template <class Body>
+  void write_aside(Body body) {
+    transact(aside_mutex_, aside_, false, body);
+  }
+
+  template <class Body>
+  void transact(std::mutex& mutex, std::unique_ptr<pqxx::connection>& connection, bool main, Body& body) {
+    std::lock_guard lock(mutex);
     for (int attempt = 0;; ++attempt) {
       try {
-        if (!connection_ || !connection_->is_open()) connect();
-        pqxx::work tx(*connection_);
+        if (!connection || !connection->is_open()) {
+          if (main)
+            connect();
+          else
+            connection = std::make_unique<pqxx::connection>(settings_.connection_string());
+        }
+        pqxx::work tx(*connection);
         body(tx);
         tx.commit();
         return;
       } catch (const pqxx::in_doubt_error& error) {
-        connection_.reset();
+        connection.reset();
         throw StorageError(describe() +
                            ": the connection broke during commit; the write may or may not have landed: " + first_line(error.what()));
       } catch (const pqxx::broken_connection& error) {
-        connection_.reset();
+        connection.reset();
         if (attempt == 0) continue;
         throw StorageError(describe() + ": unavailable: " + first_line(error.what()));
       } catch (const StorageError&) {
@@ -397,6 +420,8 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   PostgresSettings settings_;
   std::mutex mutex_;
   std::unique_ptr<pqxx::connection> connection_;
+  std::mutex aside_mutex_;
+  std::unique_ptr<pqxx::connection> aside_;
 };
 
 }  // namespace

@@ -253,9 +253,9 @@ class SqliteStorage final : public Storage, private MigrationTarget {
 
   void save_audit(const std::vector<AuditEntry>& entries) override {
     transaction([&] {
-      Statement insert(db_,
-                       "INSERT INTO hub_audit (at, token_id, token_description, role, address, action, target, status, message) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      Statement& insert = statement(
+          "INSERT INTO hub_audit (at, token_id, token_description, role, address, action, target, status, message) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
       for (const AuditEntry& entry : entries)
         insert.bind(1, sql_timestamp_utc(entry.at_unix_us))
             .bind(2, entry.token_id)
