@@ -72,6 +72,8 @@ void append_response(std::string& out, const Response& response, bool keep_alive
   out += response.content_type;
   out += "\r\nContent-Length: ";
   out += std::to_string(response.body.size());
+  // RFC 6750: a 401 names the scheme it wants.
+  if (response.status == 401) out += "\r\nWWW-Authenticate: Bearer realm=\"central-hub\"";
   out += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
   if (!head_only) out += response.body;
 }

@@ -183,6 +183,7 @@ TEST_F(AccessMatrix, ABadCredentialIsRefusedWithoutQuotingIt) {
   const testing::RawAnswer answer = raw.answer();
   EXPECT_EQ(answer.status, 401);
   EXPECT_NE(answer.body.find("only Bearer tokens"), std::string::npos) << answer.body;
+  EXPECT_NE(answer.head.find("\r\nWWW-Authenticate: Bearer realm=\"central-hub\"\r\n"), std::string::npos) << answer.head;
 
   testing::RawConnection twice(hub_->port());
   twice.send("GET /services HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer " + std::string(kAdminToken) +
