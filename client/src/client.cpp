@@ -73,6 +73,7 @@ struct Client::Impl {
   // One request; the body and answer are binary protobuf. Throws ClientError.
   std::string call(const std::string& method, const std::string& path, const google::protobuf::Message* body, int& status) const {
     std::lock_guard lock(session_mutex);
+    const client::QuietPipe quiet;
     for (int attempt = 0;; ++attempt) {
       try {
         if (!session) {

@@ -77,6 +77,7 @@ struct ConfigClient::Impl {
 
   // One GET against the hub; throws std::runtime_error when unreachable or refused.
   Json get(const std::string& path, std::chrono::milliseconds timeout) {
+    const client::QuietPipe quiet;
     try {
       const std::unique_ptr<Poco::Net::HTTPClientSession> opened = client::open_session(base, options.ca_file);
       Poco::Net::HTTPClientSession& session = *opened;

@@ -4,6 +4,8 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/SSLManager.h>
 
+#include <pthread.h>
+
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -44,6 +46,36 @@ std::unique_ptr<Poco::Net::HTTPClientSession> open_session(const Poco::URI& hub,
 
 void authorize(Poco::Net::HTTPRequest& request, const std::string& token) {
   if (!token.empty()) request.set("Authorization", "Bearer " + token);
+}
+
+namespace {
+
+sigset_t pipe_only() {
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  return pipe;
+}
+
+}  // namespace
+
+QuietPipe::QuietPipe() {
+  const sigset_t pipe = pipe_only();
+  sigset_t pending;
+  sigpending(&pending);
+  pending_before_ = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe, &previous_);
+}
+
+QuietPipe::~QuietPipe() {
+  const sigset_t pipe = pipe_only();
+  sigset_t pending;
+  sigpending(&pending);
+  if (!pending_before_ && sigismember(&pending, SIGPIPE) == 1) {
+    const timespec now{0, 0};
+    sigtimedwait(&pipe, nullptr, &now);
+  }
+  pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
 std::string from_environment(const std::string& given, const char* variable) {

@@ -6,6 +6,7 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/URI.h>
 
+#include <csignal>
 #include <memory>
 #include <string>
 
@@ -16,5 +17,20 @@ void authorize(Poco::Net::HTTPRequest& request, const std::string& token);
 // `given`, or else the environment's `variable`; tokens and CA files come from the service's own
 // deployment, never from the hub.
 std::string from_environment(const std::string& given, const char* variable);
+
+// While it lives, SIGPIPE is blocked in this thread, and one raised meanwhile is taken back at the
+// end. OpenSSL writes with write(): a request over a kept connection the hub closed (it restarted)
+// would otherwise end the service's process. As libcurl does around its calls.
+class QuietPipe {
+ public:
+  QuietPipe();
+  ~QuietPipe();
+  QuietPipe(const QuietPipe&) = delete;
+  QuietPipe& operator=(const QuietPipe&) = delete;
+
+ private:
+  sigset_t previous_;
+  bool pending_before_ = false;
+};
 
 }  // namespace hub::client

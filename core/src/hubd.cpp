@@ -188,6 +188,9 @@ int run(const Arguments& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that goes away mid-write is an error to handle, not the end of the hub: OpenSSL and
+  // libcurl (with CURLOPT_NOSIGNAL) write with write(), which raises SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc >= 2 && std::string(argv[1]) == "token") {
     try {
       return token_command(argc, argv);

@@ -1,5 +1,6 @@
 // Both clients against a hub with auth and TLS: the token and the CA come from the options or the
 // service's environment (HUB_TOKEN, HUB_CA_FILE); the hub refuses a client without.
+#include "support/free_port.hpp"
 #include "support/secured_hub.hpp"
 #include "support/test_ca.hpp"
 
@@ -9,6 +10,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
+#include <csignal>
 #include <cstdlib>
 
 namespace {
@@ -80,6 +84,43 @@ TEST_F(SecuredClient, AClientTrustingAnotherCaCannotReachTheHub) {
     FAIL() << "trusted a hub its CA did not sign";
   } catch (const hub::ClientError& refused) {
     EXPECT_EQ(refused.status(), 0);
+  }
+}
+
+TEST(SecuredClientRestart, AHubThatRestartsUnderAKeptConnectionDoesNotKillTheService) {
+  // As in a service nobody blocked SIGPIPE in: OpenSSL writes with write(), so a write to the
+  // connection the old hub closed must not raise it.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  ASSERT_EQ(pthread_sigmask(SIG_UNBLOCK, &pipe, nullptr), 0);
+  ASSERT_EQ(std::signal(SIGPIPE, SIG_DFL), SIG_DFL);
+  hub::testing::TestCa ca("restart");
+  const auto issued = ca.issue("hub", "hub");
+  const uint16_t port = hub::testing::free_port();
+  const auto options = [&] {
+    hub::HubOptions made = hub::testing::secured_options(
+        "{backend: memory}", "tls: {certificate: " + issued.certificate.string() + ", key: " + issued.key.string() + "}\n");
+    made.manifest.listen.port = port;
+    return made;
+  };
+  auto first = std::make_unique<hub::testing::SecuredHub>(options());
+  first->trust(ca.ca().string());
+  hub::ClientOptions client_options;
+  client_options.hub_url = first->url();
+  client_options.token = first->token("service:collector");
+  client_options.ca_file = ca.ca().string();
+  hub::Client client(client_options);
+  client.register_service({.name = "collector", .host = "10.0.0.5", .port = 8002});
+  first.reset();
+  hub::testing::SecuredHub second(options());
+  second.trust(ca.ca().string());
+  // The new hub has lost the instance (memory storage) and the token; what matters is that the
+  // client lives to hear so.
+  try {
+    client.heartbeat();
+  } catch (const hub::ClientError& refused) {
+    EXPECT_EQ(refused.status(), 401);
   }
 }
 

@@ -40,7 +40,7 @@ class TlsClient {
   ~TlsClient() {
     SSL_free(ssl_);
     SSL_CTX_free(context_);
-    ::close(fd_);
+    if (fd_ >= 0) ::close(fd_);
   }
   TlsClient(const TlsClient&) = delete;
   TlsClient& operator=(const TlsClient&) = delete;
@@ -56,6 +56,16 @@ class TlsClient {
     return name;
   }
   void send_raw(const std::string& bytes) { SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())); }
+  // Closes the socket at once, without close_notify and without reading what the hub sends; with
+  // `reset`, by a TCP reset rather than a FIN.
+  void drop(bool reset = false) {
+    if (reset) {
+      linger abort{1, 0};
+      ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    }
+    ::close(fd_);
+    fd_ = -1;
+  }
   // Reads until what came holds `marker`; what came, or empty when it never did.
   std::string read_until(const std::string& marker) {
     std::string buffer;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
+#include <csignal>
 
 #include <sys/resource.h>
 
@@ -103,6 +104,12 @@ void Server::start() {
   for (auto& loop : impl_->loops)
     impl_->threads.emplace_back([&loop = *loop] {
       pthread_setname_np(pthread_self(), "hub-io");  // what top -H and perf show
+      // OpenSSL writes with write(), not send(MSG_NOSIGNAL): a peer gone mid-answer must give this
+      // thread EPIPE, not the process a SIGPIPE that ends it.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
       loop.run();
     });
 }

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
+#include <csignal>
 #include <fstream>
 
 namespace hub {
@@ -109,6 +112,40 @@ TEST_F(Tls, AReloadServesTheNewCertificateToNewConnectionsAndKeepsOpenOnes) {
   testing::TlsClient still(hub->port(), ca_.ca().string());
   ASSERT_TRUE(still.handshake());
   EXPECT_EQ(still.server_name(), "hub-two");  // the failed reload kept what served
+}
+
+TEST_F(Tls, ClientsThatLeaveMidAnswerDoNotBringTheHubDown) {
+  // As in a process nobody blocked SIGPIPE in (a shell may hand its children a mask that hides it).
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  ASSERT_EQ(pthread_sigmask(SIG_UNBLOCK, &pipe, nullptr), 0);
+  ASSERT_EQ(std::signal(SIGPIPE, SIG_DFL), SIG_DFL);
+  SecuredHub hub(tls_options(issued_));
+  hub.trust(ca_.ca().string());
+  for (int i = 0; i < 400; ++i)
+    ASSERT_EQ(hub.call("POST", "/register", kAdminToken, R"({"service_name":"s)" + std::to_string(i) + R"(","host":"10.0.0.1","port":80})")
+                  .status,
+              201);
+  // Each asks for a long answer and closes at once: the hub's writes then meet a closed socket
+  // (EPIPE), which must not raise SIGPIPE in the hub's process.
+  for (int i = 0; i < 30; ++i) {
+    testing::TlsClient leaving(hub->port(), ca_.ca().string());
+    ASSERT_TRUE(leaving.handshake());
+    leaving.send_raw("GET /services HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer " + std::string(kAdminToken) + "\r\n\r\n");
+    leaving.drop();
+  }
+  // A write answered after the group commit, to a client that reset the connection meanwhile: the
+  // hub's read has taken the reset, so its write meets EPIPE.
+  for (int i = 0; i < 30; ++i) {
+    testing::TlsClient leaving(hub->port(), ca_.ca().string());
+    ASSERT_TRUE(leaving.handshake());
+    const std::string body = R"({"service_name":"gone)" + std::to_string(i) + R"(","host":"10.0.0.2","port":80})";
+    leaving.send_raw("POST /register HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer " + std::string(kAdminToken) +
+                     "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    leaving.drop(true);
+  }
+  EXPECT_EQ(hub.call("GET", "/health").status, 200);
 }
 
 TEST_F(Tls, StreamsConfigOverWss) {
