@@ -188,8 +188,8 @@ int run(const Arguments& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A peer that goes away mid-write is an error to handle, not the end of the hub: OpenSSL and
-  // libcurl (with CURLOPT_NOSIGNAL) write with write(), which raises SIGPIPE.
+  // A peer that goes away mid-write is an error to handle, not the end of the hub: OpenSSL writes
+  // with write(), which raises SIGPIPE. The event loops block it too; this covers every other thread.
   std::signal(SIGPIPE, SIG_IGN);
   if (argc >= 2 && std::string(argv[1]) == "token") {
     try {
