@@ -2,6 +2,7 @@
 // service's environment (HUB_TOKEN, HUB_CA_FILE); the hub refuses a client without.
 #include "support/free_port.hpp"
 #include "support/secured_hub.hpp"
+#include "support/sigpipe.hpp"
 #include "support/test_ca.hpp"
 
 #include <hub/client.hpp>
@@ -10,9 +11,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <pthread.h>
-
-#include <csignal>
 #include <cstdlib>
 
 namespace {
@@ -90,11 +88,7 @@ TEST_F(SecuredClient, AClientTrustingAnotherCaCannotReachTheHub) {
 TEST(SecuredClientRestart, AHubThatRestartsUnderAKeptConnectionDoesNotKillTheService) {
   // As in a service nobody blocked SIGPIPE in: OpenSSL writes with write(), so a write to the
   // connection the old hub closed must not raise it.
-  sigset_t pipe;
-  sigemptyset(&pipe);
-  sigaddset(&pipe, SIGPIPE);
-  ASSERT_EQ(pthread_sigmask(SIG_UNBLOCK, &pipe, nullptr), 0);
-  ASSERT_EQ(std::signal(SIGPIPE, SIG_DFL), SIG_DFL);
+  ASSERT_TRUE(hub::testing::let_sigpipe_kill());
   hub::testing::TestCa ca("restart");
   const auto issued = ca.issue("hub", "hub");
   const uint16_t port = hub::testing::free_port();

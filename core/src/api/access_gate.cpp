@@ -28,16 +28,11 @@ std::string param(const Request& request, const char* name) {
   return found == request.params.end() ? "" : found->second;
 }
 
-// What a write named, for the audit trail: the route's parameters, or the body's service and
-// instance. Whatever the client sent is made printable, so no entry can fail to store or forge a line.
-std::string target_of(const Request& request) {
-  for (const char* name : {"service", "name", "id"})
-    if (std::string value = param(request, name); !value.empty())
-      return printable_text(value + (request.params.count("version") ? "@" + param(request, "version") : ""), 300);
-  if (request.path == "/global-config" || request.path.starts_with("/global-config/")) return "global config";
-  if (request.body.empty() || request.body.size() > 64 * 1024 || request.body.front() != '{') return "";
+// The service and instance a JSON body names, for the audit trail.
+std::string body_target(std::string_view text) {
+  if (text.empty() || text.size() > 64 * 1024 || text.front() != '{') return "";
   std::string problem;
-  const auto body = http::parse_json_body(request.body, 8, problem);
+  const auto body = http::parse_json_body(text, 8, problem);
   if (!body || !body->is_object()) return "";
   std::string target;
   for (const char* field : {"service_name", "name", "role"})
@@ -47,6 +42,16 @@ std::string target_of(const Request& request) {
     }
   if (body->contains("instance_id") && (*body)["instance_id"].is_string()) target += "/" + (*body)["instance_id"].get<std::string>();
   return printable_text(target, 300);
+}
+
+// What a write named, for the audit trail: the route's parameters, or the body's service and
+// instance. Whatever the client sent is made printable, so no entry can fail to store or forge a line.
+std::string target_of(const Request& request) {
+  for (const char* name : {"service", "name", "id"})
+    if (std::string value = param(request, name); !value.empty())
+      return printable_text(value + (request.params.count("version") ? "@" + param(request, "version") : ""), 300);
+  if (request.path == "/global-config" || request.path.starts_with("/global-config/")) return "global config";
+  return body_target(request.body);
 }
 
 std::string message_of(const Response& response) {
@@ -120,12 +125,7 @@ void guard_routes(http::Router& router, const SecuritySettings& settings, securi
         entry.target = target_of(request);
       return [audit, entry = std::move(entry), heartbeat, heartbeat_body = std::move(heartbeat_body)](const Response& response) mutable {
         if (heartbeat && response.status < 400) return;
-        if (heartbeat) {
-          Request beat;
-          beat.path = "/heartbeat";
-          beat.body = std::move(heartbeat_body);
-          entry.target = target_of(beat);
-        }
+        if (heartbeat) entry.target = body_target(heartbeat_body);
         entry.status = response.status;
         entry.message = message_of(response);
         audit->record(std::move(entry));

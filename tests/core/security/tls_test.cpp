@@ -3,14 +3,12 @@
 // cleanly, a reload keeps open connections, and client certificates act as service:NAME.
 #include "support/raw_http.hpp"
 #include "support/secured_hub.hpp"
+#include "support/sigpipe.hpp"
 #include "support/test_ca.hpp"
 #include "support/tls_client.hpp"
 
 #include <gtest/gtest.h>
 
-#include <pthread.h>
-
-#include <csignal>
 #include <fstream>
 
 namespace hub {
@@ -116,11 +114,7 @@ TEST_F(Tls, AReloadServesTheNewCertificateToNewConnectionsAndKeepsOpenOnes) {
 
 TEST_F(Tls, ClientsThatLeaveMidAnswerDoNotBringTheHubDown) {
   // As in a process nobody blocked SIGPIPE in (a shell may hand its children a mask that hides it).
-  sigset_t pipe;
-  sigemptyset(&pipe);
-  sigaddset(&pipe, SIGPIPE);
-  ASSERT_EQ(pthread_sigmask(SIG_UNBLOCK, &pipe, nullptr), 0);
-  ASSERT_EQ(std::signal(SIGPIPE, SIG_DFL), SIG_DFL);
+  ASSERT_TRUE(hub::testing::let_sigpipe_kill());
   SecuredHub hub(tls_options(issued_));
   hub.trust(ca_.ca().string());
   for (int i = 0; i < 400; ++i)
