@@ -232,10 +232,13 @@ void Hub::Impl::open_registry() {
   registry = std::make_unique<Registry>(clock, *storage, *writes, events);
   registry->restore();
   const LoadBalancingSettings& balancing = options.manifest.load_balancing;
-  balancer = std::make_unique<Balancer>(*registry, balancing, [this, &balancing](const std::string& service) {
-    const std::string& id = balancing.balancer_for(service);
-    return plugins.another(id, (id.empty() ? "round_robin" : id) + "/" + service, plugin_host);
-  });
+  balancer = std::make_unique<Balancer>(
+      *registry, balancing,
+      [this, &balancing](const std::string& service) {
+        const std::string& id = balancing.balancer_for(service);
+        return plugins.another(id, (id.empty() ? "round_robin" : id) + "/" + service, plugin_host);
+      },
+      clock);
   discovery = std::make_unique<DiscoveryPlugins>(sources, *registry, logger);
   discovery->start();
   if (discovery->liveness_policy())

@@ -2,12 +2,13 @@
 // threads pick at once without touching one cache line (round robin's counter is one).
 #pragma once
 
+#include "choices.hpp"
+
 #include <hub/plugin.hpp>
 
 #include <atomic>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <span>
 #include <string_view>
 
@@ -22,19 +23,10 @@ class RandomPick {
   std::optional<size_t> pick(std::string_view, uint64_t) {
     const size_t count = count_.load(std::memory_order_relaxed);
     if (count == 0) return std::nullopt;
-    return static_cast<size_t>(next() % count);
+    return static_cast<size_t>(next_random() % count);
   }
 
  private:
-  // xorshift64*, one per thread, seeded once: pick() must not block or allocate.
-  static uint64_t next() {
-    thread_local uint64_t state = std::random_device{}() | (uint64_t{std::random_device{}()} << 32) | 1;
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    return state * 0x2545F4914F6CDD1DULL;
-  }
-
   std::atomic<size_t> count_{0};
 };
 

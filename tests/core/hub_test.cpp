@@ -59,7 +59,7 @@ TEST(Hub, PluginsListsFileVersionsKindsAndInstances) {
   EXPECT_EQ(reply.content_type, "application/x-protobuf");
   hub::api::v1::PluginsResponse plugins;
   ASSERT_TRUE(plugins.ParseFromString(reply.body));
-  EXPECT_EQ(plugins.host_abi_version(), "1.1.0");
+  EXPECT_EQ(plugins.host_abi_version(), "1.2.0");
   ASSERT_EQ(plugins.plugins_size(), 1);
   const auto& plugin = plugins.plugins(0);
   EXPECT_EQ(plugin.name(), "abi-fixture");

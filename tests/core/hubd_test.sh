@@ -9,7 +9,7 @@ scratch=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null; rm -rf "$scratch"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$scratch/hubd.log" ] && cat "$scratch/hubd.log"; exit 1; }
 
-"$hubd" --version | grep -q "^hubd .* (plugin ABI 1.1.0)$" || fail "--version"
+"$hubd" --version | grep -q "^hubd .* (plugin ABI 1.2.0)$" || fail "--version"
 
 "$hubd" >/dev/null 2>"$scratch/err"; [ $? -eq 2 ] || fail "no arguments should exit 2"
 grep -q "give exactly one of --config FILE or --check-config FILE" "$scratch/err" || fail "no-argument message"

@@ -14,7 +14,7 @@ TEST(PluginApiLayout, VersionPacking) {
   EXPECT_EQ(HUB_VERSION_MAJOR(0x01020003u), 1u);
   EXPECT_EQ(HUB_VERSION_MINOR(0x01020003u), 2u);
   EXPECT_EQ(HUB_VERSION_PATCH(0x01020003u), 3u);
-  EXPECT_EQ(HUB_PLUGIN_ABI_VERSION, HUB_MAKE_VERSION(1, 1, 0));
+  EXPECT_EQ(HUB_PLUGIN_ABI_VERSION, HUB_MAKE_VERSION(1, 2, 0));
 }
 
 TEST(PluginApiLayout, StatusCodesAreAbseils) {
@@ -134,13 +134,21 @@ TEST(PluginApiLayout, GoldenOffsetsAndSizes) {
   EXPECT_EQ(offsetof(hub_lb_candidate, load), 56u);
   EXPECT_EQ(offsetof(hub_lb_candidate, latency_us), 64u);
   EXPECT_EQ(offsetof(hub_lb_candidate, active_requests), 72u);
-  EXPECT_EQ(sizeof(hub_load_balancer_vtable), 48u);
+  EXPECT_EQ(sizeof(hub_lb_load), 24u);  // since 1.2
+  EXPECT_EQ(offsetof(hub_lb_load, active_requests), 4u);
+  EXPECT_EQ(offsetof(hub_lb_load, latency_us), 8u);
+  EXPECT_EQ(offsetof(hub_lb_load, load), 16u);
+  EXPECT_EQ(sizeof(hub_lb_live), 24u);
+  EXPECT_EQ(offsetof(hub_lb_live, live_ctx), 8u);
+  EXPECT_EQ(offsetof(hub_lb_live, read), 16u);
+  EXPECT_EQ(sizeof(hub_load_balancer_vtable), 56u);
   EXPECT_EQ(offsetof(hub_load_balancer_vtable, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_load_balancer_vtable, create), 8u);
   EXPECT_EQ(offsetof(hub_load_balancer_vtable, destroy), 16u);
   EXPECT_EQ(offsetof(hub_load_balancer_vtable, get_last_error), 24u);
   EXPECT_EQ(offsetof(hub_load_balancer_vtable, update_candidates), 32u);
   EXPECT_EQ(offsetof(hub_load_balancer_vtable, pick), 40u);
+  EXPECT_EQ(offsetof(hub_load_balancer_vtable, pick_live), 48u);  // since 1.2
   EXPECT_EQ(sizeof(hub_circuit_decision), 24u);
   EXPECT_EQ(offsetof(hub_circuit_decision, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_circuit_decision, state), 4u);

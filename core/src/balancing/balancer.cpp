@@ -2,7 +2,10 @@
 
 #include <hub/errors.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <random>
 
 namespace hub {
 
@@ -24,6 +27,44 @@ uint64_t hash_of(std::string_view key) {  // FNV-1a: cheap, and stable across hu
   return hash;
 }
 
+uint64_t mixed(uint64_t value) {  // splitmix64's finalizer
+  value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  value = (value ^ (value >> 27)) * 0x94d049bb133111ebULL;
+  return value ^ (value >> 31);
+}
+
+double uniform(uint64_t bits) {
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+
+uint64_t random_bits() {  // one generator per thread: a pick never waits on another
+  thread_local uint64_t state = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
+  return mixed(state += 0x9e3779b97f4a7c15ULL);
+}
+
+// Slow start tries again this many times at most when the pick lands on a warming instance.
+constexpr int kWarmingTries = 4;
+
+// What the candidates' live figures are read against during one pick.
+struct LiveView {
+  const Balancer::Candidates* candidates;
+  int64_t now_us;
+  int64_t now_second;
+  int64_t decay_us;
+  int64_t lease_seconds;
+};
+
+void read_live(void* context, size_t index, hub_lb_load* out) {
+  const LiveView& view = *static_cast<const LiveView*>(context);
+  if (!out || index >= view.candidates->loads.size()) return;
+  InstanceLoad& load = *view.candidates->loads[index];
+  load.expire(view.now_second, view.lease_seconds);
+  if (HUB_HAS_MEMBER(out, hub_lb_load, active_requests))
+    out->active_requests = static_cast<uint32_t>(std::min<int64_t>(load.in_flight(), UINT32_MAX));
+  if (HUB_HAS_MEMBER(out, hub_lb_load, latency_us)) out->latency_us = load.latency_us(view.now_us, view.decay_us);
+  if (HUB_HAS_MEMBER(out, hub_lb_load, load)) out->load = load.load();
+}
+
 }  // namespace
 
 struct Balancer::State {
@@ -32,18 +73,20 @@ struct Balancer::State {
   Status broken;  // the handle could not be made, or refused the candidates
   std::shared_ptr<const Candidates> candidates;
   std::chrono::steady_clock::time_point built_at;
+  std::map<std::string, std::shared_ptr<InstanceLoad>, std::less<>> loads;  // every instance's, by id
+  bool balanced_before = false;                                             // instances there at the first candidate set start warm
 
   bool fresh(const Registry::Version& version) const {
     return candidates && candidates->version.serves(version, std::chrono::steady_clock::now() - built_at);
   }
 };
 
-Balancer::Balancer(const Registry& registry, LoadBalancingSettings settings, MakeHandle make_handle)
-    : registry_(registry), settings_(std::move(settings)), make_handle_(std::move(make_handle)) {}
+Balancer::Balancer(const Registry& registry, LoadBalancingSettings settings, MakeHandle make_handle, std::shared_ptr<const Clock> clock)
+    : registry_(registry), settings_(std::move(settings)), make_handle_(std::move(make_handle)), clock_(std::move(clock)) {}
 
 Balancer::~Balancer() = default;
 
-Balancer::Picked Balancer::pick(const std::string& service, std::string_view key) {
+Balancer::Picked Balancer::pick(const std::string& service, std::string_view key, Lease lease) {
   const std::optional<Registry::Version> version = registry_.version(service);
   if (!version) {
     forget(service);
@@ -58,19 +101,101 @@ Balancer::Picked Balancer::pick(const std::string& service, std::string_view key
   }
   if (state->broken) return {state->broken};
   Picked picked{{}, state->candidates};
-  const auto& vtable = state->handle->vtable<hub_load_balancer_vtable>();
-  const hub_str key_view{key.data(), key.size()};
-  const hub_status status = picked.candidates->instances.empty()
-                                ? HUB_UNAVAILABLE
-                                : vtable.pick(state->handle->handle(), key_view, key.empty() ? 0 : hash_of(key), &picked.index);
+  const Candidates& candidates = *picked.candidates;
+  const uint64_t key_hash = key.empty() ? 0 : hash_of(key);
+  hub_status status = candidates.instances.empty() ? HUB_UNAVAILABLE : choose(*state, candidates, key, key_hash, picked.index);
+  const SlowStart& slow_start = settings_.slow_start_for(service);
+  if (slow_start.window_seconds > 0) {
+    // Strategy-blind slow start: a pick that lands on a warming instance stands with the
+    // instance's warmth as probability, else the strategy picks again. A keyed pick draws from its
+    // key, so a key keeps its instance, and more keys move to the newcomer as it warms.
+    const int64_t now_us = clock_->monotonic_us();
+    for (int attempt = 1; status == HUB_OK && attempt < kWarmingTries; ++attempt) {
+      const uint64_t draw = key.empty() ? random_bits() : mixed(key_hash + static_cast<uint64_t>(attempt));
+      if (uniform(draw) < warmth(slow_start, *candidates.loads[picked.index], now_us)) break;
+      status = choose(*state, candidates, key, key.empty() ? 0 : draw, picked.index);
+    }
+  }
   if (status == HUB_UNAVAILABLE)
     return {{Code::unavailable, "service \"" + service + "\" has no healthy or degraded instance; every instance is down"}};
   if (status != HUB_OK)
     return {{Code::internal, "load balancer '" + state->handle->id() + "' failed to pick: " + state->handle->last_error()}};
-  if (picked.index >= picked.candidates->instances.size())
+  if (picked.index >= candidates.instances.size())
     return {{Code::internal, "load balancer '" + state->handle->id() + "' picked candidate " + std::to_string(picked.index) + " of " +
-                                 std::to_string(picked.candidates->instances.size())}};
+                                 std::to_string(candidates.instances.size())}};
+  if (lease == Lease::until_reported) {
+    const int64_t now_second = second(clock_->monotonic_us());
+    candidates.loads[picked.index]->expire(now_second, settings_.lease_seconds);
+    candidates.loads[picked.index]->lease(now_second);
+    picked.lease = now_second;
+  }
   return picked;
+}
+
+hub_status Balancer::choose(State& state, const Candidates& candidates, std::string_view key, uint64_t key_hash, size_t& index) const {
+  const auto& vtable = state.handle->vtable<hub_load_balancer_vtable>();
+  const hub_str key_view{key.data(), key.size()};
+  if (!HUB_HAS_MEMBER(&vtable, hub_load_balancer_vtable, pick_live) || !vtable.pick_live)
+    return vtable.pick(state.handle->handle(), key_view, key_hash, &index);
+  const int64_t now_us = clock_->monotonic_us();
+  LiveView view{&candidates, now_us, second(now_us), int64_t{settings_.latency_decay_seconds} * 1'000'000, settings_.lease_seconds};
+  const hub_lb_live live{sizeof(hub_lb_live), &view, &read_live};
+  return vtable.pick_live(state.handle->handle(), key_view, key_hash, &live, &index);
+}
+
+double Balancer::warmth(const SlowStart& slow_start, const InstanceLoad& load, int64_t now_us) const {
+  const int64_t since = load.warming_since_us.load(std::memory_order_relaxed);
+  if (since == 0) return 1;
+  const double age = static_cast<double>(now_us - since) / (slow_start.window_seconds * 1e6);
+  if (age >= 1) return 1;
+  return std::max(slow_start.min_weight_percent / 100.0, std::pow(std::max(age, 0.0), 1 / slow_start.aggression));
+}
+
+bool Balancer::report(const std::string& service, const CallOutcome& outcome) {
+  std::shared_ptr<InstanceLoad> load = find_load(service, outcome.instance_id);
+  if (!load) return false;
+  const int64_t now_us = clock_->monotonic_us();
+  if (outcome.lease > 0) load->release(outcome.lease, second(now_us), settings_.lease_seconds);
+  // A failure or a refusal is often fast: counting its time would make a failing instance look
+  // like the quickest and draw traffic to it. Outlier ejection deals with failing instances.
+  if (outcome.result == CallResult::success || outcome.result == CallResult::timeout)
+    load->observe_latency(outcome.duration_us, now_us, int64_t{settings_.latency_decay_seconds} * 1'000'000);
+  return true;
+}
+
+void Balancer::set_load(const std::string& service, const std::string& instance_id, double load) {
+  if (!registry_.knows(service)) return;
+  std::shared_ptr<State> state = state_of(service);
+  {
+    std::shared_lock lock(state->mutex);
+    if (auto found = state->loads.find(instance_id); found != state->loads.end()) return found->second->set_load(load);
+    const std::optional<Registry::Version> version = registry_.version(service);
+    if (!version || (state->candidates && state->candidates->version.generation == version->generation))
+      return;  // not one of its instances
+  }
+  refresh(*state, service);  // a newcomer: its entry comes with the candidates
+  std::shared_lock lock(state->mutex);
+  if (auto found = state->loads.find(instance_id); found != state->loads.end()) found->second->set_load(load);
+}
+
+std::shared_ptr<InstanceLoad> Balancer::find_load(const std::string& service, const std::string& instance_id) const {
+  std::shared_ptr<State> state;
+  {
+    std::shared_lock lock(mutex_);
+    auto found = states_.find(service);
+    if (found == states_.end()) return nullptr;
+    state = found->second;
+  }
+  std::shared_lock lock(state->mutex);
+  auto found = state->loads.find(instance_id);
+  return found == state->loads.end() ? nullptr : found->second;
+}
+
+hub_lb_load Balancer::figures(const InstanceLoad& load) const {
+  const int64_t now_us = clock_->monotonic_us();
+  const_cast<InstanceLoad&>(load).expire(second(now_us), settings_.lease_seconds);
+  return {sizeof(hub_lb_load), static_cast<uint32_t>(std::min<int64_t>(load.in_flight(), UINT32_MAX)),
+          load.latency_us(now_us, int64_t{settings_.latency_decay_seconds} * 1'000'000), load.load()};
 }
 
 std::shared_ptr<Balancer::State> Balancer::state_of(const std::string& service) {
@@ -115,7 +240,11 @@ void Balancer::refresh(State& state, const std::string& service) {
       state.broken = {Code::internal, std::string("no load balancer for service \"") + service + "\": " + error.what()};
     }
   }
-  state.candidates = candidates_of(service, std::move(*snapshot));
+  std::vector<std::pair<std::string, bool>> health;  // every instance, healthy or not, in id order
+  for (const InstanceRecord& record : snapshot->instances) health.emplace_back(record.instance_id, record.status == "healthy");
+  std::shared_ptr<Candidates> candidates = candidates_of(service, std::move(*snapshot));
+  attach_loads(state, *candidates, health);
+  state.candidates = std::move(candidates);
   state.built_at = std::chrono::steady_clock::now();
   if (!state.handle) return;
   std::vector<hub_lb_candidate> views;
@@ -137,7 +266,25 @@ void Balancer::refresh(State& state, const std::string& service) {
                                         "\": " + state.handle->last_error()};
 }
 
-std::shared_ptr<const Balancer::Candidates> Balancer::candidates_of(const std::string& service, Registry::Snapshot snapshot) const {
+// Keeps an InstanceLoad for every instance of the service (a down one keeps its figures for when it
+// is back) and none for those gone; marks the ones that just became healthy as warming.
+void Balancer::attach_loads(State& state, Candidates& candidates, const std::vector<std::pair<std::string, bool>>& health) {
+  const int64_t now_us = clock_->monotonic_us();
+  std::map<std::string, std::shared_ptr<InstanceLoad>, std::less<>> loads;
+  for (const auto& [id, healthy] : health) {
+    auto found = state.loads.find(id);
+    std::shared_ptr<InstanceLoad> load = found != state.loads.end() ? found->second : std::make_shared<InstanceLoad>(second(now_us));
+    if (healthy && !load->was_healthy && state.balanced_before)
+      load->warming_since_us.store(std::max<int64_t>(now_us, 1), std::memory_order_relaxed);
+    load->was_healthy = healthy;
+    loads.emplace(id, std::move(load));
+  }
+  state.loads = std::move(loads);
+  state.balanced_before = true;
+  for (const InstanceRecord& record : candidates.instances) candidates.loads.push_back(state.loads.at(record.instance_id));
+}
+
+std::shared_ptr<Balancer::Candidates> Balancer::candidates_of(const std::string& service, Registry::Snapshot snapshot) const {
   auto candidates = std::make_shared<Candidates>();
   candidates->version = snapshot.version;
   std::vector<InstanceRecord>& all = snapshot.instances;

@@ -3,10 +3,17 @@
 // service's candidates whenever its instances change, asked to pick on each
 // lookup. Which instances are candidates is the core's rule: the healthy ones,
 // the degraded ones when none is healthy, and all of them in panic (fewer
-// healthy than the service's panic threshold: Envoy's panic mode).
+// healthy than the service's panic threshold: Envoy's panic mode). The core
+// also keeps what every caller reports about each instance (InstanceLoad),
+// which strategies weighing live load read during a pick, and applies slow
+// start to whichever strategy picks.
 #pragma once
 
+#include "balancing/call_outcome.hpp"
+#include "balancing/instance_load.hpp"
 #include "registry/registry.hpp"
+
+#include <hub/clock.hpp>
 
 #include <hub/balancing_settings.hpp>
 #include <hub/status.hpp>
@@ -32,22 +39,35 @@ class Balancer {
   struct Candidates {
     Registry::Version version;
     bool panic = false;
-    std::vector<InstanceRecord> instances;  // in instance id order
+    std::vector<InstanceRecord> instances;             // in instance id order
+    std::vector<std::shared_ptr<InstanceLoad>> loads;  // each instance's, in the same order
   };
   struct Picked {
     Status status;  // not_found: no such service; unavailable: none can serve; internal: the plugin failed
     std::shared_ptr<const Candidates> candidates;
     size_t index = 0;
+    int64_t lease = 0;  // when the pick was leased: what its outcome names to release it
     const InstanceRecord& instance() const { return candidates->instances[index]; }
+    const InstanceLoad& load() const { return *candidates->loads[index]; }
   };
+  enum class Lease { none, until_reported };
 
-  Balancer(const Registry& registry, LoadBalancingSettings settings, MakeHandle make_handle);
+  Balancer(const Registry& registry, LoadBalancingSettings settings, MakeHandle make_handle,
+           std::shared_ptr<const Clock> clock = std::make_shared<SystemClock>());
   ~Balancer();
   Balancer(const Balancer&) = delete;
   Balancer& operator=(const Balancer&) = delete;
 
-  // `key` is the caller's affinity key, empty when it has none.
-  Picked pick(const std::string& service, std::string_view key = {});
+  // `key` is the caller's affinity key, empty when it has none. A leased pick counts as a call in
+  // flight to the instance until report() names its lease, or the lease ends.
+  Picked pick(const std::string& service, std::string_view key = {}, Lease lease = Lease::none);
+  // What a caller says about a call to one of the service's instances: false when the hub does not
+  // know that instance (gone, or never registered), and the outcome changes nothing.
+  bool report(const std::string& service, const CallOutcome& outcome);
+  // The `load` metric of an instance's heartbeat.
+  void set_load(const std::string& service, const std::string& instance_id, double load);
+  // The live figures of one instance, for answers and tests.
+  hub_lb_load figures(const InstanceLoad& load) const;
   // Services with a handle now; those the registry dropped go when the count passes a bound.
   size_t handles() const;
 
@@ -56,11 +76,17 @@ class Balancer {
   std::shared_ptr<State> state_of(const std::string& service);
   void forget(const std::string& service);
   void refresh(State& state, const std::string& service);
-  std::shared_ptr<const Candidates> candidates_of(const std::string& service, Registry::Snapshot snapshot) const;
+  std::shared_ptr<Candidates> candidates_of(const std::string& service, Registry::Snapshot snapshot) const;
+  void attach_loads(State& state, Candidates& candidates, const std::vector<std::pair<std::string, bool>>& health);
+  std::shared_ptr<InstanceLoad> find_load(const std::string& service, const std::string& instance_id) const;
+  hub_status choose(State& state, const Candidates& candidates, std::string_view key, uint64_t key_hash, size_t& index) const;
+  double warmth(const SlowStart& slow_start, const InstanceLoad& load, int64_t now_us) const;
+  int64_t second(int64_t monotonic_us) const { return monotonic_us / 1'000'000 + 1; }  // never 0: 0 means "no lease"
 
   const Registry& registry_;
   const LoadBalancingSettings settings_;
   MakeHandle make_handle_;
+  const std::shared_ptr<const Clock> clock_;
   mutable std::shared_mutex mutex_;  // the map; each state has its own
   std::map<std::string, std::shared_ptr<State>, std::less<>> states_;
 };

@@ -17,12 +17,29 @@ LivenessSettings read_liveness(yaml::MapReader& top) {
   return settings;
 }
 
+namespace {
+
+SlowStart read_slow_start(yaml::MapReader& parent, const SlowStart& fallback) {
+  yaml::MapReader section(parent.source(), parent.node("slow_start"), parent.path("slow_start"));
+  SlowStart settings;
+  settings.window_seconds = static_cast<int>(section.integer("window_seconds", fallback.window_seconds, 0, 3600));
+  settings.aggression = section.number("aggression", fallback.aggression, 0.1, 10);
+  settings.min_weight_percent = static_cast<int>(section.integer("min_weight_percent", fallback.min_weight_percent, 1, 100));
+  section.finish();
+  return settings;
+}
+
+}  // namespace
+
 LoadBalancingSettings read_load_balancing(yaml::MapReader& top) {
   yaml::MapReader section(top.source(), top.node("load_balancing"), "load_balancing");
   LoadBalancingSettings settings;
   settings.panic_threshold_percent = static_cast<int>(section.integer("panic_threshold_percent", 0, 0, 100));
   if (section.has("balancer")) settings.balancer_where[""] = yaml::where(top.source(), section.node("balancer"));
   settings.balancer = section.string("balancer", "");
+  settings.slow_start = read_slow_start(section, settings.slow_start);
+  settings.lease_seconds = static_cast<int>(section.integer("lease_seconds", settings.lease_seconds, 1, 60));
+  settings.latency_decay_seconds = static_cast<int>(section.integer("latency_decay_seconds", settings.latency_decay_seconds, 1, 3600));
   yaml::MapReader services(top.source(), section.node("services"), section.path("services"));
   for (const auto& entry : services.self().IsMap() ? services.self() : YAML::Node(YAML::NodeType::Map)) {
     const std::string name = entry.first.Scalar();
@@ -33,6 +50,7 @@ LoadBalancingSettings read_load_balancing(yaml::MapReader& top) {
       settings.balancer_where[name] = yaml::where(top.source(), service.node("balancer"));
       settings.service_balancer[name] = service.string("balancer", "");
     }
+    if (service.has("slow_start")) settings.service_slow_start[name] = read_slow_start(service, settings.slow_start);
     service.finish();
   }
   services.finish();

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <optional>
+#include <sstream>
 
 namespace hub::yaml {
 
@@ -69,6 +70,14 @@ MapReader::MapReader(const Source& source, const YAML::Node& node, std::string p
     fail(source_, node_.Mark(), path_, "expected a mapping, got " + describe(node_));
 }
 
+namespace {
+std::string printable_number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+}  // namespace
+
 void MapReader::fail_at(const std::string& key, const std::string& what) const {
   YAML::Node value = node_.IsMap() ? child(key) : YAML::Node();
   fail(source_, value.IsDefined() ? value.Mark() : node_.Mark(), path(key), what);
@@ -108,6 +117,17 @@ int64_t MapReader::integer(const std::string& key, int64_t fallback, int64_t min
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) fail_at(key, "expected an integer, got '" + text + "'");
   if (value < min || value > max) fail_at(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text);
+  return value;
+}
+
+double MapReader::number(const std::string& key, double fallback, double min, double max) {
+  if (!has(key)) return fallback;
+  const std::string text = scalar(key, child(key));
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) fail_at(key, "expected a number, got '" + text + "'");
+  if (!(value >= min && value <= max))
+    fail_at(key, "must be between " + printable_number(min) + " and " + printable_number(max) + ", got " + text);
   return value;
 }
 

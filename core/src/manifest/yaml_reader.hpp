@@ -32,6 +32,7 @@ class MapReader {
   std::string string(const std::string& key, const std::string& fallback);
   std::string required_string(const std::string& key);
   int64_t integer(const std::string& key, int64_t fallback, int64_t min, int64_t max);
+  double number(const std::string& key, double fallback, double min, double max);
   bool boolean(const std::string& key, bool fallback);
   std::vector<std::string> strings(const std::string& key);
   // Fails on the first key that no call above asked for.

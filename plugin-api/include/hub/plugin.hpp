@@ -154,6 +154,24 @@ struct Context {
   Config config;
 };
 
+// ------------------------------------------------------------ load balancers
+
+// The candidates' live figures during one pick (hub_lb_live). Without a source (a hub older than
+// ABI 1.2, or a pick outside the hub) every figure reads as unknown.
+class Live {
+ public:
+  explicit Live(const hub_lb_live* live = nullptr) : live_(live && HUB_HAS_MEMBER(live, hub_lb_live, read) ? live : nullptr) {}
+  hub_lb_load operator[](size_t index) const noexcept {
+    hub_lb_load load{sizeof(hub_lb_load), 0, -1, -1};
+    if (live_ && live_->read) live_->read(live_->live_ctx, index, &load);
+    return load;
+  }
+  bool known() const noexcept { return live_ != nullptr; }
+
+ private:
+  const hub_lb_live* live_;
+};
+
 // ------------------------------------------------------------ health probes
 
 struct Deadline {
@@ -374,11 +392,18 @@ struct DiscoveryAdapter : Lifecycle<T> {
 };
 
 // --- load_balancer
+// A balancer picks with pick(key, hash), or, when it weighs live load, with pick(key, hash, live).
+template <class T>
+concept LiveLoadBalancer = requires(T& lb, std::string_view key, uint64_t hash, const Live& live) {
+  { lb.pick(key, hash, live) } -> std::same_as<std::optional<size_t>>;
+};
 template <class T>
 concept LoadBalancer = requires(T& lb, std::span<const hub_lb_candidate> candidates, std::string_view key, uint64_t hash) {
   { lb.update(candidates) } -> std::same_as<void>;
+}
+&&(LiveLoadBalancer<T> || requires(T & lb, std::string_view key, uint64_t hash) {
   { lb.pick(key, hash) } -> std::same_as<std::optional<size_t>>;
-};
+});
 
 template <class T>
 struct LoadBalancerAdapter : Lifecycle<T> {
@@ -389,15 +414,29 @@ struct LoadBalancerAdapter : Lifecycle<T> {
     return guard([&] { Lifecycle<T>::self(handle).update(std::span<const hub_lb_candidate>(candidates, count)); });
   }
   static hub_status pick(void* handle, hub_str key, uint64_t hash, size_t* out) noexcept {
-    std::optional<size_t> chosen;
-    hub_status status = guard([&] { chosen = Lifecycle<T>::self(handle).pick(view(key), hash); });
+    if constexpr (LiveLoadBalancer<T>)
+      return pick_live(handle, key, hash, nullptr, out);
+    else
+      return chosen(out, [&] { return Lifecycle<T>::self(handle).pick(view(key), hash); });
+  }
+  static hub_status pick_live(void* handle, hub_str key, uint64_t hash, const hub_lb_live* live, size_t* out) noexcept {
+    if constexpr (LiveLoadBalancer<T>)
+      return chosen(out, [&] { return Lifecycle<T>::self(handle).pick(view(key), hash, Live(live)); });
+    else
+      return pick(handle, key, hash, out);
+  }
+  template <class Pick>
+  static hub_status chosen(size_t* out, Pick&& pick) noexcept {
+    std::optional<size_t> index;
+    hub_status status = guard([&] { index = pick(); });
     if (status != HUB_OK) return status;
-    if (!chosen) return HUB_UNAVAILABLE;
-    *out = *chosen;
+    if (!index) return HUB_UNAVAILABLE;
+    *out = *index;
     return HUB_OK;
   }
   static constexpr hub_load_balancer_vtable vtable{
-      sizeof(hub_load_balancer_vtable), &Lifecycle<T>::create, &Lifecycle<T>::destroy, &get_last_error, &update, &pick};
+      sizeof(hub_load_balancer_vtable),          &Lifecycle<T>::create, &Lifecycle<T>::destroy, &get_last_error, &update, &pick,
+      LiveLoadBalancer<T> ? &pick_live : nullptr};
   static constexpr hub_kind kind = HUB_KIND_LOAD_BALANCER;
 };
 

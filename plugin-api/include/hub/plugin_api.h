@@ -45,7 +45,7 @@ extern "C" {
 /* ---------------------------------------------------------------- versions */
 
 #define HUB_PLUGIN_ABI_MAJOR 1
-#define HUB_PLUGIN_ABI_MINOR 1
+#define HUB_PLUGIN_ABI_MINOR 2
 #define HUB_PLUGIN_ABI_PATCH 0
 
 #define HUB_MAKE_VERSION(major, minor, patch) ((((uint32_t)(major)) << 24) | (((uint32_t)(minor)) << 16) | ((uint32_t)(patch)))
@@ -318,6 +318,26 @@ typedef struct hub_lb_candidate {
   uint32_t active_requests;
 } hub_lb_candidate;
 
+/* since 1.2: one candidate's live figures, as the hub sees them from every
+ * caller that reports outcomes to it (not one caller's view). */
+typedef struct hub_lb_load {
+  uint32_t struct_size;
+  uint32_t active_requests; /* calls in flight to it now, over all callers */
+  int64_t latency_us;       /* peak-EWMA of its calls' durations; <0 unknown */
+  double load;              /* its heartbeats' "load" metric, 0..1; <0 unknown */
+} hub_lb_load;
+
+/* since 1.2: reads the live figures of the last candidate set, during one
+ * pick_live() call only. read() is a few atomic loads: call it as often as
+ * the strategy needs (twice for power of two choices). */
+typedef struct hub_lb_live {
+  uint32_t struct_size;
+  void* live_ctx;
+  /* Fills *out (its struct_size set by the caller; write only members inside
+   * it) for candidate `index` of the last set. */
+  void (*read)(void* live_ctx, size_t index, hub_lb_load* out);
+} hub_lb_live;
+
 typedef struct hub_load_balancer_vtable {
   uint32_t struct_size;
   /* since 1.0, required */
@@ -332,6 +352,9 @@ typedef struct hub_load_balancer_vtable {
    * into the last set. Must not allocate or block; may run concurrently with
    * other pick() calls on the same handle. HUB_UNAVAILABLE: none can serve. */
   hub_status (*pick)(void* handle, hub_str key, uint64_t key_hash, size_t* out_index);
+  /* since 1.2, optional: pick() for strategies that weigh live load (least
+   * request, peak EWMA). When present the hub calls it instead of pick(). */
+  hub_status (*pick_live)(void* handle, hub_str key, uint64_t key_hash, const hub_lb_live* live, size_t* out_index);
 } hub_load_balancer_vtable;
 
 /* ------------------------------------------------- kind: circuit_breaker

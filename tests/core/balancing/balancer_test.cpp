@@ -61,7 +61,14 @@ class BalancerTest : public ::testing::Test {
     }
   }
   hub::Balancer round_robin(hub::LoadBalancingSettings settings = {}) {
-    return hub::Balancer(registry, std::move(settings), [](const std::string& service) { return hub::builtin_round_robin(service, {}); });
+    return hub::Balancer(
+        registry, std::move(settings), [](const std::string& service) { return hub::builtin_round_robin(service, {}); }, clock);
+  }
+  int64_t in_flight(hub::Balancer& balancer, const std::string& id) {
+    const auto pick = balancer.pick("pricing");
+    for (size_t i = 0; i < pick.candidates->instances.size(); ++i)
+      if (pick.candidates->instances[i].instance_id == id) return balancer.figures(*pick.candidates->loads[i]).active_requests;
+    return -1;
   }
   hub::Balancer scripted() {
     static const auto library = hub::PluginLoader{}.add_static("scripted", &scripted_plugin);
@@ -168,6 +175,86 @@ TEST_F(BalancerTest, HandlesOfServicesThatAreGoneDoNotPileUp) {
   }
   EXPECT_LE(balancer.handles(), 4097u);  // swept once past 4,096, not one per name ever seen
   EXPECT_GT(balancer.handles(), 0u);
+}
+
+TEST_F(BalancerTest, ALeasedPickIsInFlightUntilItsOutcomeOrItsLeaseEnds) {
+  add("a");
+  hub::LoadBalancingSettings settings;
+  settings.lease_seconds = 5;
+  hub::Balancer balancer = round_robin(settings);
+  const auto first = balancer.pick("pricing", {}, hub::Balancer::Lease::until_reported);
+  const auto second = balancer.pick("pricing", {}, hub::Balancer::Lease::until_reported);
+  ASSERT_GT(first.lease, 0);
+  EXPECT_EQ(in_flight(balancer, "a"), 2);
+  EXPECT_TRUE(balancer.report("pricing", {"a", hub::CallResult::success, 1500, first.lease}));
+  EXPECT_EQ(in_flight(balancer, "a"), 1);
+  EXPECT_TRUE(balancer.report("pricing", {"a", hub::CallResult::success, 1500, first.lease}));  // reported twice
+  EXPECT_EQ(in_flight(balancer, "a"), 0);                                                       // never below zero
+  EXPECT_TRUE(balancer.report("pricing", {"a", hub::CallResult::success, 1500, second.lease}));
+  EXPECT_EQ(in_flight(balancer, "a"), 0);
+
+  balancer.pick("pricing", {}, hub::Balancer::Lease::until_reported);  // never reported back
+  EXPECT_EQ(in_flight(balancer, "a"), 1);
+  clock->advance(std::chrono::seconds(4));
+  EXPECT_EQ(in_flight(balancer, "a"), 1);
+  clock->advance(std::chrono::seconds(2));
+  EXPECT_EQ(in_flight(balancer, "a"), 0);  // written off with its lease
+  EXPECT_FALSE(balancer.report("pricing", {"nobody", hub::CallResult::success, 1, 0}));
+  EXPECT_FALSE(balancer.report("unknown", {"a", hub::CallResult::success, 1, 0}));
+}
+
+TEST_F(BalancerTest, LatencyIsAPeakEwmaOfSuccessesAndTimeoutsThatDecays) {
+  add("a");
+  hub::LoadBalancingSettings settings;
+  settings.latency_decay_seconds = 10;
+  hub::Balancer balancer = round_robin(settings);
+  const auto latency = [&] { return balancer.figures(balancer.pick("pricing").load()).latency_us; };
+  EXPECT_EQ(latency(), -1);
+  balancer.report("pricing", {"a", hub::CallResult::success, 1000, 0});
+  EXPECT_EQ(latency(), 1000);
+  balancer.report("pricing", {"a", hub::CallResult::timeout, 9000, 0});
+  EXPECT_EQ(latency(), 9000);  // the peak, at once
+  balancer.report("pricing", {"a", hub::CallResult::failure, 10, 0});
+  balancer.report("pricing", {"a", hub::CallResult::rejected, 10, 0});
+  EXPECT_EQ(latency(), 9000);  // fast failures do not make it look quick
+  clock->advance(std::chrono::seconds(10));
+  EXPECT_NEAR(latency(), 9000 / 2.718, 5);  // one time constant later, without calls
+  balancer.report("pricing", {"a", hub::CallResult::success, 1000, 0});
+  EXPECT_NEAR(latency(), 9000 * 0.3679 + 1000 * 0.6321, 5);
+}
+
+TEST_F(BalancerTest, HeartbeatLoadIsKeptPerInstanceAndGoesWithIt) {
+  add("a"), add("b");
+  hub::Balancer balancer = round_robin();
+  balancer.set_load("pricing", "b", 0.3);  // before any pick: the entry comes with the candidates
+  balancer.set_load("pricing", "ghost", 0.9);
+  balancer.set_load("unknown", "a", 0.9);
+  const auto pick = balancer.pick("pricing");
+  EXPECT_EQ(balancer.figures(*pick.candidates->loads[1]).load, 0.3);
+  EXPECT_EQ(balancer.figures(*pick.candidates->loads[0]).load, -1);
+}
+
+TEST_F(BalancerTest, SlowStartGivesANewcomerAShareThatGrowsOverItsWindow) {
+  add("a"), add("b");
+  hub::LoadBalancingSettings settings;
+  settings.slow_start = {.window_seconds = 100, .aggression = 1.0, .min_weight_percent = 10};
+  hub::Balancer balancer = round_robin(settings);
+  const auto share_of_c = [&] {
+    int c = 0;
+    for (int i = 0; i < 3000; ++i) c += balancer.pick("pricing").instance().instance_id == "c";
+    return c / 3000.0;
+  };
+  ASSERT_TRUE(balancer.pick("pricing").status.ok());  // a and b were there first: warm
+  add("c");
+  // Round robin lands on c a third of the time; at warmth 0.1 it stays with p = 0.1 and each of
+  // three more tries lands on c again a third of the time: about 0.1 * 1/3 * (1 + ...) ≈ 0.05.
+  EXPECT_LT(share_of_c(), 0.09);
+  clock->advance(std::chrono::seconds(50));
+  const double half = share_of_c();
+  EXPECT_GT(half, 0.15);
+  EXPECT_LT(half, 0.30);
+  clock->advance(std::chrono::seconds(51));
+  EXPECT_NEAR(share_of_c(), 1.0 / 3, 0.01);  // warm: round robin's third, exactly
 }
 
 }  // namespace
