@@ -2,6 +2,7 @@
 #include <hub/hub.hpp>
 
 #include "api/access_gate.hpp"
+#include "api/balancing_api.hpp"
 #include "api/config_api.hpp"
 #include "api/health_api.hpp"
 #include "api/liveness_api.hpp"
@@ -448,6 +449,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   router->add(
       "GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); }, http::Runs::on_io_thread);
   add_registry_routes(*router, registry.get(), balancer.get(), *registration_policy);
+  add_balancing_routes(*router, balancer.get());
   add_liveness_routes(*router, liveness.get());
   config::add_config_routes(*router, *configs);
   add_health_routes(*router, monitor.get(), registry.get(), *clock);

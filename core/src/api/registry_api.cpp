@@ -3,6 +3,7 @@
 #include "access_gate.hpp"
 #include "answer_cache.hpp"
 #include "json_message.hpp"
+#include "request_message.hpp"
 
 #include "basics/printable_text.hpp"
 #include "basics/time_text.hpp"
@@ -30,30 +31,13 @@ using http::Response;
 // The hub answers to its own name as a dependency: the seed's services list it.
 constexpr const char* kHubServiceName = "central-hub";
 
-Response bad_request(const Request& request, const std::string& message) {
-  return http::error(request, 400, "invalid_argument", message + "; nothing was changed");
-}
+using api::bad_request;
+using api::kMaxBodyDepth;
+using api::parse;
 
-// Bodies nest objects in metadata only; deeper than this is refused before it is built.
-constexpr int kMaxBodyDepth = 32;
 constexpr int kMaxHeartbeatMetrics = 32;
-
-// Parses the body as JSON, once, or as binary protobuf when the client sent that.
-// Returns an error answer naming the field, or nullopt when `message` is filled.
-std::optional<Response> parse(const Request& request, google::protobuf::Message& message) {
-  if (request.content_type.find(http::kProtobufType) != std::string::npos) {
-    if (!message.ParseFromString(request.body))
-      return bad_request(request, "the body is not a valid " + message.GetTypeName() + " message");
-    return std::nullopt;
-  }
-  if (request.body.find_first_not_of(" \t\r\n") == std::string::npos)
-    return bad_request(request, "the request body is empty; expected a JSON object");
-  std::string problem;
-  const auto body = http::parse_json_body(request.body, kMaxBodyDepth, problem);
-  if (!body) return bad_request(request, "invalid JSON body: " + problem);
-  if (Status failed = api::read_json_message(*body, message)) return bad_request(request, "invalid JSON body: " + failed.message());
-  return std::nullopt;
-}
+// The heartbeat metric least_load balances on, and GET /lb answers as "load".
+constexpr const char* kLoadMetric = "load";
 
 // "name" and "service_name" both name the service; the seed's samples use each.
 std::optional<std::string> service_name_of(const std::string& service_name, const std::string& name, std::string& problem) {
@@ -65,11 +49,6 @@ std::optional<std::string> service_name_of(const std::string& service_name, cons
   problem = validate_service_name("service_name", chosen);
   if (!problem.empty()) return std::nullopt;
   return chosen;
-}
-
-std::string url_of(const InstanceRecord& record) {
-  const bool ipv6 = record.host.find(':') != std::string::npos && record.host.front() != '[';
-  return record.protocol + "://" + (ipv6 ? "[" + record.host + "]" : record.host) + ":" + std::to_string(record.port);
 }
 
 void to_proto(const InstanceRecord& record, v1::ServiceInstance& out) {
@@ -182,6 +161,9 @@ class RegistryApi {
       if (metric.empty() || metric.size() > 100) return bad_request(request, "metrics: each metric name is 1 to 100 characters");
       if (!is_printable_text(metric)) return bad_request(request, "metrics: \"" + printable_text(metric, 60) + "\" has control characters");
     }
+    if (auto load = in.metrics().find(kLoadMetric); load != in.metrics().end() && !(load->second >= 0 && load->second <= 1))
+      return bad_request(
+          request, "metrics.load: the instance's load is a share between 0 and 1 (the seed's 0.3), got " + std::to_string(load->second));
     std::map<std::string, double> metrics(in.metrics().begin(), in.metrics().end());
     // A heartbeat that changes the status waits on storage: not on an I/O thread.
     if (!request.may_wait && registry_.heartbeat_stores(*name, in.instance_id(), status))
@@ -195,6 +177,7 @@ class RegistryApi {
                 const std::map<std::string, double>& metrics) {
     const Registry::Beat beat = registry_.heartbeat(name, instance_id, status, metrics);
     if (beat.status) return refused(request, beat.status);
+    if (auto load = metrics.find(kLoadMetric); load != metrics.end()) balancer_.set_load(name, beat.instance_id, load->second);
     v1::HeartbeatResponse out;
     out.set_service_name(name);
     out.set_instance_id(beat.instance_id);
@@ -301,13 +284,13 @@ class RegistryApi {
   AnswerCache answers_;
 };
 
-Response not_enabled(const Request& request) {
+}  // namespace
+
+http::Response discovery_not_enabled(const http::Request& request) {
   return http::error(request, 501, "discovery_not_enabled",
                      "discovery is not enabled in this deployment: enable an implementation of kind discovery (such as 'liveness' "
                      "from the discovery plugin) in its YAML");
 }
-
-}  // namespace
 
 void add_registry_routes(http::Router& router, Registry* registry, Balancer* balancer, const security::RegistrationPolicy& policy) {
   static const std::pair<const char*, const char*> kRoutes[] = {
@@ -316,7 +299,7 @@ void add_registry_routes(http::Router& router, Registry* registry, Balancer* bal
       {"GET", "/discover/{name}"},
   };
   if (!registry) {
-    for (const auto& [method, path] : kRoutes) router.add(method, path, not_enabled);
+    for (const auto& [method, path] : kRoutes) router.add(method, path, discovery_not_enabled);
     return;
   }
   auto api = std::make_shared<RegistryApi>(*registry, *balancer, policy);

@@ -12,6 +12,7 @@ const std::vector<RouteAccess>& route_access() {
       {"GET", "/services/{name}", read},
       {"GET", "/services/{name}/dependencies", read},
       {"GET", "/discover/{name}", read},
+      {"GET", "/lb/{name}", read},
       {"GET", "/liveness", read},
       {"GET", "/health/services", read},
       {"GET", "/health/services/{service}", read},
@@ -32,6 +33,7 @@ const std::vector<RouteAccess>& route_access() {
       {"POST", "/register", speak_for_service},
       {"POST", "/heartbeat", speak_for_service},
       {"POST", "/deregister", speak_for_service},
+      {"POST", "/outcomes", report_calls},
       {"PUT", "/config/{service}", operate},
       {"POST", "/config/{service}", operate},
       {"POST", "/config/{service}/rollback", operate},
@@ -64,6 +66,8 @@ bool permits(const Role& role, Access access, std::string_view service) {
       return role.kind != Kind::service || role.service == service;
     case Access::speak_for_service:
       return role.kind == Kind::admin || role.kind == Kind::service;
+    case Access::report_calls:
+      return role.kind == Kind::service || role.operates();
     case Access::operate:
       return role.operates();
     case Access::administer:
@@ -81,6 +85,8 @@ std::string who_may(Access access) {
       return "admin, operator, reader, or the service itself";
     case Access::speak_for_service:
       return "admin, or the service itself (service:NAME)";
+    case Access::report_calls:
+      return "a service (service:NAME), operator or admin";
     case Access::operate:
       return "operator or admin";
     case Access::administer:

@@ -15,6 +15,7 @@ enum class Access {
   read,               // every role
   own_config,         // every role but service:NAME, which reads only NAME's config
   speak_for_service,  // admin, and service:NAME for NAME's instances (the handler checks the name)
+  report_calls,       // admin, operator and any service:NAME: outcomes of calls to any service
   operate,            // operator and admin
   administer,         // admin
 };

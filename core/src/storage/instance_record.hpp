@@ -26,6 +26,12 @@ struct InstanceRecord {
   std::string source = "self";     // "self", or the discovery instance that found it
 };
 
+// Where to call it: "http://10.0.0.7:8001", "http://[::1]:8001".
+inline std::string url_of(const InstanceRecord& record) {
+  const bool ipv6 = record.host.find(':') != std::string::npos && record.host.front() != '[';
+  return record.protocol + "://" + (ipv6 ? "[" + record.host + "]" : record.host) + ":" + std::to_string(record.port);
+}
+
 // A coalesced heartbeat: the newest last_heartbeat of one instance.
 struct HeartbeatMark {
   std::string service_name;
