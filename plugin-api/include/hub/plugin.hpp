@@ -24,9 +24,11 @@
 
 #include <hub/plugin_api.h>
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <optional>
@@ -470,8 +472,28 @@ struct CircuitBreakerAdapter : Lifecycle<T> {
     guard([&] { current = Lifecycle<T>::self(handle).state(now); });
     return current;
   }
-  static constexpr hub_circuit_breaker_vtable vtable{
-      sizeof(hub_circuit_breaker_vtable), &Lifecycle<T>::create, &Lifecycle<T>::destroy, &get_last_error, &acquire, &record, &state};
+  static hub_status describe(void* handle, int64_t now, hub_circuit_figures* figures) noexcept {
+    if constexpr (requires(T & cb) {
+                    { cb.describe(now) } -> std::same_as<hub_circuit_figures>;
+                  }) {
+      return guard([&] {
+        const hub_circuit_figures made = Lifecycle<T>::self(handle).describe(now);
+        const uint32_t size = std::min<uint32_t>(figures->struct_size, sizeof made);
+        std::memcpy(reinterpret_cast<char*>(figures) + sizeof(uint32_t), reinterpret_cast<const char*>(&made) + sizeof(uint32_t),
+                    size > sizeof(uint32_t) ? size - sizeof(uint32_t) : 0);
+      });
+    } else {
+      return HUB_UNIMPLEMENTED;
+    }
+  }
+  static constexpr hub_circuit_breaker_vtable vtable{sizeof(hub_circuit_breaker_vtable),
+                                                     &Lifecycle<T>::create,
+                                                     &Lifecycle<T>::destroy,
+                                                     &get_last_error,
+                                                     &acquire,
+                                                     &record,
+                                                     &state,
+                                                     &describe};
   static constexpr hub_kind kind = HUB_KIND_CIRCUIT_BREAKER;
 };
 

@@ -359,7 +359,8 @@ typedef struct hub_load_balancer_vtable {
 
 /* ------------------------------------------------- kind: circuit_breaker
  * Turns call outcomes into closed / open / half-open, and grants permits.
- * The hub makes one handle per protected target. */
+ * The hub makes one handle per protected target and never calls one handle
+ * from two threads at once. */
 
 typedef int32_t hub_circuit_state;
 #define HUB_CIRCUIT_CLOSED 0
@@ -379,6 +380,18 @@ typedef struct hub_circuit_decision {
   int64_t retry_after_us; /* when not permitted: a hint, 0 if none */
 } hub_circuit_decision;
 
+/* since 1.2: what a breaker says about itself, for operators (GET /circuits). */
+typedef struct hub_circuit_figures {
+  uint32_t struct_size;
+  hub_circuit_state state;
+  double failure_rate;   /* percent of the calls in its window; <0 below its minimum of calls */
+  double slow_call_rate; /* percent likewise */
+  uint32_t calls;        /* in its window */
+  uint32_t trial_calls;  /* HALF_OPEN: trial calls permitted and not yet reported */
+  int64_t opened_at_us;  /* monotonic: when it last left CLOSED; 0 while CLOSED */
+  int64_t retry_at_us;   /* monotonic: when OPEN gives way to HALF_OPEN; 0 unless OPEN */
+} hub_circuit_figures;
+
 typedef struct hub_circuit_breaker_vtable {
   uint32_t struct_size;
   /* since 1.0, required */
@@ -392,6 +405,8 @@ typedef struct hub_circuit_breaker_vtable {
   void (*record)(void* handle, hub_call_outcome outcome, int64_t duration_us, int64_t now_monotonic_us);
   /* since 1.0, optional: the state now, without taking a permit. */
   hub_circuit_state (*state)(void* handle, int64_t now_monotonic_us);
+  /* since 1.2, optional: fills *figures (its struct_size set by the hub). */
+  hub_status (*describe)(void* handle, int64_t now_monotonic_us, hub_circuit_figures* figures);
 } hub_circuit_breaker_vtable;
 
 /* ------------------------------------------ kind: deployment_coordinator
