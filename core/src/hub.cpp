@@ -9,6 +9,7 @@
 #include "api/registry_api.hpp"
 #include "api/security_api.hpp"
 #include "balancing/balancer.hpp"
+#include "balancing/circuits.hpp"
 #include "basics/json_text.hpp"
 #include "basics/logging.hpp"
 #include "basics/network.hpp"
@@ -71,6 +72,7 @@ struct Hub::Impl {
   HostServices plugin_host;
   std::unique_ptr<Registry> registry;  // only when a discovery implementation is enabled
   std::unique_ptr<Balancer> balancer;  // with the registry
+  std::unique_ptr<Circuits> circuits;  // with the registry
   std::unique_ptr<DiscoveryPlugins> discovery;
   std::unique_ptr<Liveness> liveness;  // only when an implementation offers a liveness policy
   std::unique_ptr<config::ConfigStore> configs;
@@ -240,6 +242,23 @@ void Hub::Impl::open_registry() {
         return plugins.another(id, (id.empty() ? "round_robin" : id) + "/" + service, plugin_host);
       },
       clock);
+  balancer->on_ejection([this](const Balancer::Ejection& ejection) {
+    if (!events.wanted("instance.ejected")) return;
+    const std::string message = "instance " + ejection.instance_id + " of " + ejection.service + " ejected for " +
+                                std::to_string((ejection.until_us - clock->monotonic_us() + 500'000) / 1'000'000) +
+                                " s: " + ejection.reason;
+    events.publish({"instance.ejected", "{\"service\":" + json_quote(ejection.service) + ",\"instance_id\":" +
+                                            json_quote(ejection.instance_id) + ",\"times\":" + std::to_string(ejection.times) +
+                                            ",\"reason\":" + json_quote(ejection.reason) + ",\"message\":" + json_quote(message) + "}"});
+  });
+  const CircuitBreakingSettings& breaking = options.manifest.circuit_breaking;
+  circuits = std::make_unique<Circuits>(
+      [this, &breaking](const std::string& service) {
+        const std::string& id = breaking.breaker_for(service);
+        return id.empty() ? builtin_breaker("sliding_window/" + service, plugin_host)
+                          : plugins.another(id, id + "/" + service, plugin_host);
+      },
+      [this](const std::string& service) { return registry->knows(service); }, events, clock);
   discovery = std::make_unique<DiscoveryPlugins>(sources, *registry, logger);
   discovery->start();
   if (discovery->liveness_policy())
@@ -324,6 +343,8 @@ void Hub::Impl::housekeep() {
   if (registry) {
     if (liveness && storage_back) step(liveness_outage, "liveness", [&] { liveness->run_pass(); });
     step(heartbeat_outage, "heartbeats", [&] { registry->flush_heartbeats(); });
+    circuits->tick();
+    balancer->review_outliers();
   }
   // Last: waiting on a locked database here must not hold back liveness and heartbeats.
   const auto store_audit = [&] { audit->flush(); };
@@ -379,6 +400,7 @@ void Hub::Impl::release() {
   configs.reset();
   liveness.reset();
   discovery.reset();
+  circuits.reset();
   balancer.reset();
   registry.reset();
   plugins.clear();
@@ -449,7 +471,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   router->add(
       "GET", "/plugins", [this](const http::Request& request) { return plugin_list(request); }, http::Runs::on_io_thread);
   add_registry_routes(*router, registry.get(), balancer.get(), *registration_policy);
-  add_balancing_routes(*router, balancer.get());
+  add_balancing_routes(*router, balancer.get(), circuits.get(), clock);
   add_liveness_routes(*router, liveness.get());
   config::add_config_routes(*router, *configs);
   add_health_routes(*router, monitor.get(), registry.get(), *clock);

@@ -36,6 +36,7 @@ struct Manifest {
   HealthMonitoringSettings health_monitoring;
   LivenessSettings liveness;
   LoadBalancingSettings load_balancing;
+  CircuitBreakingSettings circuit_breaking;
   EventsSettings events;
   std::vector<std::filesystem::path> plugin_search_paths;
   std::vector<PluginLibrarySettings> plugins;

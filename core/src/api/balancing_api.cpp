@@ -1,12 +1,16 @@
 #include "balancing_api.hpp"
 
+#include "access_gate.hpp"
 #include "registry_api.hpp"
 #include "request_message.hpp"
+
+#include "basics/time_text.hpp"
 
 #include "http/encoding.hpp"
 #include "hub/api/v1/balancing.pb.h"
 
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 namespace hub {
@@ -32,7 +36,13 @@ std::optional<CallResult> result_of(const std::string& text) {
   return std::nullopt;
 }
 
-Response balanced(const Request& request, Balancer& balancer) {
+std::string seconds_text(int64_t us) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", static_cast<double>(us) / 1e6);
+  return text;
+}
+
+Response balanced(const Request& request, Balancer& balancer, Circuits& circuits) {
   const std::string& name = request.params.at("name");
   auto query = http::parse_query(request.query);
   if (!query) return bad_request(request, "the query string has a malformed %-escape");
@@ -42,6 +52,13 @@ Response balanced(const Request& request, Balancer& balancer) {
     if (value.size() > kMaxKeyBytes) return bad_request(request, "key: at most " + std::to_string(kMaxKeyBytes) + " bytes");
     key = value;
   }
+  if (!balancer.knows(name)) return http::error(request, 404, "not_found", "service \"" + name + "\" is not registered");
+  const Circuits::Permit permit = circuits.acquire(name);
+  if (!permit.permitted)
+    return http::error(request, 503, "circuit_open",
+                       "the circuit of \"" + name + "\" is " + permit.state +
+                           (permit.retry_after_us > 0 ? "; it lets calls through again in " + seconds_text(permit.retry_after_us) : "") +
+                           ": use your fallback (GET /circuits/" + name + " says why)");
   const Balancer::Picked picked = balancer.pick(name, key, Balancer::Lease::until_reported);
   if (picked.status.code() == Code::not_found) return http::error(request, 404, "not_found", "service \"" + name + "\" is not registered");
   if (picked.status) return http::error(request, picked.status);
@@ -78,7 +95,7 @@ std::optional<std::string> problem_with(const v1::OutcomesRequest& batch) {
   return std::nullopt;
 }
 
-Response outcomes(const Request& request, Balancer& balancer) {
+Response outcomes(const Request& request, Balancer& balancer, Circuits& circuits) {
   v1::OutcomesRequest batch;
   if (auto failed = api::parse(request, batch)) return std::move(*failed);
   if (auto problem = problem_with(batch)) return bad_request(request, *problem);
@@ -86,26 +103,97 @@ Response outcomes(const Request& request, Balancer& balancer) {
   for (const v1::CallOutcome& outcome : batch.outcomes()) {
     const CallOutcome call{outcome.instance_id(), *result_of(outcome.result()), std::llround(outcome.duration_ms() * 1000),
                            outcome.lease()};
-    if (balancer.report(outcome.service_name(), call))
-      out.set_accepted(out.accepted() + 1);
-    else
+    if (!balancer.report(outcome.service_name(), call)) {
       out.set_unknown(out.unknown() + 1);
+      continue;
+    }
+    circuits.record(outcome.service_name(), call.result, call.duration_us, call.lease > 0);
+    out.set_accepted(out.accepted() + 1);
   }
+  return http::encode(request, out);
+}
+
+int64_t unix_of(const Clock& clock, int64_t monotonic_us) {
+  return clock.now_unix_us() + (monotonic_us - clock.monotonic_us());
+}
+
+void to_proto(const Circuits::View& view, const Balancer& balancer, const Clock& clock, v1::CircuitState& out) {
+  out.set_service_name(view.service);
+  out.set_state(view.state);
+  if (view.described) {
+    if (view.figures.failure_rate >= 0) out.set_failure_rate(view.figures.failure_rate);
+    if (view.figures.slow_call_rate >= 0) out.set_slow_call_rate(view.figures.slow_call_rate);
+    out.set_calls(view.figures.calls);
+    out.set_trial_calls(view.figures.trial_calls);
+    if (view.figures.state != HUB_CIRCUIT_CLOSED) out.set_opened_at(rfc3339_utc(unix_of(clock, view.figures.opened_at_us)));
+    if (view.figures.state == HUB_CIRCUIT_OPEN) out.set_retry_at(rfc3339_utc(unix_of(clock, view.figures.retry_at_us)));
+  }
+  for (const Balancer::Ejection& ejection : balancer.ejections(view.service)) {
+    v1::EjectedInstance& ejected = *out.add_ejected();
+    ejected.set_instance_id(ejection.instance_id);
+    ejected.set_until(rfc3339_utc(unix_of(clock, ejection.until_us)));
+    ejected.set_times(ejection.times);
+    ejected.set_reason(ejection.reason);
+  }
+}
+
+Response circuit(const Request& request, Balancer& balancer, Circuits& circuits, const Clock& clock) {
+  const std::string& name = request.params.at("service");
+  std::optional<Circuits::View> view;
+  try {
+    view = circuits.view(name);
+  } catch (const std::exception& error) {
+    return http::error(request, 500, "internal", std::string("no circuit breaker for \"") + name + "\": " + error.what());
+  }
+  if (!view) return http::error(request, 404, "not_found", "service \"" + name + "\" is not registered");
+  v1::CircuitState out;
+  to_proto(*view, balancer, clock, out);
+  return http::encode(request, out);
+}
+
+Response all_circuits(const Request& request, Balancer& balancer, Circuits& circuits, const Clock& clock) {
+  v1::CircuitsResponse out;
+  for (const Circuits::View& view : circuits.views()) to_proto(view, balancer, clock, *out.add_circuits());
+  return http::encode(request, out);
+}
+
+Response set_circuit(const Request& request, Circuits& circuits) {
+  v1::CircuitStateRequest in;
+  if (auto failed = api::parse(request, in)) return std::move(*failed);
+  const std::string& name = request.params.at("service");
+  const Status status = circuits.set_state(name, in.state(), author_of(request, ""));
+  if (status.code() == Code::invalid_argument) return bad_request(request, status.message());
+  if (status) return http::error(request, status);
+  std::optional<Circuits::View> view = circuits.view(name);
+  v1::CircuitState out;
+  out.set_service_name(name);
+  out.set_state(view ? view->state : in.state());
   return http::encode(request, out);
 }
 
 }  // namespace
 
-void add_balancing_routes(http::Router& router, Balancer* balancer) {
+void add_balancing_routes(http::Router& router, Balancer* balancer, Circuits* circuits, std::shared_ptr<const Clock> clock) {
   if (!balancer) {
-    router.add("GET", "/lb/{name}", discovery_not_enabled);
-    router.add("POST", "/outcomes", discovery_not_enabled);
+    for (const auto& [method, path] : {std::pair{"GET", "/lb/{name}"},
+                                       {"POST", "/outcomes"},
+                                       {"GET", "/circuits"},
+                                       {"GET", "/circuits/{service}"},
+                                       {"PUT", "/circuits/{service}/state"}})
+      router.add(method, path, discovery_not_enabled);
     return;
   }
   router.add(
-      "GET", "/lb/{name}", [balancer](const Request& r) { return balanced(r, *balancer); }, http::Runs::on_io_thread);
+      "GET", "/lb/{name}", [balancer, circuits](const Request& r) { return balanced(r, *balancer, *circuits); }, http::Runs::on_io_thread);
   router.add(
-      "POST", "/outcomes", [balancer](const Request& r) { return outcomes(r, *balancer); }, http::Runs::on_io_thread);
+      "POST", "/outcomes", [balancer, circuits](const Request& r) { return outcomes(r, *balancer, *circuits); }, http::Runs::on_io_thread);
+  router.add(
+      "GET", "/circuits", [balancer, circuits, clock](const Request& r) { return all_circuits(r, *balancer, *circuits, *clock); },
+      http::Runs::on_io_thread);
+  router.add(
+      "GET", "/circuits/{service}", [balancer, circuits, clock](const Request& r) { return circuit(r, *balancer, *circuits, *clock); },
+      http::Runs::on_io_thread);
+  router.add("PUT", "/circuits/{service}/state", [circuits](const Request& r) { return set_circuit(r, *circuits); });
 }
 
 }  // namespace hub

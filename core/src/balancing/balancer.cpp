@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 namespace hub {
@@ -76,8 +77,12 @@ struct Balancer::State {
   std::map<std::string, std::shared_ptr<InstanceLoad>, std::less<>> loads;  // every instance's, by id
   bool balanced_before = false;                                             // instances there at the first candidate set start warm
 
-  bool fresh(const Registry::Version& version) const {
-    return candidates && candidates->version.serves(version, std::chrono::steady_clock::now() - built_at);
+  std::atomic<uint64_t> ejection_epoch{0};  // moves with every ejection
+
+  bool fresh(const Registry::Version& version, int64_t now_us) const {
+    return candidates && candidates->version.serves(version, std::chrono::steady_clock::now() - built_at) &&
+           candidates->ejection_epoch == ejection_epoch.load(std::memory_order_relaxed) &&
+           (candidates->review_at_us == 0 || now_us < candidates->review_at_us);
   }
 };
 
@@ -94,7 +99,7 @@ Balancer::Picked Balancer::pick(const std::string& service, std::string_view key
   }
   std::shared_ptr<State> state = state_of(service);
   std::shared_lock lock(state->mutex);
-  if (!state->fresh(*version)) {
+  if (!state->fresh(*version, clock_->monotonic_us())) {
     lock.unlock();
     refresh(*state, service);
     lock.lock();
@@ -160,7 +165,111 @@ bool Balancer::report(const std::string& service, const CallOutcome& outcome) {
   // like the quickest and draw traffic to it. Outlier ejection deals with failing instances.
   if (outcome.result == CallResult::success || outcome.result == CallResult::timeout)
     load->observe_latency(outcome.duration_us, now_us, int64_t{settings_.latency_decay_seconds} * 1'000'000);
+  const bool succeeded = outcome.result == CallResult::success;
+  load->interval_calls.fetch_add(1, std::memory_order_relaxed);
+  load->interval_successes.fetch_add(succeeded, std::memory_order_relaxed);
+  const OutlierDetection& outliers = settings_.outlier_detection;
+  if (succeeded) {
+    load->consecutive_failures.store(0, std::memory_order_relaxed);
+  } else if (const uint32_t failures = load->consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
+             outliers.consecutive_failures > 0 && failures >= static_cast<uint32_t>(outliers.consecutive_failures)) {
+    eject(service, *load, std::to_string(failures) + " consecutive failed calls");
+  }
   return true;
+}
+
+bool Balancer::eject(const std::string& service, InstanceLoad& load, const std::string& reason) {
+  std::shared_ptr<State> state;
+  {
+    std::shared_lock lock(mutex_);
+    auto found = states_.find(service);
+    if (found == states_.end()) return false;
+    state = found->second;
+  }
+  std::unique_lock lock(state->mutex);
+  return eject_locked(*state, service, load, reason, clock_->monotonic_us());
+}
+
+// Ejects unless that would put more than max_ejection_percent of the service's instances out at
+// once: counted exactly, so with 10% and fewer than ten instances none is ever ejected (Envoy
+// ejects one anyway: envoy#3263).
+bool Balancer::eject_locked(State& state, const std::string& service, InstanceLoad& load, const std::string& reason, int64_t now_us) {
+  if (load.ejected(now_us)) return false;
+  size_t ejected = 0;
+  for (const auto& [id, other] : state.loads) ejected += other->ejected(now_us);
+  const OutlierDetection& outliers = settings_.outlier_detection;
+  if ((ejected + 1) * 100 > static_cast<size_t>(outliers.max_ejection_percent) * state.loads.size()) return false;
+  load.times_ejected += 1;
+  const int64_t seconds = std::min<int64_t>(int64_t{outliers.base_ejection_seconds} * load.times_ejected, outliers.max_ejection_seconds);
+  load.ejected_until_us.store(now_us + seconds * 1'000'000, std::memory_order_relaxed);
+  load.ejection_reason = reason;
+  load.consecutive_failures.store(0, std::memory_order_relaxed);
+  state.ejection_epoch.fetch_add(1, std::memory_order_relaxed);
+  if (ejection_observer_) {
+    for (const auto& [id, other] : state.loads)
+      if (other.get() == &load) ejection_observer_({service, id, now_us + seconds * 1'000'000, load.times_ejected, reason});
+  }
+  return true;
+}
+
+std::vector<Balancer::Ejection> Balancer::ejections(const std::string& service) const {
+  std::vector<Ejection> out;
+  std::shared_ptr<State> state;
+  {
+    std::shared_lock lock(mutex_);
+    auto found = states_.find(service);
+    if (found == states_.end()) return out;
+    state = found->second;
+  }
+  const int64_t now_us = clock_->monotonic_us();
+  std::shared_lock lock(state->mutex);
+  for (const auto& [id, load] : state->loads)
+    if (load->ejected(now_us))
+      out.push_back({service, id, load->ejected_until_us.load(std::memory_order_relaxed), load->times_ejected, load->ejection_reason});
+  return out;
+}
+
+void Balancer::review_outliers() {
+  const int64_t now_us = clock_->monotonic_us();
+  const OutlierDetection& outliers = settings_.outlier_detection;
+  if (reviewed_at_us_ != 0 && now_us - reviewed_at_us_ < int64_t{outliers.interval_seconds} * 1'000'000) return;
+  reviewed_at_us_ = now_us;
+  std::vector<std::pair<std::string, std::shared_ptr<State>>> all;
+  {
+    std::shared_lock lock(mutex_);
+    all.assign(states_.begin(), states_.end());
+  }
+  for (auto& [service, state] : all) {
+    std::unique_lock lock(state->mutex);
+    review_success_rates(*state, service, now_us);
+  }
+}
+
+// Envoy's success-rate outlier detection: among the instances with enough calls this interval
+// (and only when there are enough of them), those below mean - factor * deviation are ejected.
+// An instance that went an interval without ejection has its next ejection shortened by one step.
+void Balancer::review_success_rates(State& state, const std::string& service, int64_t now_us) {
+  const OutlierDetection& outliers = settings_.outlier_detection;
+  std::vector<std::pair<InstanceLoad*, double>> rates;
+  for (const auto& [id, load] : state.loads) {
+    const uint32_t calls = load->interval_calls.exchange(0, std::memory_order_relaxed);
+    const uint32_t successes = load->interval_successes.exchange(0, std::memory_order_relaxed);
+    if (!load->ejected(now_us) && load->times_ejected > 0 && calls > 0) load->times_ejected -= 1;
+    if (calls >= static_cast<uint32_t>(outliers.success_rate_request_volume) && !load->ejected(now_us))
+      rates.emplace_back(load.get(), 100.0 * successes / calls);
+  }
+  if (outliers.success_rate_stdev_factor <= 0 || rates.size() < static_cast<size_t>(outliers.success_rate_minimum_hosts)) return;
+  double mean = 0, variance = 0;
+  for (const auto& [load, rate] : rates) mean += rate;
+  mean /= static_cast<double>(rates.size());
+  for (const auto& [load, rate] : rates) variance += (rate - mean) * (rate - mean);
+  const double threshold = mean - outliers.success_rate_stdev_factor * std::sqrt(variance / static_cast<double>(rates.size()));
+  for (const auto& [load, rate] : rates)
+    if (rate < threshold) {
+      char reason[160];
+      std::snprintf(reason, sizeof reason, "success rate %.1f%% below the fleet's threshold %.1f%% (mean %.1f%%)", rate, threshold, mean);
+      eject_locked(state, service, *load, reason, now_us);
+    }
 }
 
 void Balancer::set_load(const std::string& service, const std::string& instance_id, double load) {
@@ -231,8 +340,9 @@ size_t Balancer::handles() const {
 void Balancer::refresh(State& state, const std::string& service) {
   std::unique_lock lock(state.mutex);
   std::optional<Registry::Snapshot> snapshot = registry_.snapshot(service);
-  if (!snapshot) return;                       // removed meanwhile: the next pick says so
-  if (state.fresh(snapshot->version)) return;  // another thread refreshed it first
+  if (!snapshot) return;  // removed meanwhile: the next pick says so
+  const int64_t now_us = clock_->monotonic_us();
+  if (state.fresh(snapshot->version, now_us)) return;  // another thread refreshed it first
   if (!state.handle && !state.broken) {
     try {
       state.handle = make_handle_(service);
@@ -242,8 +352,21 @@ void Balancer::refresh(State& state, const std::string& service) {
   }
   std::vector<std::pair<std::string, bool>> health;  // every instance, healthy or not, in id order
   for (const InstanceRecord& record : snapshot->instances) health.emplace_back(record.instance_id, record.status == "healthy");
+  attach_loads(state, health);
+  // Ejected instances are out, and count as unhealthy toward the panic threshold, as Envoy's.
+  const uint64_t epoch = state.ejection_epoch.load(std::memory_order_relaxed);
+  int64_t review_at_us = 0;
+  std::erase_if(snapshot->instances, [&](const InstanceRecord& record) {
+    const InstanceLoad& load = *state.loads.at(record.instance_id);
+    if (!load.ejected(now_us)) return false;
+    const int64_t until = load.ejected_until_us.load(std::memory_order_relaxed);
+    review_at_us = review_at_us == 0 ? until : std::min(review_at_us, until);
+    return true;
+  });
   std::shared_ptr<Candidates> candidates = candidates_of(service, std::move(*snapshot));
-  attach_loads(state, *candidates, health);
+  candidates->ejection_epoch = epoch;
+  candidates->review_at_us = review_at_us;
+  for (const InstanceRecord& record : candidates->instances) candidates->loads.push_back(state.loads.at(record.instance_id));
   state.candidates = std::move(candidates);
   state.built_at = std::chrono::steady_clock::now();
   if (!state.handle) return;
@@ -268,7 +391,7 @@ void Balancer::refresh(State& state, const std::string& service) {
 
 // Keeps an InstanceLoad for every instance of the service (a down one keeps its figures for when it
 // is back) and none for those gone; marks the ones that just became healthy as warming.
-void Balancer::attach_loads(State& state, Candidates& candidates, const std::vector<std::pair<std::string, bool>>& health) {
+void Balancer::attach_loads(State& state, const std::vector<std::pair<std::string, bool>>& health) {
   const int64_t now_us = clock_->monotonic_us();
   std::map<std::string, std::shared_ptr<InstanceLoad>, std::less<>> loads;
   for (const auto& [id, healthy] : health) {
@@ -281,7 +404,6 @@ void Balancer::attach_loads(State& state, Candidates& candidates, const std::vec
   }
   state.loads = std::move(loads);
   state.balanced_before = true;
-  for (const InstanceRecord& record : candidates.instances) candidates.loads.push_back(state.loads.at(record.instance_id));
 }
 
 std::shared_ptr<Balancer::Candidates> Balancer::candidates_of(const std::string& service, Registry::Snapshot snapshot) const {

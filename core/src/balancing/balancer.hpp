@@ -41,6 +41,8 @@ class Balancer {
     bool panic = false;
     std::vector<InstanceRecord> instances;             // in instance id order
     std::vector<std::shared_ptr<InstanceLoad>> loads;  // each instance's, in the same order
+    uint64_t ejection_epoch = 0;                       // the service's ejections it left out
+    int64_t review_at_us = 0;                          // the first of those ejections ends then (monotonic); 0: none
   };
   struct Picked {
     Status status;  // not_found: no such service; unavailable: none can serve; internal: the plugin failed
@@ -68,6 +70,21 @@ class Balancer {
   void set_load(const std::string& service, const std::string& instance_id, double load);
   // The live figures of one instance, for answers and tests.
   hub_lb_load figures(const InstanceLoad& load) const;
+  bool knows(const std::string& service) const { return registry_.knows(service); }
+
+  // Outlier detection's ejections: instances out of the candidates for a while.
+  struct Ejection {
+    std::string service, instance_id;
+    int64_t until_us = 0;  // monotonic
+    uint32_t times = 0;
+    std::string reason;
+  };
+  std::vector<Ejection> ejections(const std::string& service) const;
+  // Compares the success rates callers reported over the last interval, once an interval has
+  // passed since the last time (housekeeping calls it each pass), and ejects the outliers.
+  void review_outliers();
+  // Told of each ejection, on the thread that made it; must not block.
+  void on_ejection(std::function<void(const Ejection&)> observer) { ejection_observer_ = std::move(observer); }
   // Services with a handle now; those the registry dropped go when the count passes a bound.
   size_t handles() const;
 
@@ -77,7 +94,10 @@ class Balancer {
   void forget(const std::string& service);
   void refresh(State& state, const std::string& service);
   std::shared_ptr<Candidates> candidates_of(const std::string& service, Registry::Snapshot snapshot) const;
-  void attach_loads(State& state, Candidates& candidates, const std::vector<std::pair<std::string, bool>>& health);
+  void attach_loads(State& state, const std::vector<std::pair<std::string, bool>>& health);
+  bool eject(const std::string& service, InstanceLoad& load, const std::string& reason);
+  bool eject_locked(State& state, const std::string& service, InstanceLoad& load, const std::string& reason, int64_t now_us);
+  void review_success_rates(State& state, const std::string& service, int64_t now_us);
   std::shared_ptr<InstanceLoad> find_load(const std::string& service, const std::string& instance_id) const;
   hub_status choose(State& state, const Candidates& candidates, std::string_view key, uint64_t key_hash, size_t& index) const;
   double warmth(const SlowStart& slow_start, const InstanceLoad& load, int64_t now_us) const;
@@ -87,6 +107,8 @@ class Balancer {
   const LoadBalancingSettings settings_;
   MakeHandle make_handle_;
   const std::shared_ptr<const Clock> clock_;
+  std::function<void(const Ejection&)> ejection_observer_;
+  int64_t reviewed_at_us_ = 0;       // housekeeping's thread only
   mutable std::shared_mutex mutex_;  // the map; each state has its own
   std::map<std::string, std::shared_ptr<State>, std::less<>> states_;
 };

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 namespace hub {
 
@@ -43,6 +44,15 @@ class InstanceLoad {
   // 0: warm. Otherwise the monotonic time it became a healthy candidate, for slow start.
   std::atomic<int64_t> warming_since_us{0};
   bool was_healthy = false;  // as of the last candidate set; only the balancer's refresh touches it
+
+  // Outlier detection: what callers reported since the last success-rate pass, and its ejection.
+  std::atomic<uint32_t> consecutive_failures{0};
+  std::atomic<uint32_t> interval_calls{0};
+  std::atomic<uint32_t> interval_successes{0};
+  std::atomic<int64_t> ejected_until_us{0};  // monotonic; out of the candidates until then
+  uint32_t times_ejected = 0;                // these two under the balancer's state lock
+  std::string ejection_reason;
+  bool ejected(int64_t now_us) const { return ejected_until_us.load(std::memory_order_relaxed) > now_us; }
 
  private:
   std::array<std::atomic<int32_t>, kLeaseSlots> leased_{};  // by the second picked in, modulo the slots

@@ -85,13 +85,24 @@ HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::st
   metrics_.describe("hub_alerts_total", Metrics::Type::counter, "Alerts raised, by type.");
   // check_references() made sure every probe named exists.
   add_infrastructure();
-  hub_events_ = events_.subscribe([this](const Event& event) { on_hub_event(event); }, {"plugin.crashed", "liveness."});
+  hub_events_ = events_.subscribe([this](const Event& event) { on_hub_event(event); },
+                                  {"plugin.crashed", "liveness.", "circuit.", "instance.ejected"});
 }
 
 HealthMonitor::~HealthMonitor() {
   events_.unsubscribe(hub_events_);
   stop();
 }
+
+namespace {
+
+// A circuit's state as the status an alert carries: open is down, half open degraded.
+std::string circuit_health(const std::string& state) {
+  if (state == "OPEN" || state == "FORCED_OPEN") return "down";
+  return state == "HALF_OPEN" ? "degraded" : "healthy";
+}
+
+}  // namespace
 
 // The hub's own trouble, raised as alerts to the same places as every other: an isolated plugin's
 // process died, or the mass-expiry guard holds expiries (and lets them go again).
@@ -108,6 +119,11 @@ void HealthMonitor::on_hub_event(const Event& hub_event) {
     raise({"liveness_suspended", "liveness", "", "degraded", "healthy", message, 0, now});
   else if (hub_event.topic == "liveness.resumed")
     raise({"liveness_resumed", "liveness", "", "healthy", "degraded", message, 0, now});
+  else if (hub_event.topic.starts_with("circuit."))
+    raise({"circuit_" + hub_event.topic.substr(8), event.value("service", ""), "", circuit_health(event.value("to", "")),
+           circuit_health(event.value("from", "")), message, 0, now});
+  else if (hub_event.topic == "instance.ejected")
+    raise({"instance_ejected", event.value("service", ""), event.value("instance_id", ""), "degraded", "healthy", message, 0, now});
 }
 
 void HealthMonitor::add_infrastructure() {

@@ -1,4 +1,4 @@
-// The `liveness` and `load_balancing` sections of a manifest.
+// The `liveness`, `load_balancing` and `circuit_breaking` sections of a manifest.
 #pragma once
 
 #include "yaml_reader.hpp"
@@ -10,5 +10,6 @@ namespace hub {
 
 LivenessSettings read_liveness(yaml::MapReader& top);
 LoadBalancingSettings read_load_balancing(yaml::MapReader& top);
+CircuitBreakingSettings read_circuit_breaking(yaml::MapReader& top);
 
 }  // namespace hub

@@ -312,6 +312,7 @@ Manifest parse_manifest(const std::string& yaml_text, const std::string& name, c
     manifest.health_monitoring = read_health_monitoring(top);
     manifest.liveness = read_liveness(top);
     manifest.load_balancing = read_load_balancing(top);
+    manifest.circuit_breaking = read_circuit_breaking(top);
     yaml::MapReader plugins(source, top.node("plugins"), "plugins");
     for (const std::string& path : plugins.strings("search_paths")) manifest.plugin_search_paths.push_back(resolve(base_dir, path));
     manifest.plugins = read_libraries(plugins);

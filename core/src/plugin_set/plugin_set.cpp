@@ -1,5 +1,6 @@
 #include "plugin_set.hpp"
 
+#include "circuit_breaker_plugin.hpp"
 #include "load_balancer_plugin.hpp"
 #include "plugin_host/kinds.hpp"
 
@@ -47,11 +48,18 @@ std::unique_ptr<PluginInstance> builtin_round_robin(std::string id, const HostSe
   return PluginInstance::create(library, *library->find("round_robin", HUB_KIND_LOAD_BALANCER), std::move(id), PluginConfig{}, services);
 }
 
+std::unique_ptr<PluginInstance> builtin_breaker(std::string id, const HostServices& services) {
+  static const std::shared_ptr<const PluginLibrary> library = PluginLoader{}.add_static(kBuiltinBreakers, &circuit_breaker_plugin);
+  return PluginInstance::create(library, *library->find("sliding_window", HUB_KIND_CIRCUIT_BREAKER), std::move(id), PluginConfig{},
+                                services);
+}
+
 void PluginSet::load(const Manifest& manifest, const std::vector<StaticPlugin>& static_plugins, const HostServices& services) {
   PluginLoader loader({.search_paths = manifest.plugin_search_paths});
   try {
     for (const StaticPlugin& linked : static_plugins) loader.add_static(linked.name, linked.entry);
     if (!loader.is_static(kBuiltinBalancers)) loader.add_static(kBuiltinBalancers, &load_balancer_plugin);
+    if (!loader.is_static(kBuiltinBreakers)) loader.add_static(kBuiltinBreakers, &circuit_breaker_plugin);
     for (const PluginLibrarySettings& settings : manifest.plugins) {
       std::shared_ptr<const PluginLibrary> library;
       try {

@@ -59,5 +59,9 @@ class PluginSet {
 inline constexpr const char* kBuiltinBalancers = "load-balancer";
 // A handle of the built-in round_robin.
 std::unique_ptr<PluginInstance> builtin_round_robin(std::string id, const HostServices& services);
+// The library linked into the core that holds sliding_window, the default circuit breaker.
+inline constexpr const char* kBuiltinBreakers = "circuit-breaker";
+// A handle of the built-in sliding_window with its defaults.
+std::unique_ptr<PluginInstance> builtin_breaker(std::string id, const HostServices& services);
 
 }  // namespace hub

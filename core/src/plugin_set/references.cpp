@@ -1,5 +1,7 @@
 #include "references.hpp"
 
+#include "plugin_host/kinds.hpp"
+
 #include <hub/errors.hpp>
 
 #include <set>
@@ -45,22 +47,26 @@ void check_liveness_policies(const Manifest& manifest, const PluginSet& plugins)
   }
 }
 
-void check_balancers(const LoadBalancingSettings& balancing, const PluginSet& plugins) {
+// A section naming an implementation of `kind` for every service or for one ("balancer" in
+// load_balancing, "breaker" in circuit_breaking): each name must be enabled.
+void check_chosen(const PluginSet& plugins, hub_kind kind, const std::string& section, const std::string& key, const std::string& fallback,
+                  const std::string& chosen, const std::map<std::string, std::string>& per_service,
+                  const std::map<std::string, std::string>& where_written) {
   std::set<std::string> enabled;
   for (const auto& instance : plugins.instances())
-    if (instance->kind() == HUB_KIND_LOAD_BALANCER) enabled.insert(instance->id());
+    if (instance->kind() == kind) enabled.insert(instance->id());
   const auto check = [&](const std::string& scope, const std::string& id) {
     if (id.empty() || enabled.count(id)) return;
     std::string list;
     for (const std::string& name : enabled) list += (list.empty() ? "" : ", ") + name;
-    const auto where = balancing.balancer_where.find(scope);
-    throw ManifestError((where == balancing.balancer_where.end() ? std::string("load_balancing") : where->second) + ": " +
-                        (scope.empty() ? "load_balancing" : "load_balancing.services." + scope) + ".balancer: '" + id +
-                        "' is not an enabled load_balancer implementation (enabled: " +
-                        (list.empty() ? "none; leave balancer out for the built-in round_robin, or enable one under plugins" : list) + ")");
+    const auto where = where_written.find(scope);
+    throw ManifestError(
+        (where == where_written.end() ? section : where->second) + ": " + (scope.empty() ? section : section + ".services." + scope) + "." +
+        key + ": '" + id + "' is not an enabled " + kind_name(kind) + " implementation (enabled: " +
+        (list.empty() ? "none; leave " + key + " out for the built-in " + fallback + ", or enable one under plugins" : list) + ")");
   };
-  check("", balancing.balancer);
-  for (const auto& [service, id] : balancing.service_balancer) check(service, id);
+  check("", chosen);
+  for (const auto& [service, id] : per_service) check(service, id);
 }
 
 }  // namespace
@@ -76,7 +82,12 @@ void check_references(const Manifest& manifest, const PluginSet& plugins) {
                   "health_monitoring.infrastructure[" + std::to_string(i) + "].probe");
   }
   check_liveness_policies(manifest, plugins);
-  check_balancers(manifest.load_balancing, plugins);
+  const LoadBalancingSettings& balancing = manifest.load_balancing;
+  check_chosen(plugins, HUB_KIND_LOAD_BALANCER, "load_balancing", "balancer", "round_robin", balancing.balancer, balancing.service_balancer,
+               balancing.balancer_where);
+  const CircuitBreakingSettings& breaking = manifest.circuit_breaking;
+  check_chosen(plugins, HUB_KIND_CIRCUIT_BREAKER, "circuit_breaking", "breaker", "sliding_window", breaking.breaker,
+               breaking.service_breaker, breaking.breaker_where);
 }
 
 }  // namespace hub

@@ -257,4 +257,53 @@ TEST_F(BalancerTest, SlowStartGivesANewcomerAShareThatGrowsOverItsWindow) {
   EXPECT_NEAR(share_of_c(), 1.0 / 3, 0.01);  // warm: round robin's third, exactly
 }
 
+TEST_F(BalancerTest, AnInstanceWhoseSuccessRateFallsFarBelowTheFleetsIsEjected) {
+  for (const char* id : {"a", "b", "c", "d", "e"}) add(id);
+  hub::LoadBalancingSettings settings;
+  settings.outlier_detection = {.consecutive_failures = 0,
+                                .base_ejection_seconds = 30,
+                                .max_ejection_seconds = 300,
+                                .max_ejection_percent = 20,
+                                .interval_seconds = 10,
+                                .success_rate_minimum_hosts = 5,
+                                .success_rate_request_volume = 10,
+                                .success_rate_stdev_factor = 1.0};
+  hub::Balancer balancer = round_robin(settings);
+  std::vector<hub::Balancer::Ejection> told;
+  balancer.on_ejection([&](const hub::Balancer::Ejection& ejection) { told.push_back(ejection); });
+  ASSERT_TRUE(balancer.pick("pricing").status.ok());
+  for (const char* id : {"a", "b", "c", "d", "e"})
+    for (int i = 0; i < 10; ++i)
+      balancer.report("pricing", {id, std::string(id) == "e" && i % 2 ? hub::CallResult::failure : hub::CallResult::success, 1000, 0});
+  balancer.review_outliers();  // mean 90%, deviation 20: below 70% is out
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].instance_id, "e");
+  EXPECT_NE(told[0].reason.find("success rate 50.0%"), std::string::npos) << told[0].reason;
+  for (int i = 0; i < 20; ++i) EXPECT_NE(balancer.pick("pricing").instance().instance_id, "e");
+  EXPECT_EQ(balancer.ejections("pricing").size(), 1u);
+  clock->advance(std::chrono::seconds(30));
+  EXPECT_TRUE(balancer.ejections("pricing").empty());
+  std::set<std::string> seen;
+  for (int i = 0; i < 5; ++i) seen.insert(balancer.pick("pricing").instance().instance_id);
+  EXPECT_EQ(seen.size(), 5u);  // back among the candidates
+}
+
+TEST_F(BalancerTest, EachEjectionLastsLongerUpToTheCap) {
+  add("a"), add("b");
+  hub::LoadBalancingSettings settings;
+  settings.outlier_detection.consecutive_failures = 1;
+  settings.outlier_detection.max_ejection_percent = 50;
+  settings.outlier_detection.base_ejection_seconds = 10;
+  settings.outlier_detection.max_ejection_seconds = 25;
+  hub::Balancer balancer = round_robin(settings);
+  ASSERT_TRUE(balancer.pick("pricing").status.ok());
+  for (int64_t expected : {10, 20, 25, 25}) {
+    balancer.report("pricing", {"a", hub::CallResult::failure, 1000, 0});
+    const auto ejections = balancer.ejections("pricing");
+    ASSERT_EQ(ejections.size(), 1u);
+    EXPECT_EQ(ejections[0].until_us - clock->monotonic_us(), expected * 1'000'000);
+    clock->advance(std::chrono::seconds(expected));
+  }
+}
+
 }  // namespace

@@ -1,0 +1,199 @@
+#include "circuits.hpp"
+
+#include "basics/json_text.hpp"
+
+#include <cstdio>
+
+namespace hub {
+
+namespace {
+
+// Past this many circuits, those of services the registry no longer has are dropped.
+constexpr size_t kSweepAbove = 4096;
+
+hub_call_outcome outcome_of(CallResult result) {
+  switch (result) {
+    case CallResult::success:
+      return HUB_CALL_SUCCESS;
+    case CallResult::failure:
+      return HUB_CALL_FAILURE;
+    case CallResult::timeout:
+      return HUB_CALL_TIMEOUT;
+    case CallResult::rejected:
+      return HUB_CALL_REJECTED;
+  }
+  return HUB_CALL_FAILURE;
+}
+
+std::string topic_of(const std::string& state) {
+  if (state == "HALF_OPEN") return "circuit.half_open";
+  if (state == "FORCED_OPEN") return "circuit.forced_open";
+  std::string topic = "circuit.";
+  for (char c : state) topic += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return topic;  // circuit.open, circuit.closed, circuit.disabled
+}
+
+std::string rate_text(double rate) {
+  if (rate < 0) return "null";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", rate);
+  return text;
+}
+
+}  // namespace
+
+struct Circuits::Circuit {
+  std::mutex mutex;  // the ABI's promise: one call at a time on a handle
+  std::unique_ptr<PluginInstance> handle;
+  Override override = Override::none;
+  std::string last_state = "CLOSED";  // as last published
+};
+
+Circuits::Circuits(MakeHandle make_handle, Knows knows, EventBus& events, std::shared_ptr<const Clock> clock)
+    : make_handle_(std::move(make_handle)), knows_(std::move(knows)), events_(events), clock_(std::move(clock)) {}
+
+Circuits::~Circuits() = default;
+
+const char* Circuits::name_of(hub_circuit_state state) {
+  return state == HUB_CIRCUIT_OPEN ? "OPEN" : state == HUB_CIRCUIT_HALF_OPEN ? "HALF_OPEN" : "CLOSED";
+}
+
+std::shared_ptr<Circuits::Circuit> Circuits::circuit_of(const std::string& service, bool create) {
+  std::lock_guard lock(mutex_);
+  if (auto found = circuits_.find(service); found != circuits_.end()) return found->second;
+  if (!create || !knows_(service)) return nullptr;
+  if (circuits_.size() >= kSweepAbove)
+    for (auto circuit = circuits_.begin(); circuit != circuits_.end();)
+      circuit = knows_(circuit->first) ? std::next(circuit) : circuits_.erase(circuit);
+  auto circuit = std::make_shared<Circuit>();
+  circuit->handle = make_handle_(service);  // throws PluginError: the caller answers 500 naming it
+  circuits_.emplace(service, circuit);
+  return circuit;
+}
+
+std::string Circuits::state_of(Circuit& circuit, int64_t now_us) {
+  if (circuit.override == Override::disabled) return "DISABLED";
+  if (circuit.override == Override::forced_open) return "FORCED_OPEN";
+  const auto& vtable = circuit.handle->vtable<hub_circuit_breaker_vtable>();
+  // A breaker that cannot say without a permit keeps its last known state.
+  if (!HUB_HAS_MEMBER(&vtable, hub_circuit_breaker_vtable, state) || !vtable.state) return circuit.last_state;
+  return name_of(vtable.state(circuit.handle->handle(), now_us));
+}
+
+Circuits::Permit Circuits::acquire(const std::string& service) {
+  std::shared_ptr<Circuit> circuit = circuit_of(service, true);
+  if (!circuit) return {true, "CLOSED", 0};
+  std::lock_guard lock(circuit->mutex);
+  const int64_t now_us = clock_->monotonic_us();
+  if (circuit->override == Override::disabled) return {true, "DISABLED", 0};
+  if (circuit->override == Override::forced_open) return {false, "FORCED_OPEN", 0};
+  const std::string before = circuit->last_state;
+  hub_circuit_decision decision{sizeof decision, HUB_CIRCUIT_OPEN, 0, 0};
+  const auto& vtable = circuit->handle->vtable<hub_circuit_breaker_vtable>();
+  // A breaker that fails is taken as open: callers go to their fallback rather than to a service
+  // nobody can vouch for.
+  if (vtable.acquire(circuit->handle->handle(), now_us, &decision) != HUB_OK) return {false, "OPEN", 0};
+  published(service, *circuit, before, now_us);
+  return {decision.permitted != 0, name_of(decision.state), std::max<int64_t>(0, decision.retry_after_us)};
+}
+
+void Circuits::record(const std::string& service, CallResult result, int64_t duration_us, bool trial) {
+  std::shared_ptr<Circuit> circuit = circuit_of(service, true);
+  if (!circuit) return;
+  std::lock_guard lock(circuit->mutex);
+  if (circuit->override != Override::none) return;
+  const int64_t now_us = clock_->monotonic_us();
+  const std::string before = state_of(*circuit, now_us);
+  if (before == "HALF_OPEN" && !trial) return;  // only the trial calls it permitted decide
+  circuit->handle->vtable<hub_circuit_breaker_vtable>().record(circuit->handle->handle(), outcome_of(result), duration_us, now_us);
+  published(service, *circuit, circuit->last_state, now_us);
+}
+
+std::optional<Circuits::View> Circuits::view(const std::string& service) {
+  std::shared_ptr<Circuit> circuit = circuit_of(service, true);
+  if (!circuit) return std::nullopt;
+  std::lock_guard lock(circuit->mutex);
+  const int64_t now_us = clock_->monotonic_us();
+  published(service, *circuit, circuit->last_state, now_us);
+  View view{service, circuit->last_state, {}, false};
+  view.figures.struct_size = sizeof view.figures;
+  const auto& vtable = circuit->handle->vtable<hub_circuit_breaker_vtable>();
+  if (HUB_HAS_MEMBER(&vtable, hub_circuit_breaker_vtable, describe) && vtable.describe)
+    view.described = vtable.describe(circuit->handle->handle(), now_us, &view.figures) == HUB_OK;
+  return view;
+}
+
+std::vector<Circuits::View> Circuits::views() {
+  std::vector<std::string> services;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [service, circuit] : circuits_) services.push_back(service);
+  }
+  std::vector<View> all;
+  for (const std::string& service : services)
+    if (auto one = view(service)) all.push_back(std::move(*one));
+  return all;
+}
+
+void Circuits::tick() {
+  std::vector<std::pair<std::string, std::shared_ptr<Circuit>>> all;
+  {
+    std::lock_guard lock(mutex_);
+    all.assign(circuits_.begin(), circuits_.end());
+  }
+  for (auto& [service, circuit] : all) {
+    std::lock_guard lock(circuit->mutex);
+    published(service, *circuit, circuit->last_state, clock_->monotonic_us());
+  }
+}
+
+Status Circuits::set_state(const std::string& service, const std::string& state, const std::string& by) {
+  if (state != "FORCED_OPEN" && state != "DISABLED" && state != "CLOSED")
+    return {Code::invalid_argument, "state: \"" + state.substr(0, 40) + "\" is not one of FORCED_OPEN, DISABLED, CLOSED (a reset)"};
+  std::shared_ptr<Circuit> circuit;
+  try {
+    circuit = circuit_of(service, true);
+  } catch (const std::exception& error) {
+    return {Code::internal, std::string("no circuit breaker for service \"") + service + "\": " + error.what()};
+  }
+  if (!circuit) return {Code::not_found, "service \"" + service + "\" is not registered"};
+  std::lock_guard lock(circuit->mutex);
+  const std::string before = circuit->last_state;
+  if (state == "CLOSED") {
+    try {
+      circuit->handle = make_handle_(service);  // a reset: a fresh breaker, an empty window
+    } catch (const std::exception& error) {
+      return {Code::internal, std::string("could not reset the breaker of \"") + service + "\": " + error.what()};
+    }
+    circuit->override = Override::none;
+  } else {
+    circuit->override = state == "DISABLED" ? Override::disabled : Override::forced_open;
+  }
+  published(service, *circuit, before, clock_->monotonic_us(), by);
+  return {};
+}
+
+// Publishes a move from `before` to the state now, if there was one.
+void Circuits::published(const std::string& service, Circuit& circuit, std::string before, int64_t now_us, const std::string& by) {
+  const std::string now = state_of(circuit, now_us);
+  circuit.last_state = now;
+  if (now == before) return;
+  const std::string topic = topic_of(now);
+  if (!events_.wanted(topic)) return;
+  hub_circuit_figures figures{};
+  figures.struct_size = sizeof figures;
+  figures.failure_rate = figures.slow_call_rate = -1;
+  const auto& vtable = circuit.handle->vtable<hub_circuit_breaker_vtable>();
+  if (HUB_HAS_MEMBER(&vtable, hub_circuit_breaker_vtable, describe) && vtable.describe)
+    vtable.describe(circuit.handle->handle(), now_us, &figures);
+  std::string message = "circuit of " + service + ": " + before + " -> " + now;
+  if (!by.empty()) message += " (set by " + by + ")";
+  if (figures.failure_rate >= 0)
+    message += ", failure rate " + rate_text(figures.failure_rate) + "% of " + std::to_string(figures.calls) + " calls";
+  events_.publish({topic, "{\"service\":" + json_quote(service) + ",\"from\":" + json_quote(before) + ",\"to\":" + json_quote(now) +
+                              ",\"failure_rate\":" + rate_text(figures.failure_rate) +
+                              ",\"slow_call_rate\":" + rate_text(figures.slow_call_rate) + ",\"calls\":" + std::to_string(figures.calls) +
+                              ",\"set_by\":" + json_quote(by) + ",\"message\":" + json_quote(message) + "}"});
+}
+
+}  // namespace hub

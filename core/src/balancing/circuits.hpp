@@ -1,0 +1,75 @@
+// One circuit breaker per service, shared by every caller through the hub (Resilience4j's users
+// ask for this: #419, #1284), the way the core calls every kind: a circuit_breaker handle per
+// service, fed the outcomes callers report, asked for a permit by GET /lb. Operators may force a
+// circuit open or disable it. Every change of state is an event (`circuit.<state>`), which health
+// monitoring raises as an alert.
+#pragma once
+
+#include "balancing/call_outcome.hpp"
+#include "plugin_host/plugin_instance.hpp"
+
+#include <hub/clock.hpp>
+#include <hub/event_bus.hpp>
+#include <hub/status.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hub {
+
+class Circuits {
+ public:
+  using MakeHandle = std::function<std::unique_ptr<PluginInstance>(const std::string& service)>;
+  // Which services may have a circuit: registrants choose names, and one for every name would grow without bound.
+  using Knows = std::function<bool(const std::string& service)>;
+
+  enum class Override { none, disabled, forced_open };
+
+  struct Permit {
+    bool permitted = true;
+    std::string state;  // CLOSED, OPEN, HALF_OPEN, DISABLED, FORCED_OPEN
+    int64_t retry_after_us = 0;
+  };
+  struct View {
+    std::string service;
+    std::string state;
+    hub_circuit_figures figures{};  // monotonic times
+    bool described = false;         // the breaker gave its figures
+  };
+
+  Circuits(MakeHandle make_handle, Knows knows, EventBus& events, std::shared_ptr<const Clock> clock);
+  ~Circuits();
+
+  // May a call to `service` go now? In HALF_OPEN a permit is one of the breaker's trial calls.
+  Permit acquire(const std::string& service);
+  // A call's outcome. `trial`: it was permitted by acquire() (leased through GET /lb): in HALF_OPEN
+  // only those decide.
+  void record(const std::string& service, CallResult result, int64_t duration_us, bool trial);
+  std::optional<View> view(const std::string& service);
+  std::vector<View> views();
+  // OPEN's wait ends and trial leases expire with time: each housekeeping pass publishes those moves.
+  void tick();
+  // "FORCED_OPEN", "DISABLED", or "CLOSED" (a reset: a new breaker with an empty window).
+  Status set_state(const std::string& service, const std::string& state, const std::string& by);
+  static const char* name_of(hub_circuit_state state);
+
+ private:
+  struct Circuit;
+  std::shared_ptr<Circuit> circuit_of(const std::string& service, bool create);
+  std::string state_of(Circuit& circuit, int64_t now_us);
+  void published(const std::string& service, Circuit& circuit, std::string before, int64_t now_us, const std::string& by = {});
+
+  MakeHandle make_handle_;
+  Knows knows_;
+  EventBus& events_;
+  std::shared_ptr<const Clock> clock_;
+  std::mutex mutex_;  // the map; each circuit has its own
+  std::map<std::string, std::shared_ptr<Circuit>, std::less<>> circuits_;
+};
+
+}  // namespace hub
