@@ -1,8 +1,6 @@
 // The load-balancer plugin's strategies through the ABI, fed made-up live figures: which candidate
 // each prefers, and how many keys ring_hash and maglev move when an instance joins or leaves.
-#include "load_balancer_plugin.hpp"
-#include "plugin_host/plugin_instance.hpp"
-#include "plugin_host/plugin_loader.hpp"
+#include "support/strategy_handle.hpp"
 
 #include <hub/errors.hpp>
 
@@ -14,60 +12,15 @@
 
 namespace {
 
-// One strategy's handle, its candidates and the figures pick_live() reads.
-class Strategy {
+// One strategy's handle, with counts of its picks.
+class Strategy : public hub::testing::StrategyHandle {
  public:
-  explicit Strategy(const std::string& implementation, const std::string& yaml = "{}")
-      : handle_(hub::PluginInstance::create(library(), *library()->find(implementation, HUB_KIND_LOAD_BALANCER), implementation,
-                                            hub::PluginConfig::from_yaml(yaml), {})) {}
-
-  void update(std::vector<std::string> ids, std::vector<uint32_t> weights = {}) {
-    ids_ = std::move(ids);
-    figures.assign(ids_.size(), {sizeof(hub_lb_load), 0, -1, -1});
-    std::vector<hub_lb_candidate> candidates;
-    for (size_t i = 0; i < ids_.size(); ++i)
-      candidates.push_back({sizeof(hub_lb_candidate),
-                            {ids_[i].data(), ids_[i].size()},
-                            {},
-                            80,
-                            weights.empty() ? 100 : weights[i],
-                            HUB_HEALTH_HEALTHY,
-                            -1,
-                            -1,
-                            0});
-    ASSERT_EQ(vtable().update_candidates(handle_->handle(), candidates.data(), candidates.size()), HUB_OK) << handle_->last_error();
-  }
-
-  // The instance id picked for `key` (empty: no key).
-  std::string pick(const std::string& key = {}) {
-    const hub_lb_live live{sizeof(hub_lb_live), this,
-                           [](void* self, size_t index, hub_lb_load* out) { *out = static_cast<Strategy*>(self)->figures.at(index); }};
-    uint64_t hash = 14695981039346656037ull;
-    for (unsigned char c : key) hash = (hash ^ c) * 1099511628211ull;
-    size_t index = 0;
-    const hub_str key_view{key.data(), key.size()};
-    const hub_status status = vtable().pick_live ? vtable().pick_live(handle_->handle(), key_view, hash, &live, &index)
-                                                 : vtable().pick(handle_->handle(), key_view, hash, &index);
-    EXPECT_EQ(status, HUB_OK) << handle_->last_error();
-    return status == HUB_OK ? ids_.at(index) : "";
-  }
-
+  using StrategyHandle::StrategyHandle;
   std::map<std::string, int> counts(int picks) {
     std::map<std::string, int> counted;
     for (int i = 0; i < picks; ++i) ++counted[pick()];
     return counted;
   }
-
-  std::vector<hub_lb_load> figures;
-
- private:
-  static std::shared_ptr<const hub::PluginLibrary> library() {
-    static const auto loaded = hub::PluginLoader{}.add_static("load-balancer", &load_balancer_plugin);
-    return loaded;
-  }
-  const hub_load_balancer_vtable& vtable() const { return handle_->vtable<hub_load_balancer_vtable>(); }
-  std::unique_ptr<hub::PluginInstance> handle_;
-  std::vector<std::string> ids_;
 };
 
 std::vector<std::string> instances(int count, int from = 0) {
