@@ -103,6 +103,7 @@ range=$(drive "$etcd" etcd_range.lua)
 static=$(drive "http://127.0.0.1:$nginx_port/discover.json")
 row "lookup: GET /discover/{name} vs etcd range" "$lookup" "etcd" "$range"
 row "lookup vs nginx's static answer" "$lookup" "nginx" "$static"
+row "balanced pick: GET /lb/{service} (circuit permit, leased pick) vs GET /discover" "$(drive "$hub" hub_lb.lua)" "/discover" "$lookup"
 row "heartbeat with a metric vs etcd lease keepalive" "$(drive "$hub" hub_heartbeat.lua)" "etcd" "$(drive "$etcd" etcd_keepalive.lua)"
 put=$(drive "$etcd" etcd_put.lua)
 row "registration, a new instance each, durable, vs etcd put" "$(drive "$hub" hub_register.lua)" "etcd" "$put"

@@ -59,7 +59,11 @@ const char* Circuits::name_of(hub_circuit_state state) {
 }
 
 std::shared_ptr<Circuits::Circuit> Circuits::circuit_of(const std::string& service, bool create) {
-  std::lock_guard lock(mutex_);
+  {
+    std::shared_lock lock(mutex_);
+    if (auto found = circuits_.find(service); found != circuits_.end()) return found->second;
+  }
+  std::unique_lock lock(mutex_);
   if (auto found = circuits_.find(service); found != circuits_.end()) return found->second;
   if (!create || !knows_(service)) return nullptr;
   if (circuits_.size() >= kSweepAbove)
@@ -126,7 +130,7 @@ std::optional<Circuits::View> Circuits::view(const std::string& service) {
 std::vector<Circuits::View> Circuits::views() {
   std::vector<std::string> services;
   {
-    std::lock_guard lock(mutex_);
+    std::shared_lock lock(mutex_);
     for (const auto& [service, circuit] : circuits_) services.push_back(service);
   }
   std::vector<View> all;
@@ -138,7 +142,7 @@ std::vector<Circuits::View> Circuits::views() {
 void Circuits::tick() {
   std::vector<std::pair<std::string, std::shared_ptr<Circuit>>> all;
   {
-    std::lock_guard lock(mutex_);
+    std::shared_lock lock(mutex_);
     all.assign(circuits_.begin(), circuits_.end());
   }
   for (auto& [service, circuit] : all) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,7 @@ class Circuits {
   Knows knows_;
   EventBus& events_;
   std::shared_ptr<const Clock> clock_;
-  std::mutex mutex_;  // the map; each circuit has its own
+  std::shared_mutex mutex_;  // the map; each circuit has its own
   std::map<std::string, std::shared_ptr<Circuit>, std::less<>> circuits_;
 };
 
