@@ -1,8 +1,10 @@
 #include <hub/client.hpp>
 
+#include "hub/api/v1/balancing.pb.h"
 #include "hub/api/v1/registry.pb.h"
 #include "hub/api/v1/status.pb.h"
 #include "hub_session.hpp"
+#include "outcome_reporter.hpp"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -69,6 +71,8 @@ struct Client::Impl {
   std::atomic<int> beats{0};
   std::atomic<int> registrations{0};
   std::mt19937_64 random{std::random_device{}()};
+  std::mutex reporter_mutex;
+  std::unique_ptr<client::OutcomeReporter> reporter;  // started by the first report
 
   // One request; the body and answer are binary protobuf. Throws ClientError.
   std::string call(const std::string& method, const std::string& path, const google::protobuf::Message* body, int& status) const {
@@ -290,6 +294,56 @@ std::vector<InstanceInfo> Client::instances(const std::string& service) const {
 std::string Client::discover(const std::string& service) const {
   int code = 0;
   return impl_->expect<v1::DiscoverResponse>("GET", "/discover/" + query_escape(service), nullptr, code).url();
+}
+
+Endpoint Client::pick(const std::string& service, const std::string& key) const {
+  int code = 0;
+  const std::string path = "/lb/" + query_escape(service) + (key.empty() ? "" : "?key=" + query_escape(key));
+  v1::BalancedEndpoint answer;
+  try {
+    answer = impl_->expect<v1::BalancedEndpoint>("GET", path, nullptr, code);
+  } catch (const ClientError& error) {
+    if (error.status() == 503 && std::string(error.what()).find("circuit") != std::string::npos) throw CircuitOpen(503, error.what());
+    throw;
+  }
+  Endpoint endpoint{answer.service_name(), answer.instance_id(), answer.host(),     answer.url(), static_cast<uint16_t>(answer.port()),
+                    std::nullopt,          answer.lease(),       answer.in_flight()};
+  if (answer.has_load()) endpoint.load = answer.load();
+  return endpoint;
+}
+
+void Client::report(Outcome outcome) {
+  static const char* const kResults[] = {"success", "failure", "timeout", "rejected"};
+  v1::CallOutcome out;
+  out.set_service_name(std::move(outcome.service));
+  out.set_instance_id(std::move(outcome.instance_id));
+  out.set_result(kResults[static_cast<int>(outcome.result)]);
+  out.set_duration_ms(static_cast<double>(outcome.duration.count()) / 1000.0);
+  out.set_lease(outcome.lease);
+  std::lock_guard lock(impl_->reporter_mutex);
+  if (!impl_->reporter)
+    impl_->reporter = std::make_unique<client::OutcomeReporter>(
+        [impl = impl_.get()](const v1::OutcomesRequest& batch) {
+          int status = 0;
+          impl->expect<v1::OutcomesResponse>("POST", "/outcomes", &batch, status);
+        },
+        impl_->options.report_interval);
+  impl_->reporter->add(std::move(out));
+}
+
+void Client::flush_reports() {
+  std::lock_guard lock(impl_->reporter_mutex);
+  if (impl_->reporter) impl_->reporter->flush();
+}
+
+uint64_t Client::reports_dropped() const {
+  std::lock_guard lock(impl_->reporter_mutex);
+  return impl_->reporter ? impl_->reporter->dropped() : 0;
+}
+
+std::string Client::circuit_state(const std::string& service) const {
+  int code = 0;
+  return impl_->expect<v1::CircuitState>("GET", "/circuits/" + query_escape(service), nullptr, code).state();
 }
 
 int Client::heartbeats_sent() const {

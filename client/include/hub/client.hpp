@@ -5,6 +5,9 @@
 //                         .version = "1.2.3", .dependencies = {"central-hub", "timescaledb"}});
 //   hub.start_heartbeats();                        // every 30 s, in the background
 //   std::string url = hub.discover("data-bridge"); // "http://10.0.0.7:8001"
+//   auto best = hub.pick("data-bridge");           // {host, port, load, ...}: the seed's best instance
+//   auto answer = hub.guard("data-bridge", [](const hub::Endpoint& e) { return get(e.url); });
+//   if (hub.circuit_state("ml-processing") == "OPEN") ...  // the seed's fallback
 //   ...                                            // ~Client stops heartbeats and deregisters
 //
 // Registration retries with exponential backoff and jitter until the hub
@@ -16,8 +19,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace hub {
@@ -33,6 +39,8 @@ struct ClientOptions {
   std::chrono::milliseconds initial_backoff{250};
   std::chrono::milliseconds max_backoff{30000};
   int max_register_attempts = 0;  // 0: until the hub answers or stop() is called
+  // Call outcomes (report(), guard()) go to the hub in batches this often, from a background thread.
+  std::chrono::milliseconds report_interval{5};
   // Told about each failed attempt before the wait: attempt number (1-based), the wait, why.
   std::function<void(int attempt, std::chrono::milliseconds wait, const std::string& why)> on_retry;
 };
@@ -69,6 +77,31 @@ class ClientError : public std::runtime_error {
   int status_;
 };
 
+// GET /lb's answer: the instance the hub's balancer picked for one call.
+struct Endpoint {
+  std::string service_name, instance_id, host, url;
+  uint16_t port = 0;
+  std::optional<double> load;  // the seed's: its heartbeats' "load" metric, when it reports one
+  int64_t lease = 0;           // name it in the call's outcome (guard() does)
+  uint32_t in_flight = 0;      // calls in flight to it over every caller, this one included
+};
+
+enum class CallResult { success, failure, timeout, rejected };
+
+// One call's outcome, for the hub's balancers, the service's circuit and outlier detection.
+struct Outcome {
+  std::string service, instance_id;
+  CallResult result = CallResult::success;
+  std::chrono::microseconds duration{0};
+  int64_t lease = 0;  // Endpoint::lease, or 0 when the caller chose the instance itself
+};
+
+// GET /lb refused: the service's circuit lets no call through now. Route to a fallback.
+class CircuitOpen : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
 // The wait before retry `attempt` (1-based): initial_backoff doubled per attempt, capped at
 // max_backoff, then "equal jitter": half of it fixed, half scaled by unit_random in [0, 1).
 std::chrono::milliseconds backoff_delay(int attempt, const ClientOptions& options, double unit_random);
@@ -97,6 +130,43 @@ class Client {
   std::vector<InstanceInfo> instances(const std::string& service) const;  // empty when not registered
   // The URL of a healthy instance, taken in turn. Throws ClientError 404 (unknown) or 503 (none up).
   std::string discover(const std::string& service) const;
+
+  // The instance the hub's balancer picks for one call (with `key`, the same one for the same key,
+  // under ring_hash or maglev). Throws CircuitOpen while the service's circuit refuses calls.
+  Endpoint pick(const std::string& service, const std::string& key = "") const;
+  // Queues a call's outcome; a background thread sends them in batches.
+  void report(Outcome outcome);
+  // Sends the queued outcomes now.
+  void flush_reports();
+  // Outcomes dropped: the queue was full (10,000) or the hub did not take a batch.
+  uint64_t reports_dropped() const;
+  // The seed's get_circuit_state: "CLOSED", "OPEN", "HALF_OPEN", "DISABLED" or "FORCED_OPEN".
+  std::string circuit_state(const std::string& service) const;
+  // Picks an instance, makes the call, reports how it went (a failure when `call` throws, which is
+  // then rethrown), and returns what `call` returned. Throws CircuitOpen before calling when the
+  // circuit refuses: the caller's fallback goes there.
+  template <class Call>
+  auto guard(const std::string& service, Call&& call, const std::string& key = "") -> decltype(call(std::declval<const Endpoint&>())) {
+    const Endpoint endpoint = pick(service, key);
+    const auto started = std::chrono::steady_clock::now();
+    const auto outcome = [&](CallResult result) {
+      report({service, endpoint.instance_id, result,
+              std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started), endpoint.lease});
+    };
+    try {
+      if constexpr (std::is_void_v<decltype(call(endpoint))>) {
+        call(endpoint);
+        outcome(CallResult::success);
+      } else {
+        auto result = call(endpoint);
+        outcome(CallResult::success);
+        return result;
+      }
+    } catch (...) {
+      outcome(CallResult::failure);
+      throw;
+    }
+  }
 
   int heartbeats_sent() const;
   int registrations() const;  // successful ones, re-registrations included
