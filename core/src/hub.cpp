@@ -90,6 +90,7 @@ struct Hub::Impl {
   OutageLog liveness_outage{logger, "liveness changes not stored; instances keep their status meanwhile"};
   OutageLog heartbeat_outage{logger, "heartbeats not written to storage; they are kept in memory (bounded) meanwhile"};
   OutageLog audit_outage{logger, "audit entries not written to storage; they are logged, and kept in memory (bounded) meanwhile"};
+  OutageLog circuit_outage{logger, "circuit states not written to storage; kept in memory until it answers"};
   OutageLog token_outage{logger, "tokens not read back from storage; tokens changed offline (hubd token) are not seen meanwhile"};
 
   std::shared_ptr<http::Router> routes();
@@ -259,6 +260,11 @@ void Hub::Impl::open_registry() {
                           : plugins.another(id, id + "/" + service, plugin_host);
       },
       [this](const std::string& service) { return registry->knows(service); }, events, clock);
+  try {
+    circuits->restore(storage->load_circuits());
+  } catch (const std::exception& error) {
+    logger->warn("the circuits open before the restart were not read back, and start closed: {}", error.what());
+  }
   discovery = std::make_unique<DiscoveryPlugins>(sources, *registry, logger);
   discovery->start();
   if (discovery->liveness_policy())
@@ -350,6 +356,9 @@ void Hub::Impl::housekeep() {
   const auto store_audit = [&] { audit->flush(); };
   const auto read_tokens = [&] { credentials->reload(); };
   step(audit_outage, "audit", store_audit, false);
+  if (circuits)
+    step(
+        circuit_outage, "circuits", [&] { circuits->save(*storage); }, false);
   if (credentials) step(token_outage, "tokens", read_tokens, false);
 }
 
@@ -380,6 +389,13 @@ void Hub::Impl::release() {
       monitor->flush();
     } catch (const std::exception& error) {
       logger->warn("the last health results were not written at stop: {}", error.what());
+    }
+  }
+  if (circuits) {
+    try {
+      circuits->save(*storage);
+    } catch (const std::exception& error) {
+      logger->warn("the last circuit changes were not written at stop: {}", error.what());
     }
   }
   if (writes) writes->stop();

@@ -97,6 +97,16 @@ hub_circuit_figures SlidingWindowBreaker::describe(int64_t now_us) {
           state_ == HUB_CIRCUIT_OPEN ? opened_at_us_ + settings_.wait_in_open_us : 0};
 }
 
+void SlidingWindowBreaker::restore(hub_circuit_state state, int64_t opened_at_us, int64_t now_us) {
+  if (state == HUB_CIRCUIT_OPEN) {
+    open(opened_at_us);
+    advance(now_us);
+  } else if (state == HUB_CIRCUIT_HALF_OPEN) {
+    opened_at_us_ = opened_at_us;
+    half_open(now_us);
+  }
+}
+
 void SlidingWindowBreaker::advance(int64_t now_us) {
   if (state_ == HUB_CIRCUIT_OPEN && now_us >= opened_at_us_ + settings_.wait_in_open_us) half_open(now_us);
   while (state_ == HUB_CIRCUIT_HALF_OPEN && !trial_leases_.empty() && trial_leases_.front() + settings_.trial_lease_us <= now_us) {

@@ -30,6 +30,8 @@ class SlidingWindowBreaker {
   void record(hub_call_outcome outcome, int64_t duration_us, int64_t now_us);
   hub_circuit_state state(int64_t now_us);
   hub_circuit_figures describe(int64_t now_us);
+  // After a restart of the hub: OPEN keeps its wait from when it opened; HALF_OPEN starts its trials afresh.
+  void restore(hub_circuit_state state, int64_t opened_at_us, int64_t now_us);
 
  private:
   struct Settings {

@@ -162,7 +162,7 @@ TEST(PluginApiLayout, GoldenOffsetsAndSizes) {
   EXPECT_EQ(offsetof(hub_circuit_figures, trial_calls), 28u);
   EXPECT_EQ(offsetof(hub_circuit_figures, opened_at_us), 32u);
   EXPECT_EQ(offsetof(hub_circuit_figures, retry_at_us), 40u);
-  EXPECT_EQ(sizeof(hub_circuit_breaker_vtable), 64u);
+  EXPECT_EQ(sizeof(hub_circuit_breaker_vtable), 72u);
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, create), 8u);
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, destroy), 16u);
@@ -171,6 +171,7 @@ TEST(PluginApiLayout, GoldenOffsetsAndSizes) {
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, record), 40u);
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, state), 48u);
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, describe), 56u);  // since 1.2
+  EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, restore), 64u);
   EXPECT_EQ(sizeof(hub_rollout_instance), 48u);
   EXPECT_EQ(offsetof(hub_rollout_instance, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_rollout_instance, instance_id), 8u);

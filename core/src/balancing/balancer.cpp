@@ -158,6 +158,10 @@ double Balancer::warmth(const SlowStart& slow_start, const InstanceLoad& load, i
 
 bool Balancer::report(const std::string& service, const CallOutcome& outcome) {
   std::shared_ptr<InstanceLoad> load = find_load(service, outcome.instance_id);
+  if (!load && registry_.knows(service)) {  // callers that pick on their own: the service may be new to the balancer
+    refresh(*state_of(service), service);
+    load = find_load(service, outcome.instance_id);
+  }
   if (!load) return false;
   const int64_t now_us = clock_->monotonic_us();
   if (outcome.lease > 0) load->release(outcome.lease, second(now_us), settings_.lease_seconds);

@@ -71,8 +71,63 @@ std::shared_ptr<Circuits::Circuit> Circuits::circuit_of(const std::string& servi
       circuit = knows_(circuit->first) ? std::next(circuit) : circuits_.erase(circuit);
   auto circuit = std::make_shared<Circuit>();
   circuit->handle = make_handle_(service);  // throws PluginError: the caller answers 500 naming it
+  apply_restored(service, *circuit);
   circuits_.emplace(service, circuit);
   return circuit;
+}
+
+void Circuits::apply_restored(const std::string& service, Circuit& circuit) {
+  CircuitRecord record;
+  {
+    std::lock_guard lock(saving_mutex_);
+    auto found = restored_.find(service);
+    if (found == restored_.end()) return;
+    record = std::move(found->second);
+    restored_.erase(found);
+  }
+  if (record.state == "DISABLED") circuit.override = Override::disabled;
+  if (record.state == "FORCED_OPEN") circuit.override = Override::forced_open;
+  const auto& vtable = circuit.handle->vtable<hub_circuit_breaker_vtable>();
+  if ((record.state == "OPEN" || record.state == "HALF_OPEN") && HUB_HAS_MEMBER(&vtable, hub_circuit_breaker_vtable, restore) &&
+      vtable.restore) {
+    const int64_t now_us = clock_->monotonic_us();
+    const int64_t opened_at_us = now_us - (clock_->now_unix_us() - record.opened_at_unix_us);
+    vtable.restore(circuit.handle->handle(), record.state == "OPEN" ? HUB_CIRCUIT_OPEN : HUB_CIRCUIT_HALF_OPEN, opened_at_us, now_us);
+  }
+  circuit.last_state = state_of(circuit, clock_->monotonic_us());
+}
+
+void Circuits::restore(const std::vector<CircuitRecord>& records) {
+  {
+    std::lock_guard lock(saving_mutex_);
+    for (const CircuitRecord& record : records) restored_[record.service] = record;
+  }
+  for (const CircuitRecord& record : records) {
+    try {
+      circuit_of(record.service, true);  // the registry forgot the service: its row goes at the next save
+    } catch (const std::exception&) {
+    }
+    std::lock_guard lock(saving_mutex_);
+    if (restored_.erase(record.service)) unsaved_[record.service] = {record.service, "CLOSED", 0, clock_->now_unix_us(), ""};
+  }
+}
+
+void Circuits::save(CircuitStore& store) {
+  std::map<std::string, CircuitRecord> changes;
+  {
+    std::lock_guard lock(saving_mutex_);
+    changes.swap(unsaved_);
+  }
+  if (changes.empty()) return;
+  std::vector<CircuitRecord> records;
+  for (auto& [service, record] : changes) records.push_back(record);
+  try {
+    store.save_circuits(records);
+  } catch (...) {
+    std::lock_guard lock(saving_mutex_);
+    for (auto& [service, record] : changes) unsaved_.try_emplace(service, std::move(record));  // newer changes win
+    throw;
+  }
 }
 
 std::string Circuits::state_of(Circuit& circuit, int64_t now_us) {
@@ -182,14 +237,20 @@ void Circuits::published(const std::string& service, Circuit& circuit, std::stri
   const std::string now = state_of(circuit, now_us);
   circuit.last_state = now;
   if (now == before) return;
-  const std::string topic = topic_of(now);
-  if (!events_.wanted(topic)) return;
   hub_circuit_figures figures{};
   figures.struct_size = sizeof figures;
   figures.failure_rate = figures.slow_call_rate = -1;
   const auto& vtable = circuit.handle->vtable<hub_circuit_breaker_vtable>();
   if (HUB_HAS_MEMBER(&vtable, hub_circuit_breaker_vtable, describe) && vtable.describe)
     vtable.describe(circuit.handle->handle(), now_us, &figures);
+  {
+    const int64_t now_unix_us = clock_->now_unix_us();
+    const bool opened = now == "OPEN" || now == "HALF_OPEN";
+    std::lock_guard lock(saving_mutex_);
+    unsaved_[service] = {service, now, opened ? now_unix_us - (now_us - figures.opened_at_us) : 0, now_unix_us, by};
+  }
+  const std::string topic = topic_of(now);
+  if (!events_.wanted(topic)) return;
   std::string message = "circuit of " + service + ": " + before + " -> " + now;
   if (!by.empty()) message += " (set by " + by + ")";
   if (figures.failure_rate >= 0)

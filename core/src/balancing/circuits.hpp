@@ -7,6 +7,7 @@
 
 #include "balancing/call_outcome.hpp"
 #include "plugin_host/plugin_instance.hpp"
+#include "storage/circuit_store.hpp"
 
 #include <hub/clock.hpp>
 #include <hub/event_bus.hpp>
@@ -57,6 +58,12 @@ class Circuits {
   void tick();
   // "FORCED_OPEN", "DISABLED", or "CLOSED" (a reset: a new breaker with an empty window).
   Status set_state(const std::string& service, const std::string& state, const std::string& by);
+
+  // The circuits storage kept from before a restart: an operator's state comes back as it was, an
+  // open circuit keeps waiting from when it opened (through the breaker's restore hook).
+  void restore(const std::vector<CircuitRecord>& records);
+  // Stores the changes since the last call (housekeeping calls it); throws StorageError, keeping them.
+  void save(CircuitStore& store);
   static const char* name_of(hub_circuit_state state);
 
  private:
@@ -65,12 +72,17 @@ class Circuits {
   std::string state_of(Circuit& circuit, int64_t now_us);
   void published(const std::string& service, Circuit& circuit, std::string before, int64_t now_us, const std::string& by = {});
 
+  void apply_restored(const std::string& service, Circuit& circuit);
+
   MakeHandle make_handle_;
   Knows knows_;
   EventBus& events_;
   std::shared_ptr<const Clock> clock_;
   std::shared_mutex mutex_;  // the map; each circuit has its own
   std::map<std::string, std::shared_ptr<Circuit>, std::less<>> circuits_;
+  std::mutex saving_mutex_;                        // the two below
+  std::map<std::string, CircuitRecord> unsaved_;   // by service: the latest change of each
+  std::map<std::string, CircuitRecord> restored_;  // from storage, until the service's circuit is made
 };
 
 }  // namespace hub

@@ -91,8 +91,24 @@ class MemoryStorage final : public Storage {
     std::erase_if(audit_, [&](const AuditEntry& entry) { return entry.at_unix_us < older_than_unix_us; });
   }
 
+  void save_circuits(const std::vector<CircuitRecord>& circuits) override {
+    std::lock_guard lock(mutex_);
+    for (const CircuitRecord& circuit : circuits)
+      if (circuit.state == "CLOSED")
+        circuits_.erase(circuit.service);
+      else
+        circuits_[circuit.service] = circuit;
+  }
+  std::vector<CircuitRecord> load_circuits() override {
+    std::lock_guard lock(mutex_);
+    std::vector<CircuitRecord> all;
+    for (const auto& [service, circuit] : circuits_) all.push_back(circuit);
+    return all;
+  }
+
  private:
   std::atomic<int64_t> revision_{0};
+  std::map<std::string, CircuitRecord> circuits_;
   std::mutex mutex_;
   std::vector<HealthRow> health_rows_;
   std::vector<TokenRecord> tokens_;

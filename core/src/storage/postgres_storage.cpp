@@ -261,6 +261,37 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     write_aside([&](pqxx::work& tx) { tx.exec_params("DELETE FROM hub_audit WHERE at < " + timestamp("$1"), older_than_unix_us); });
   }
 
+  void save_circuits(const std::vector<CircuitRecord>& circuits) override {
+    write([&](pqxx::work& tx) {
+      for (const CircuitRecord& circuit : circuits) {
+        if (circuit.state == "CLOSED") {
+          tx.exec_params("DELETE FROM hub_circuits WHERE service_name = $1", circuit.service);
+          continue;
+        }
+        tx.exec_params(
+            "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES ($1, $2, CASE WHEN "
+            "$3::bigint = 0 THEN NULL ELSE " +
+                timestamp("$3") + " END, " + timestamp("$4") +
+                ", $5) ON CONFLICT (service_name) DO UPDATE SET state = excluded.state, opened_at = excluded.opened_at, "
+                "changed_at = excluded.changed_at, set_by = excluded.set_by",
+            circuit.service, circuit.state, circuit.opened_at_unix_us, circuit.changed_at_unix_us, circuit.set_by);
+      }
+    });
+  }
+
+  std::vector<CircuitRecord> load_circuits() override {
+    std::vector<CircuitRecord> circuits;
+    write([&](pqxx::work& tx) {
+      circuits.clear();
+      const pqxx::result rows = tx.exec("SELECT service_name, state, COALESCE(" + micros("opened_at") + ", 0), " + micros("changed_at") +
+                                        ", set_by FROM hub_circuits ORDER BY service_name");
+      for (const auto& row : rows)
+        circuits.push_back(
+            {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<long long>(), row[3].as<long long>(), row[4].as<std::string>()});
+    });
+    return circuits;
+  }
+
   int migrate(const std::vector<Migration>& migrations) override {
     std::lock_guard lock(mutex_);
     return run_migrations(*this, migrations);

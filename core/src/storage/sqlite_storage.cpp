@@ -288,6 +288,37 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     transaction([&] { Statement(db_, "DELETE FROM hub_audit WHERE at < ?1").bind(1, sql_timestamp_utc(older_than_unix_us)).run(); });
   }
 
+  void save_circuits(const std::vector<CircuitRecord>& circuits) override {
+    transaction([&] {
+      for (const CircuitRecord& circuit : circuits) {
+        if (circuit.state == "CLOSED") {
+          Statement(db_, "DELETE FROM hub_circuits WHERE service_name = ?1").bind(1, circuit.service).run();
+          continue;
+        }
+        Statement upsert(db_,
+                         "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES (?1, ?2, ?3, ?4, ?5) "
+                         "ON CONFLICT (service_name) DO UPDATE SET state = excluded.state, opened_at = excluded.opened_at, "
+                         "changed_at = excluded.changed_at, set_by = excluded.set_by");
+        upsert.bind(1, circuit.service).bind(2, circuit.state);
+        if (circuit.opened_at_unix_us)
+          upsert.bind(3, sql_timestamp_utc(circuit.opened_at_unix_us));
+        else
+          upsert.bind_null(3);
+        upsert.bind(4, sql_timestamp_utc(circuit.changed_at_unix_us)).bind(5, circuit.set_by).run();
+      }
+    });
+  }
+
+  std::vector<CircuitRecord> load_circuits() override {
+    std::lock_guard lock(mutex_);
+    const std::string sql = "SELECT service_name, state, COALESCE(" + unix_micros("opened_at") + ", 0), " + unix_micros("changed_at") +
+                            ", set_by FROM hub_circuits ORDER BY service_name";
+    Statement rows(db_, sql.c_str());
+    std::vector<CircuitRecord> circuits;
+    while (rows.next_row()) circuits.push_back({rows.text(0), rows.text(1), rows.integer(2), rows.integer(3), rows.text(4)});
+    return circuits;
+  }
+
   std::vector<ConfigChange> load_config_changes(int per_scope) override {
     std::lock_guard lock(mutex_);
     const std::string sql =

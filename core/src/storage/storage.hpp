@@ -3,6 +3,7 @@
 #pragma once
 
 #include "basics/component_status.hpp"
+#include "circuit_store.hpp"
 #include "config_version_store.hpp"
 #include "health_store.hpp"
 #include "migrations.hpp"
@@ -17,7 +18,12 @@
 
 namespace hub {
 
-class Storage : public RegistryStore, public ConfigVersionStore, public HealthStore, public WriteStore, public SecurityStore {
+class Storage : public RegistryStore,
+                public ConfigVersionStore,
+                public HealthStore,
+                public WriteStore,
+                public SecurityStore,
+                public CircuitStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;

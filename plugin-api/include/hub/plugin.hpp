@@ -486,6 +486,10 @@ struct CircuitBreakerAdapter : Lifecycle<T> {
       return HUB_UNIMPLEMENTED;
     }
   }
+  static constexpr bool kRestores = requires(T & cb, hub_circuit_state state, int64_t at) { cb.restore(state, at, at); };
+  static void restore(void* handle, hub_circuit_state state, int64_t opened_at, int64_t now) noexcept {
+    if constexpr (kRestores) guard([&] { Lifecycle<T>::self(handle).restore(state, opened_at, now); });
+  }
   static constexpr hub_circuit_breaker_vtable vtable{sizeof(hub_circuit_breaker_vtable),
                                                      &Lifecycle<T>::create,
                                                      &Lifecycle<T>::destroy,
@@ -493,7 +497,8 @@ struct CircuitBreakerAdapter : Lifecycle<T> {
                                                      &acquire,
                                                      &record,
                                                      &state,
-                                                     &describe};
+                                                     &describe,
+                                                     kRestores ? &restore : nullptr};
   static constexpr hub_kind kind = HUB_KIND_CIRCUIT_BREAKER;
 };
 

@@ -407,6 +407,11 @@ typedef struct hub_circuit_breaker_vtable {
   hub_circuit_state (*state)(void* handle, int64_t now_monotonic_us);
   /* since 1.2, optional: fills *figures (its struct_size set by the hub). */
   hub_status (*describe)(void* handle, int64_t now_monotonic_us, hub_circuit_figures* figures);
+  /* since 1.2, optional: called once, before any other hook, on the handle
+   * of a circuit that was OPEN or HALF_OPEN when the hub stopped: it left
+   * CLOSED at opened_at_monotonic_us (on this hub's clock, possibly before its
+   * start). Without it, a restarted hub's circuits start CLOSED. */
+  void (*restore)(void* handle, hub_circuit_state state, int64_t opened_at_monotonic_us, int64_t now_monotonic_us);
 } hub_circuit_breaker_vtable;
 
 /* ------------------------------------------ kind: deployment_coordinator

@@ -69,4 +69,19 @@ TEST(BalancerChoice, ABalancerThatIsNotEnabledIsRefusedWithWhereItWasNamed) {
                             "implementation (enabled: sticky)")));
 }
 
+TEST(BalancerChoice, ABreakerThatIsNotEnabledIsRefusedWithWhereItWasNamed) {
+  hub::Hub hub(options("circuit_breaking:\n  breaker: strict\n"));
+  EXPECT_THAT([&] { hub.start(); }, testing::ThrowsMessage<hub::ManifestError>(HasSubstr(
+                                        "registry-test.yaml:5:12: circuit_breaking.breaker: 'strict' is not an enabled circuit_breaker "
+                                        "implementation (enabled: none; leave breaker out for the built-in sliding_window")));
+}
+
+TEST(BalancerChoice, SlowStartAndOutlierSettingsAreCheckedWhereTheyAreWritten) {
+  EXPECT_THAT(
+      [&] { hub::Hub hub(options("load_balancing:\n  slow_start: {aggression: 0}\n")); },
+      testing::ThrowsMessage<hub::ManifestError>(HasSubstr("load_balancing.slow_start.aggression: must be between 0.1 and 10, got 0")));
+  EXPECT_THAT([&] { hub::Hub hub(options("load_balancing:\n  outlier_detection: {max_ejection_percent: 101}\n")); },
+              testing::ThrowsMessage<hub::ManifestError>(HasSubstr("load_balancing.outlier_detection.max_ejection_percent")));
+}
+
 }  // namespace

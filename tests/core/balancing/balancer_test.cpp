@@ -6,11 +6,14 @@
 #include "storage/storage.hpp"
 
 #include <hub/plugin.hpp>
+#include "load_balancer_plugin.hpp"
 #include "plugin_host/plugin_loader.hpp"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 namespace {
 
@@ -304,6 +307,59 @@ TEST_F(BalancerTest, EachEjectionLastsLongerUpToTheCap) {
     EXPECT_EQ(ejections[0].until_us - clock->monotonic_us(), expected * 1'000'000);
     clock->advance(std::chrono::seconds(expected));
   }
+}
+
+// Picks, outcomes, ejections, heartbeat loads and candidate changes from many threads at once:
+// nothing is lost or counted twice (and tools/dev tsan runs this under ThreadSanitizer).
+TEST_F(BalancerTest, ConcurrentPicksReportsAndChangesKeepTheCountsRight) {
+  for (const char* id : {"a", "b", "c", "d", "e", "f"}) add(id);
+  hub::LoadBalancingSettings settings;
+  settings.outlier_detection.consecutive_failures = 3;
+  settings.outlier_detection.max_ejection_percent = 34;  // two of six at most
+  settings.outlier_detection.base_ejection_seconds = settings.outlier_detection.max_ejection_seconds = 1;
+  settings.slow_start.window_seconds = 10;
+  static const auto library = hub::PluginLoader{}.add_static("load-balancer-for-race", &load_balancer_plugin);
+  hub::Balancer balancer(
+      registry, settings,
+      [](const std::string& service) {
+        return hub::PluginInstance::create(library, *library->find("least_request", HUB_KIND_LOAD_BALANCER), service, {}, {});
+      },
+      clock);
+  constexpr int kThreads = 4, kCalls = 3000;
+  std::atomic<bool> go{false};
+  std::atomic<int> picked{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < kThreads; ++t)
+    callers.emplace_back([&, t] {
+      while (!go) std::this_thread::yield();
+      for (int i = 0; i < kCalls; ++i) {
+        const auto pick = balancer.pick("pricing", {}, hub::Balancer::Lease::until_reported);
+        if (!pick.status.ok()) continue;
+        ++picked;
+        const bool fails = pick.instance().instance_id == "a" && t % 2 == 0;
+        balancer.report("pricing",
+                        {pick.instance().instance_id, fails ? hub::CallResult::failure : hub::CallResult::success, 1000 + i, pick.lease});
+      }
+    });
+  std::thread changer([&] {  // candidates change underneath: statuses, loads, outlier reviews
+    while (!go) std::this_thread::yield();
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(registry.set_probe_status("pricing", "f", i % 2 ? "healthy" : "down"));
+      balancer.set_load("pricing", "b", (i % 10) / 10.0);
+      balancer.review_outliers();
+      std::this_thread::yield();
+    }
+  });
+  go = true;
+  for (auto& caller : callers) caller.join();
+  changer.join();
+  EXPECT_GT(picked.load(), kThreads * kCalls / 2);
+  ASSERT_TRUE(registry.set_probe_status("pricing", "f", "healthy"));
+  clock->advance(std::chrono::seconds(2));  // every ejection over; every lease (30 s) still open
+  const auto pick = balancer.pick("pricing");
+  ASSERT_EQ(pick.candidates->instances.size(), 6u);
+  for (size_t i = 0; i < pick.candidates->loads.size(); ++i)
+    EXPECT_EQ(balancer.figures(*pick.candidates->loads[i]).active_requests, 0u) << pick.candidates->instances[i].instance_id;
 }
 
 }  // namespace

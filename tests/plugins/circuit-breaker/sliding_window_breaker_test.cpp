@@ -47,6 +47,9 @@ class Breaker {
   }
   const hub_circuit_breaker_vtable& vtable() const { return handle_->vtable<hub_circuit_breaker_vtable>(); }
   std::unique_ptr<hub::PluginInstance> handle_;
+
+ public:
+  void restore(hub_circuit_state state, int64_t opened_at) { vtable().restore(handle_->handle(), state, opened_at, now); }
 };
 
 TEST(SlidingWindowBreaker, OpensAtTheFailureRateOnceTheWindowHasItsMinimumOfCalls) {
@@ -189,6 +192,24 @@ TEST(SlidingWindowBreaker, BadSettingsAreRefusedNamingTheKey) {
     EXPECT_THROW(Breaker breaker(bad), hub::PluginError) << bad;
   }
   EXPECT_THROW(Breaker breaker("colour: red"), hub::ManifestError);  // a key it does not read
+}
+
+TEST(SlidingWindowBreaker, RestoredOpenKeepsItsWaitAndRestoredHalfOpenTriesAfresh) {
+  Breaker open("{wait_in_open_ms: 60000}");
+  open.restore(HUB_CIRCUIT_OPEN, open.now - 45 * kSecond);  // opened 45 s before the hub restarted
+  EXPECT_EQ(open.state(), HUB_CIRCUIT_OPEN);
+  EXPECT_EQ(open.acquire().retry_after_us, 15 * kSecond);
+  open.now += 15 * kSecond;
+  EXPECT_EQ(open.state(), HUB_CIRCUIT_HALF_OPEN);
+  Breaker long_ago("{wait_in_open_ms: 60000}");
+  long_ago.restore(HUB_CIRCUIT_OPEN, long_ago.now - 3600 * kSecond);
+  EXPECT_EQ(long_ago.state(), HUB_CIRCUIT_HALF_OPEN);  // its wait ended while the hub was away
+  Breaker half("{trial_calls: 2}");
+  half.restore(HUB_CIRCUIT_HALF_OPEN, half.now - 90 * kSecond);
+  EXPECT_EQ(half.state(), HUB_CIRCUIT_HALF_OPEN);
+  EXPECT_TRUE(half.permitted());
+  EXPECT_TRUE(half.permitted());
+  EXPECT_FALSE(half.permitted());
 }
 
 }  // namespace
