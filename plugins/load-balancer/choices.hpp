@@ -3,6 +3,8 @@
 // and it spreads callers instead of sending them all to the one that looked best a moment ago).
 #pragma once
 
+#include <hub/plugin.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -32,6 +34,14 @@ inline uint64_t hash_text(std::string_view text, uint64_t seed = 0) {
   uint64_t hash = 14695981039346656037ull ^ seed;
   for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
   return mix(hash);
+}
+
+// The `choice_count` key of the strategies that draw: 2 (power of two choices) unless set; 0 scans
+// every candidate.
+inline size_t choice_count(const Config& config) {
+  const int64_t count = config.integer("choice_count", 2);
+  if (count < 0) throw Error(HUB_INVALID_ARGUMENT, "choice_count: 0 (every candidate) or more; 2 is power of two choices");
+  return static_cast<size_t>(count);
 }
 
 // Draws `choices` distinct candidates of `count` (all of them when choices is 0 or not below count)

@@ -18,10 +18,7 @@ namespace hub::load_balancer {
 
 class LeastLoad {
  public:
-  explicit LeastLoad(const Context& context) : choices_(static_cast<size_t>(context.config.integer("choice_count", 2))) {
-    if (context.config.integer("choice_count", 2) < 0)
-      throw Error(HUB_INVALID_ARGUMENT, "choice_count: 0 (every candidate) or more; 2 is power of two choices");
-  }
+  explicit LeastLoad(const Context& context) : choices_(choice_count(context.config)) {}
 
   void update(std::span<const hub_lb_candidate> candidates) { count_ = candidates.size(); }
 

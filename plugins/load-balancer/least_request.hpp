@@ -21,9 +21,7 @@ namespace hub::load_balancer {
 class LeastRequest {
  public:
   explicit LeastRequest(const Context& context)
-      : choices_(static_cast<size_t>(context.config.integer("choice_count", 2))), bias_(context.config.number("active_request_bias", 1.0)) {
-    if (context.config.integer("choice_count", 2) < 0)
-      throw Error(HUB_INVALID_ARGUMENT, "choice_count: 0 (every candidate) or more; 2 is power of two choices");
+      : choices_(choice_count(context.config)), bias_(context.config.number("active_request_bias", 1.0)) {
     if (!(bias_ >= 0 && bias_ <= 10)) throw Error(HUB_INVALID_ARGUMENT, "active_request_bias: between 0 and 10");
   }
 

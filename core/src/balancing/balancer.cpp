@@ -183,13 +183,8 @@ bool Balancer::report(const std::string& service, const CallOutcome& outcome) {
 }
 
 bool Balancer::eject(const std::string& service, InstanceLoad& load, const std::string& reason) {
-  std::shared_ptr<State> state;
-  {
-    std::shared_lock lock(mutex_);
-    auto found = states_.find(service);
-    if (found == states_.end()) return false;
-    state = found->second;
-  }
+  const std::shared_ptr<State> state = existing_state(service);
+  if (!state) return false;
   std::unique_lock lock(state->mutex);
   return eject_locked(*state, service, load, reason, clock_->monotonic_us());
 }
@@ -218,13 +213,8 @@ bool Balancer::eject_locked(State& state, const std::string& service, InstanceLo
 
 std::vector<Balancer::Ejection> Balancer::ejections(const std::string& service) const {
   std::vector<Ejection> out;
-  std::shared_ptr<State> state;
-  {
-    std::shared_lock lock(mutex_);
-    auto found = states_.find(service);
-    if (found == states_.end()) return out;
-    state = found->second;
-  }
+  const std::shared_ptr<State> state = existing_state(service);
+  if (!state) return out;
   const int64_t now_us = clock_->monotonic_us();
   std::shared_lock lock(state->mutex);
   for (const auto& [id, load] : state->loads)
@@ -292,13 +282,8 @@ void Balancer::set_load(const std::string& service, const std::string& instance_
 }
 
 std::shared_ptr<InstanceLoad> Balancer::find_load(const std::string& service, const std::string& instance_id) const {
-  std::shared_ptr<State> state;
-  {
-    std::shared_lock lock(mutex_);
-    auto found = states_.find(service);
-    if (found == states_.end()) return nullptr;
-    state = found->second;
-  }
+  const std::shared_ptr<State> state = existing_state(service);
+  if (!state) return nullptr;
   std::shared_lock lock(state->mutex);
   auto found = state->loads.find(instance_id);
   return found == state->loads.end() ? nullptr : found->second;
@@ -311,11 +296,14 @@ hub_lb_load Balancer::figures(const InstanceLoad& load) const {
           load.latency_us(now_us, int64_t{settings_.latency_decay_seconds} * 1'000'000), load.load()};
 }
 
+std::shared_ptr<Balancer::State> Balancer::existing_state(const std::string& service) const {
+  std::shared_lock lock(mutex_);
+  auto found = states_.find(service);
+  return found == states_.end() ? nullptr : found->second;
+}
+
 std::shared_ptr<Balancer::State> Balancer::state_of(const std::string& service) {
-  {
-    std::shared_lock lock(mutex_);
-    if (auto found = states_.find(service); found != states_.end()) return found->second;
-  }
+  if (std::shared_ptr<State> found = existing_state(service)) return found;
   std::unique_lock lock(mutex_);
   if (states_.size() >= kSweepAbove)
     for (auto state = states_.begin(); state != states_.end();)

@@ -90,7 +90,8 @@ class Balancer {
 
  private:
   struct State;
-  std::shared_ptr<State> state_of(const std::string& service);
+  std::shared_ptr<State> state_of(const std::string& service);              // made if missing
+  std::shared_ptr<State> existing_state(const std::string& service) const;  // null if missing
   void forget(const std::string& service);
   void refresh(State& state, const std::string& service);
   std::shared_ptr<Candidates> candidates_of(const std::string& service, Registry::Snapshot snapshot) const;
