@@ -4,6 +4,7 @@
 #include "hub/api/v1/registry.pb.h"
 #include "hub/api/v1/status.pb.h"
 #include "hub_session.hpp"
+#include "local_balancer.hpp"
 #include "outcome_reporter.hpp"
 
 #include <Poco/Net/HTTPClientSession.h>
@@ -72,7 +73,33 @@ struct Client::Impl {
   std::atomic<int> registrations{0};
   std::mt19937_64 random{std::random_device{}()};
   std::mutex reporter_mutex;
-  std::unique_ptr<client::OutcomeReporter> reporter;  // started by the first report
+  std::unique_ptr<client::OutcomeReporter> reporter;                                              // started by the first report
+  std::unique_ptr<client::LocalBalancer> local;                                                   // Pick::locally
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> circuits;  // local picks' cache
+
+  std::vector<client::LocalInstance> fetch_instances(const std::string& service) const {
+    int status = 0;
+    std::vector<client::LocalInstance> found;
+    const auto answer = expect<v1::ServiceResponse>("GET", "/services/" + query_escape(service), nullptr, status);
+    for (const auto& instance : answer.instances())
+      if (instance.status() != "down")
+        found.push_back({instance.instance_id(), instance.host(), instance.url(), static_cast<uint16_t>(instance.port()),
+                         instance.weight() ? instance.weight() : 100, instance.status() == "healthy"});
+    return found;
+  }
+
+  // The circuit's state for local picks, asked of the hub at most every local_refresh.
+  std::string circuit_for_local(const std::string& service) {
+    std::lock_guard lock(reporter_mutex);
+    auto& [state, at] = circuits[service];
+    const auto now = std::chrono::steady_clock::now();
+    if (state.empty() || now - at >= options.local_refresh) {
+      int status = 0;
+      state = expect<v1::CircuitState>("GET", "/circuits/" + query_escape(service), nullptr, status).state();
+      at = now;
+    }
+    return state;
+  }
 
   // One request; the body and answer are binary protobuf. Throws ClientError.
   std::string call(const std::string& method, const std::string& path, const google::protobuf::Message* body, int& status) const {
@@ -201,6 +228,9 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options.ca_file = client::from_environment(impl_->options.ca_file, "HUB_CA_FILE");
   if ((impl_->base.getScheme() != "http" && impl_->base.getScheme() != "https") || impl_->base.getHost().empty())
     throw std::invalid_argument("hub_url: \"" + impl_->options.hub_url + "\" is not an http://HOST:PORT or https://HOST:PORT URL");
+  impl_->local = std::make_unique<client::LocalBalancer>(
+      impl_->options.local_strategy, impl_->options.local_strategy_config, impl_->options.local_refresh,
+      [impl = impl_.get()](const std::string& service) { return impl->fetch_instances(service); });
 }
 
 Client::~Client() {
@@ -296,7 +326,17 @@ std::string Client::discover(const std::string& service) const {
   return impl_->expect<v1::DiscoverResponse>("GET", "/discover/" + query_escape(service), nullptr, code).url();
 }
 
-Endpoint Client::pick(const std::string& service, const std::string& key) const {
+Endpoint Client::pick(const std::string& service, const std::string& key, Pick where) const {
+  if (where == Pick::locally) {
+    const std::string circuit = impl_->circuit_for_local(service);
+    if (circuit == "OPEN" || circuit == "FORCED_OPEN")
+      throw CircuitOpen(503, "the circuit of \"" + service + "\" is " + circuit + " (as of the last look): use your fallback");
+    if (circuit != "HALF_OPEN") {  // in HALF_OPEN only the hub's trial permits may call
+      const auto picked = impl_->local->pick(service, key);
+      if (!picked) throw ClientError(503, "service \"" + service + "\" has no healthy or degraded instance (picked locally)");
+      return {service, picked->instance_id, picked->host, picked->url, picked->port, std::nullopt, 0, 0};
+    }
+  }
   int code = 0;
   const std::string path = "/lb/" + query_escape(service) + (key.empty() ? "" : "?key=" + query_escape(key));
   v1::BalancedEndpoint answer;
@@ -314,6 +354,8 @@ Endpoint Client::pick(const std::string& service, const std::string& key) const 
 
 void Client::report(Outcome outcome) {
   static const char* const kResults[] = {"success", "failure", "timeout", "rejected"};
+  if (outcome.lease == 0)
+    impl_->local->finished(outcome.service, outcome.instance_id, outcome.duration, outcome.result == CallResult::success);
   v1::CallOutcome out;
   out.set_service_name(std::move(outcome.service));
   out.set_instance_id(std::move(outcome.instance_id));

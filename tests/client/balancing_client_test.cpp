@@ -73,4 +73,32 @@ TEST_F(BalancingClient, FailedGuardedCallsOpenTheCircuitAndTheNextGuardIsRefused
   EXPECT_THROW(client_.circuit_state("nobody"), hub::ClientError);
 }
 
+TEST_F(BalancingClient, PicksLocallyWithTheSameStrategiesOverTheInstancesItFetched) {
+  hub::Client local({.hub_url = hub_.url(),
+                     .local_strategy = "least_request",
+                     .local_strategy_config = {{"choice_count", "0"}},
+                     .local_refresh = std::chrono::milliseconds(0)});
+  const hub::Endpoint first = local.pick("data-bridge", "", hub::Pick::locally);
+  EXPECT_EQ(first.lease, 0);  // no round trip to the hub's balancer: nothing leased there
+  const hub::Endpoint second = local.pick("data-bridge", "", hub::Pick::locally);
+  EXPECT_NE(second.host, first.host);  // its own first call is still in flight
+  local.report({"data-bridge", first.instance_id, hub::CallResult::success, std::chrono::milliseconds(2), 0});
+  EXPECT_EQ(local.pick("data-bridge", "", hub::Pick::locally).host, first.host);  // the first one is free again
+
+  // A degraded instance serves only when none is healthy; the list is fetched again (local_refresh: 0).
+  ASSERT_EQ(hub_.post("/heartbeat", R"({"service_name":"data-bridge","instance_id":"10.0.0.1:8001","status":"degraded"})").status, 200);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(local.guard(
+                  "data-bridge", [](const hub::Endpoint& e) { return e.host; }, "", hub::Pick::locally),
+              "10.0.0.2");
+
+  hub::HttpCallOptions put;
+  put.body = R"({"state":"FORCED_OPEN"})";
+  ASSERT_EQ(hub::http_call("PUT", hub_.url() + "/circuits/data-bridge/state", put).status, 200);
+  EXPECT_THROW(local.pick("data-bridge", "", hub::Pick::locally), hub::CircuitOpen);  // the circuit holds for local picks too
+  EXPECT_THROW(hub::Client({.hub_url = hub_.url(), .local_strategy = "fastest"}), std::invalid_argument);
+  EXPECT_THROW(hub::Client({.hub_url = hub_.url(), .local_strategy = "least_request", .local_strategy_config = {{"choice_count", "-1"}}}),
+               std::invalid_argument);
+}
+
 }  // namespace

@@ -41,6 +41,11 @@ struct ClientOptions {
   int max_register_attempts = 0;  // 0: until the hub answers or stop() is called
   // Call outcomes (report(), guard()) go to the hub in batches this often, from a background thread.
   std::chrono::milliseconds report_interval{5};
+  // pick(…, Pick::locally): the load-balancer plugin's strategy the client runs itself, its config
+  // keys ({"choice_count", "0"}), and how often the instance list and circuit state are fetched.
+  std::string local_strategy = "round_robin";
+  std::map<std::string, std::string> local_strategy_config;
+  std::chrono::milliseconds local_refresh{1000};
   // Told about each failed attempt before the wait: attempt number (1-based), the wait, why.
   std::function<void(int attempt, std::chrono::milliseconds wait, const std::string& why)> on_retry;
 };
@@ -88,6 +93,10 @@ struct Endpoint {
 
 enum class CallResult { success, failure, timeout, rejected };
 
+// Where pick() decides: the hub's balancer over every caller's calls (a round trip, a lease), or
+// the client itself over the instance list it fetched, with its own calls only (no round trip).
+enum class Pick { through_hub, locally };
+
 // One call's outcome, for the hub's balancers, the service's circuit and outlier detection.
 struct Outcome {
   std::string service, instance_id;
@@ -133,7 +142,9 @@ class Client {
 
   // The instance the hub's balancer picks for one call (with `key`, the same one for the same key,
   // under ring_hash or maglev). Throws CircuitOpen while the service's circuit refuses calls.
-  Endpoint pick(const std::string& service, const std::string& key = "") const;
+  // Pick::locally runs options.local_strategy here instead; while the circuit is HALF_OPEN it still
+  // asks the hub, whose trial permits decide. Throws ClientError 503 when no instance can serve.
+  Endpoint pick(const std::string& service, const std::string& key = "", Pick where = Pick::through_hub) const;
   // Queues a call's outcome; a background thread sends them in batches.
   void report(Outcome outcome);
   // Sends the queued outcomes now.
@@ -146,8 +157,9 @@ class Client {
   // then rethrown), and returns what `call` returned. Throws CircuitOpen before calling when the
   // circuit refuses: the caller's fallback goes there.
   template <class Call>
-  auto guard(const std::string& service, Call&& call, const std::string& key = "") -> decltype(call(std::declval<const Endpoint&>())) {
-    const Endpoint endpoint = pick(service, key);
+  auto guard(const std::string& service, Call&& call, const std::string& key = "", Pick where = Pick::through_hub)
+      -> decltype(call(std::declval<const Endpoint&>())) {
+    const Endpoint endpoint = pick(service, key, where);
     const auto started = std::chrono::steady_clock::now();
     const auto outcome = [&](CallResult result) {
       report({service, endpoint.instance_id, result,
