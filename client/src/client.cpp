@@ -297,6 +297,19 @@ void Client::deregister() {
   impl_->registered.reset();
 }
 
+void Client::drain(bool draining) {
+  v1::DrainRequest request;
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    if (!impl_->registered) throw ClientError(0, "drain: nothing is registered");
+    request.set_service_name(impl_->registered->service_name());
+    request.set_instance_id(impl_->instance_id);
+  }
+  request.set_draining(draining);
+  int status = 0;
+  impl_->expect<v1::DrainResponse>("POST", "/drain", &request, status);
+}
+
 std::vector<InstanceInfo> Client::services(const std::string& status, const std::string& tag) const {
   std::string path = "/services";
   if (!status.empty()) path += "?status=" + query_escape(status);

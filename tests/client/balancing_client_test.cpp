@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
 #include <stdexcept>
 
 namespace {
@@ -99,6 +100,23 @@ TEST_F(BalancingClient, PicksLocallyWithTheSameStrategiesOverTheInstancesItFetch
   EXPECT_THROW(hub::Client({.hub_url = hub_.url(), .local_strategy = "fastest"}), std::invalid_argument);
   EXPECT_THROW(hub::Client({.hub_url = hub_.url(), .local_strategy = "least_request", .local_strategy_config = {{"choice_count", "-1"}}}),
                std::invalid_argument);
+}
+
+TEST_F(BalancingClient, ARegisteredInstanceDrainsBeforeItStops) {
+  hub::Client service({.hub_url = hub_.url()});
+  EXPECT_THROW(service.drain(), hub::ClientError);  // nothing registered yet
+  service.register_service({.name = "data-bridge", .host = "10.0.0.3", .port = 8001});
+  service.drain();
+  for (int i = 0; i < 6; ++i) EXPECT_NE(client_.pick("data-bridge").host, "10.0.0.3");
+  service.drain(false);
+  std::set<std::string> hosts;
+  for (int i = 0; i < 12; ++i) {
+    const hub::Endpoint endpoint = client_.pick("data-bridge");
+    hosts.insert(endpoint.host);
+    client_.report({"data-bridge", endpoint.instance_id, hub::CallResult::success, std::chrono::milliseconds(1), endpoint.lease});
+    client_.flush_reports();
+  }
+  EXPECT_TRUE(hosts.count("10.0.0.3"));
 }
 
 }  // namespace

@@ -132,6 +132,9 @@ class Client {
   using Report = std::function<std::pair<std::string, std::map<std::string, double>>()>;
   void start_heartbeats(Report report = {});
   void deregister();
+  // Asks the hub to send the registered instance no new calls (before a graceful stop), or, with
+  // false, to send them again. Throws ClientError when nothing is registered or the hub refuses.
+  void drain(bool draining = true);
   // Interrupts retries and heartbeats; deregister() still works afterwards.
   void stop();
 

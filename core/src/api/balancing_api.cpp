@@ -113,6 +113,21 @@ Response outcomes(const Request& request, Balancer& balancer, Circuits& circuits
   return http::encode(request, out);
 }
 
+Response drain(const Request& request, Balancer& balancer) {
+  v1::DrainRequest in;
+  if (auto failed = api::parse(request, in)) return std::move(*failed);
+  if (in.service_name().empty()) return bad_request(request, "service_name: required");
+  if (in.instance_id().empty()) return bad_request(request, "instance_id: required");
+  if (auto refusal = refuse_other_service(request, in.service_name())) return std::move(*refusal);
+  const bool draining = !in.has_draining() || in.draining();
+  if (const Status status = balancer.set_draining(in.service_name(), in.instance_id(), draining)) return http::error(request, status);
+  v1::DrainResponse out;
+  out.set_service_name(in.service_name());
+  out.set_instance_id(in.instance_id());
+  out.set_draining(draining);
+  return http::encode(request, out);
+}
+
 int64_t unix_of(const Clock& clock, int64_t monotonic_us) {
   return clock.now_unix_us() + (monotonic_us - clock.monotonic_us());
 }
@@ -187,6 +202,8 @@ void add_balancing_routes(http::Router& router, Balancer* balancer, Circuits* ci
       "GET", "/lb/{name}", [balancer, circuits](const Request& r) { return balanced(r, *balancer, *circuits); }, http::Runs::on_io_thread);
   router.add(
       "POST", "/outcomes", [balancer, circuits](const Request& r) { return outcomes(r, *balancer, *circuits); }, http::Runs::on_io_thread);
+  router.add(
+      "POST", "/drain", [balancer](const Request& r) { return drain(r, *balancer); }, http::Runs::on_io_thread);
   router.add(
       "GET", "/circuits", [balancer, circuits, clock](const Request& r) { return all_circuits(r, *balancer, *circuits, *clock); },
       http::Runs::on_io_thread);

@@ -2,6 +2,7 @@
 //   GET  /lb/{service}[?key=...]     the instance the service's balancer picks, leased until reported;
 //                                    503 circuit_open while its circuit lets no call through
 //   POST /outcomes                   a caller's batch of call outcomes
+//   POST /drain                      an instance asks for no new calls, or for calls again
 //   GET  /circuits, /circuits/{service}, PUT /circuits/{service}/state
 // Without a registry (no discovery plugin enabled) each answers 501 saying so.
 #pragma once

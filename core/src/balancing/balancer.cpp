@@ -77,11 +77,11 @@ struct Balancer::State {
   std::map<std::string, std::shared_ptr<InstanceLoad>, std::less<>> loads;  // every instance's, by id
   bool balanced_before = false;                                             // instances there at the first candidate set start warm
 
-  std::atomic<uint64_t> ejection_epoch{0};  // moves with every ejection
+  std::atomic<uint64_t> exclusion_epoch{0};  // moves with every ejection and drain
 
   bool fresh(const Registry::Version& version, int64_t now_us) const {
     return candidates && candidates->version.serves(version, std::chrono::steady_clock::now() - built_at) &&
-           candidates->ejection_epoch == ejection_epoch.load(std::memory_order_relaxed) &&
+           candidates->exclusion_epoch == exclusion_epoch.load(std::memory_order_relaxed) &&
            (candidates->review_at_us == 0 || now_us < candidates->review_at_us);
   }
 };
@@ -203,12 +203,27 @@ bool Balancer::eject_locked(State& state, const std::string& service, InstanceLo
   load.ejected_until_us.store(now_us + seconds * 1'000'000, std::memory_order_relaxed);
   load.ejection_reason = reason;
   load.consecutive_failures.store(0, std::memory_order_relaxed);
-  state.ejection_epoch.fetch_add(1, std::memory_order_relaxed);
+  state.exclusion_epoch.fetch_add(1, std::memory_order_relaxed);
   if (ejection_observer_) {
     for (const auto& [id, other] : state.loads)
       if (other.get() == &load) ejection_observer_({service, id, now_us + seconds * 1'000'000, load.times_ejected, reason});
   }
   return true;
+}
+
+Status Balancer::set_draining(const std::string& service, const std::string& instance_id, bool draining) {
+  if (!registry_.knows(service)) return {Code::not_found, "service \"" + service + "\" is not registered"};
+  std::shared_ptr<InstanceLoad> load = find_load(service, instance_id);
+  if (!load) {
+    refresh(*state_of(service), service);
+    load = find_load(service, instance_id);
+  }
+  if (!load) return {Code::not_found, "service \"" + service + "\" has no instance \"" + instance_id + "\""};
+  const std::shared_ptr<State> state = existing_state(service);
+  std::unique_lock lock(state->mutex);
+  load->draining.store(draining, std::memory_order_relaxed);
+  state->exclusion_epoch.fetch_add(1, std::memory_order_relaxed);  // the next pick rebuilds the candidates
+  return {};
 }
 
 std::vector<Balancer::Ejection> Balancer::ejections(const std::string& service) const {
@@ -346,17 +361,18 @@ void Balancer::refresh(State& state, const std::string& service) {
   for (const InstanceRecord& record : snapshot->instances) health.emplace_back(record.instance_id, record.status == "healthy");
   attach_loads(state, health);
   // Ejected instances are out, and count as unhealthy toward the panic threshold, as Envoy's.
-  const uint64_t epoch = state.ejection_epoch.load(std::memory_order_relaxed);
+  const uint64_t epoch = state.exclusion_epoch.load(std::memory_order_relaxed);
   int64_t review_at_us = 0;
   std::erase_if(snapshot->instances, [&](const InstanceRecord& record) {
     const InstanceLoad& load = *state.loads.at(record.instance_id);
+    if (load.draining.load(std::memory_order_relaxed)) return true;  // not even in panic: it asked for no new calls
     if (!load.ejected(now_us)) return false;
     const int64_t until = load.ejected_until_us.load(std::memory_order_relaxed);
     review_at_us = review_at_us == 0 ? until : std::min(review_at_us, until);
     return true;
   });
   std::shared_ptr<Candidates> candidates = candidates_of(service, std::move(*snapshot));
-  candidates->ejection_epoch = epoch;
+  candidates->exclusion_epoch = epoch;
   candidates->review_at_us = review_at_us;
   for (const InstanceRecord& record : candidates->instances) candidates->loads.push_back(state.loads.at(record.instance_id));
   state.candidates = std::move(candidates);

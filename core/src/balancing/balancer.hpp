@@ -41,7 +41,7 @@ class Balancer {
     bool panic = false;
     std::vector<InstanceRecord> instances;             // in instance id order
     std::vector<std::shared_ptr<InstanceLoad>> loads;  // each instance's, in the same order
-    uint64_t ejection_epoch = 0;                       // the service's ejections it left out
+    uint64_t exclusion_epoch = 0;                      // the service's ejections and drains it left out
     int64_t review_at_us = 0;                          // the first of those ejections ends then (monotonic); 0: none
   };
   struct Picked {
@@ -71,6 +71,9 @@ class Balancer {
   // The live figures of one instance, for answers and tests.
   hub_lb_load figures(const InstanceLoad& load) const;
   bool knows(const std::string& service) const { return registry_.knows(service); }
+  // A draining instance gets no new calls from any pick, panic included, until it stops draining.
+  // not_found: no such service or instance. Kept in memory: a restarted hub forgets it.
+  Status set_draining(const std::string& service, const std::string& instance_id, bool draining);
 
   // Outlier detection's ejections: instances out of the candidates for a while.
   struct Ejection {

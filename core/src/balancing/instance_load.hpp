@@ -54,6 +54,9 @@ class InstanceLoad {
   std::string ejection_reason;
   bool ejected(int64_t now_us) const { return ejected_until_us.load(std::memory_order_relaxed) > now_us; }
 
+  // The instance asked for no new calls (POST /drain): out of the candidates until it asks again.
+  std::atomic<bool> draining{false};
+
  private:
   std::array<std::atomic<int32_t>, kLeaseSlots> leased_{};  // by the second picked in, modulo the slots
   std::atomic<int64_t> in_flight_{0};

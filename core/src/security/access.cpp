@@ -36,6 +36,7 @@ const std::vector<RouteAccess>& route_access() {
       {"POST", "/heartbeat", speak_for_service},
       {"POST", "/deregister", speak_for_service},
       {"POST", "/outcomes", report_calls},
+      {"POST", "/drain", speak_for_service},
       {"PUT", "/config/{service}", operate},
       {"POST", "/config/{service}", operate},
       {"POST", "/config/{service}/rollback", operate},

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 namespace {
 
 using Json = nlohmann::json;
@@ -132,6 +134,29 @@ TEST(LbApi, BadInputIsRefusedWholeAndNamesWhatWasWrong) {
   ASSERT_EQ(unknown.status, 200);
   EXPECT_EQ(Json::parse(unknown.body)["unknown"], 2);
   EXPECT_EQ(Json::parse(unknown.body)["accepted"], 0);
+}
+
+TEST(LbApi, ADrainingInstanceGetsNoNewCallsUntilItAsksAgain) {
+  hub::testing::TestHub hub(options("round_robin"));
+  add(hub, "pricing", "10.0.0.1"), add(hub, "pricing", "10.0.0.2");
+  const auto drained = hub.post("/drain", R"({"service_name": "pricing", "instance_id": "10.0.0.1:8001"})");
+  ASSERT_EQ(drained.status, 200) << drained.body;
+  EXPECT_EQ(Json::parse(drained.body)["draining"], true);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(lb(hub, "/lb/pricing").host(), "10.0.0.2");
+    EXPECT_EQ(Json::parse(hub.get("/discover/pricing").body)["instance"]["host"], "10.0.0.2");
+  }
+  ASSERT_EQ(hub.post("/drain", R"({"service_name": "pricing", "instance_id": "10.0.0.1:8001", "draining": false})").status, 200);
+  std::set<std::string> hosts;
+  for (int i = 0; i < 4; ++i) hosts.insert(lb(hub, "/lb/pricing").host());
+  EXPECT_EQ(hosts.size(), 2u);
+  EXPECT_EQ(hub.post("/drain", R"({"service_name": "pricing", "instance_id": "ghost"})").status, 404);
+  EXPECT_EQ(hub.post("/drain", R"({"service_name": "nobody", "instance_id": "x"})").status, 404);
+  EXPECT_EQ(hub.post("/drain", R"({"service_name": "pricing"})").status, 400);
+  // Every instance draining: nobody to call.
+  hub.post("/drain", R"({"service_name": "pricing", "instance_id": "10.0.0.1:8001"})");
+  hub.post("/drain", R"({"service_name": "pricing", "instance_id": "10.0.0.2:8001"})");
+  EXPECT_EQ(hub.get("/lb/pricing").status, 503);
 }
 
 }  // namespace

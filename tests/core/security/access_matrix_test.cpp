@@ -56,6 +56,7 @@ const std::vector<Case>& cases() {
       {"POST", "/register", "/register", reg, "AD"},
       {"POST", "/heartbeat", "/heartbeat", R"({"service_name":"a","instance_id":"10.0.0.1:80"})", "AD"},
       {"POST", "/deregister", "/deregister", R"({"service_name":"a","instance_id":"10.0.0.1:80"})", "AD"},
+      {"POST", "/drain", "/drain", R"({"service_name":"a","instance_id":"10.0.0.1:80","draining":false})", "AD"},
       {"POST", "/outcomes", "/outcomes", R"({"outcomes":[{"service_name":"a","instance_id":"10.0.0.1:80","result":"success"}]})", "ABOD"},
       {"PUT", "/config/{service}", "/config/a", R"({"config_data":{"x":1}})", "OD"},
       {"POST", "/config/{service}", "/config/a", R"({"config_data":{"x":2}})", "OD"},
