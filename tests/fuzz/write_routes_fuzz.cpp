@@ -1,6 +1,7 @@
 // The body of every write route, as the API receives it, through the real
 // handlers over memory storage: whatever the bytes, the answer is a status the
 // API promises (never a 500), and a refused write changes nothing.
+#include "api/balancing_api.hpp"
 #include "api/config_api.hpp"
 #include "api/registry_api.hpp"
 #include "basics/logging.hpp"
@@ -28,10 +29,13 @@ struct Api {
   hub::config::ConfigStore configs{*storage, writes, hub::ConfigManagementSettings{},
                                    *clock,   events, hub::make_logger({.level = "off"}, "fuzz")};
   hub::Balancer balancer{registry, {}, [](const std::string& service) { return hub::builtin_round_robin("round_robin/" + service, {}); }};
+  hub::Circuits circuits{[](const std::string& service) { return hub::builtin_breaker("sliding_window/" + service, {}); },
+                         [this](const std::string& service) { return registry.knows(service); }, events, clock};
   hub::security::RegistrationPolicy policy{hub::RegistrationRules{}};
   hub::http::Router router;
   Api() {
     hub::add_registry_routes(router, &registry, &balancer, policy);
+    hub::add_balancing_routes(router, &balancer, &circuits, clock);
     hub::config::add_config_routes(router, configs);
   }
 };
@@ -44,6 +48,9 @@ const std::pair<const char*, const char*> kWriteRoutes[] = {
     {"POST", "/config/svc/rollback"},
     {"PUT", "/global-config"},
     {"POST", "/global-config/rollback"},
+    {"POST", "/outcomes"},
+    {"POST", "/drain"},
+    {"PUT", "/circuits/svc/state"},
 };
 
 }  // namespace
