@@ -243,7 +243,9 @@ void Hub::Impl::open_registry() {
         return plugins.another(id, (id.empty() ? "round_robin" : id) + "/" + service, plugin_host);
       },
       clock);
+  metrics->describe("hub_instance_ejections_total", Metrics::Type::counter, "Instances outlier detection ejected, by service.");
   balancer->on_ejection([this](const Balancer::Ejection& ejection) {
+    metrics->counter_add("hub_instance_ejections_total", 1, {{"service", ejection.service}});
     if (!events.wanted("instance.ejected")) return;
     const std::string message = "instance " + ejection.instance_id + " of " + ejection.service + " ejected for " +
                                 std::to_string((ejection.until_us - clock->monotonic_us() + 500'000) / 1'000'000) +
@@ -259,7 +261,7 @@ void Hub::Impl::open_registry() {
         return id.empty() ? builtin_breaker("sliding_window/" + service, plugin_host)
                           : plugins.another(id, id + "/" + service, plugin_host);
       },
-      [this](const std::string& service) { return registry->knows(service); }, events, clock);
+      [this](const std::string& service) { return registry->knows(service); }, events, *metrics, clock);
   try {
     circuits->restore(storage->load_circuits());
   } catch (const std::exception& error) {

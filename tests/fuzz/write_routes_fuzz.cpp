@@ -29,8 +29,9 @@ struct Api {
   hub::config::ConfigStore configs{*storage, writes, hub::ConfigManagementSettings{},
                                    *clock,   events, hub::make_logger({.level = "off"}, "fuzz")};
   hub::Balancer balancer{registry, {}, [](const std::string& service) { return hub::builtin_round_robin("round_robin/" + service, {}); }};
+  hub::Metrics metrics;
   hub::Circuits circuits{[](const std::string& service) { return hub::builtin_breaker("sliding_window/" + service, {}); },
-                         [this](const std::string& service) { return registry.knows(service); }, events, clock};
+                         [this](const std::string& service) { return registry.knows(service); }, events, metrics, clock};
   hub::security::RegistrationPolicy policy{hub::RegistrationRules{}};
   hub::http::Router router;
   Api() {

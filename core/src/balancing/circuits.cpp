@@ -49,8 +49,12 @@ struct Circuits::Circuit {
   std::string last_state = "CLOSED";  // as last published
 };
 
-Circuits::Circuits(MakeHandle make_handle, Knows knows, EventBus& events, std::shared_ptr<const Clock> clock)
-    : make_handle_(std::move(make_handle)), knows_(std::move(knows)), events_(events), clock_(std::move(clock)) {}
+Circuits::Circuits(MakeHandle make_handle, Knows knows, EventBus& events, Metrics& metrics, std::shared_ptr<const Clock> clock)
+    : make_handle_(std::move(make_handle)), knows_(std::move(knows)), events_(events), metrics_(metrics), clock_(std::move(clock)) {
+  metrics_.describe(
+      "hub_circuit_state", Metrics::Type::gauge,
+      "1 for the state each service's circuit is in (CLOSED, OPEN, HALF_OPEN, DISABLED, FORCED_OPEN), 0 for the others it was in.");
+}
 
 Circuits::~Circuits() = default;
 
@@ -237,6 +241,8 @@ void Circuits::published(const std::string& service, Circuit& circuit, std::stri
   const std::string now = state_of(circuit, now_us);
   circuit.last_state = now;
   if (now == before) return;
+  metrics_.gauge_set("hub_circuit_state", 0, {{"service", service}, {"state", before}});
+  metrics_.gauge_set("hub_circuit_state", 1, {{"service", service}, {"state", now}});
   hub_circuit_figures figures{};
   figures.struct_size = sizeof figures;
   figures.failure_rate = figures.slow_call_rate = -1;

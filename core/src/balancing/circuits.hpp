@@ -11,6 +11,7 @@
 
 #include <hub/clock.hpp>
 #include <hub/event_bus.hpp>
+#include <hub/metrics.hpp>
 #include <hub/status.hpp>
 
 #include <functional>
@@ -44,7 +45,8 @@ class Circuits {
     bool described = false;         // the breaker gave its figures
   };
 
-  Circuits(MakeHandle make_handle, Knows knows, EventBus& events, std::shared_ptr<const Clock> clock);
+  // `metrics` gets hub_circuit_state{service,state}: 1 for the state a circuit is in, 0 for the others it has been in.
+  Circuits(MakeHandle make_handle, Knows knows, EventBus& events, Metrics& metrics, std::shared_ptr<const Clock> clock);
   ~Circuits();
 
   // May a call to `service` go now? In HALF_OPEN a permit is one of the breaker's trial calls.
@@ -77,6 +79,7 @@ class Circuits {
   MakeHandle make_handle_;
   Knows knows_;
   EventBus& events_;
+  Metrics& metrics_;
   std::shared_ptr<const Clock> clock_;
   std::shared_mutex mutex_;  // the map; each circuit has its own
   std::map<std::string, std::shared_ptr<Circuit>, std::less<>> circuits_;

@@ -105,6 +105,9 @@ TEST_F(Circuits, OpensOnEveryCallersFailuresAndLbRefusesUntilTheTrialsSucceed) {
   EXPECT_EQ(circuit()["state"], "CLOSED");
   EXPECT_EQ(lb().status, 200);
   EXPECT_EQ(topics(), (std::vector<std::string>{"circuit.open", "circuit.half_open", "circuit.closed"}));
+  const std::string metrics = hub_->get("/metrics").body;
+  EXPECT_NE(metrics.find(R"(hub_circuit_state{service="ml-processing",state="CLOSED"} 1)"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find(R"(hub_circuit_state{service="ml-processing",state="OPEN"} 0)"), std::string::npos);
 }
 
 TEST_F(Circuits, AnOutcomeWithoutALeaseDoesNotDecideHalfOpen) {
@@ -167,6 +170,7 @@ TEST_F(Circuits, OutlierDetectionEjectsNoMoreThanMaxEjectionPercentExactly) {
   EXPECT_TRUE(seen.count("10.0.0.1:8001"));  // back after its ejection time
   EXPECT_TRUE(circuit()["ejected"].empty());
   EXPECT_EQ(topics(), (std::vector<std::string>{"instance.ejected"}));
+  EXPECT_NE(hub_->get("/metrics").body.find(R"(hub_instance_ejections_total{service="ml-processing"} 1)"), std::string::npos);
 }
 
 TEST_F(Circuits, TenPercentOfFiveInstancesIsNone) {
