@@ -374,7 +374,7 @@ void Client::report(Outcome outcome) {
   out.set_instance_id(std::move(outcome.instance_id));
   out.set_result(kResults[static_cast<int>(outcome.result)]);
   out.set_duration_ms(static_cast<double>(outcome.duration.count()) / 1000.0);
-  out.set_lease(outcome.lease);
+  out.set_lease(static_cast<uint32_t>(outcome.lease));
   std::lock_guard lock(impl_->reporter_mutex);
   if (!impl_->reporter)
     impl_->reporter = std::make_unique<client::OutcomeReporter>(

@@ -71,7 +71,7 @@ Response balanced(const Request& request, Balancer& balancer, Circuits& circuits
   out.set_instance_id(instance.instance_id);
   out.set_url(url_of(instance));
   out.set_service_name(name);
-  out.set_lease(picked.lease);
+  out.set_lease(static_cast<uint32_t>(picked.lease));  // monotonic seconds: uint32 lasts 136 years, and JSON shows a number
   out.set_in_flight(figures.active_requests);
   out.set_panic(picked.candidates->panic);
   return http::encode(request, out);
@@ -90,7 +90,6 @@ std::optional<std::string> problem_with(const v1::OutcomesRequest& batch) {
       return at + "result: \"" + outcome.result().substr(0, 40) + "\" is not one of success, failure, timeout, rejected";
     if (!(outcome.duration_ms() >= 0 && outcome.duration_ms() <= kMaxDurationMs))
       return at + "duration_ms: between 0 and " + std::to_string(static_cast<int64_t>(kMaxDurationMs));
-    if (outcome.lease() < 0) return at + "lease: the lease GET /lb answered, or 0";
   }
   return std::nullopt;
 }
