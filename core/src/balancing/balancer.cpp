@@ -121,6 +121,9 @@ Balancer::Picked Balancer::pick(const std::string& service, std::string_view key
       status = choose(*state, candidates, key, key.empty() ? 0 : draw, picked.index);
     }
   }
+  if (status == HUB_UNAVAILABLE && candidates.left_out > 0)
+    return {{Code::unavailable, "service \"" + service + "\" has no instance to call: " + std::to_string(candidates.left_out) +
+                                    " draining or ejected, the others down"}};
   if (status == HUB_UNAVAILABLE)
     return {{Code::unavailable, "service \"" + service + "\" has no healthy or degraded instance; every instance is down"}};
   if (status != HUB_OK)
@@ -363,6 +366,7 @@ void Balancer::refresh(State& state, const std::string& service) {
   // Ejected instances are out, and count as unhealthy toward the panic threshold, as Envoy's.
   const uint64_t epoch = state.exclusion_epoch.load(std::memory_order_relaxed);
   int64_t review_at_us = 0;
+  const size_t registered = snapshot->instances.size();
   std::erase_if(snapshot->instances, [&](const InstanceRecord& record) {
     const InstanceLoad& load = *state.loads.at(record.instance_id);
     if (load.draining.load(std::memory_order_relaxed)) return true;  // not even in panic: it asked for no new calls
@@ -371,7 +375,9 @@ void Balancer::refresh(State& state, const std::string& service) {
     review_at_us = review_at_us == 0 ? until : std::min(review_at_us, until);
     return true;
   });
+  const size_t left_out = registered - snapshot->instances.size();
   std::shared_ptr<Candidates> candidates = candidates_of(service, std::move(*snapshot));
+  candidates->left_out = left_out;
   candidates->exclusion_epoch = epoch;
   candidates->review_at_us = review_at_us;
   for (const InstanceRecord& record : candidates->instances) candidates->loads.push_back(state.loads.at(record.instance_id));

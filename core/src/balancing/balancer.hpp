@@ -43,6 +43,7 @@ class Balancer {
     std::vector<std::shared_ptr<InstanceLoad>> loads;  // each instance's, in the same order
     uint64_t exclusion_epoch = 0;                      // the service's ejections and drains it left out
     int64_t review_at_us = 0;                          // the first of those ejections ends then (monotonic); 0: none
+    size_t left_out = 0;                               // instances draining or ejected
   };
   struct Picked {
     Status status;  // not_found: no such service; unavailable: none can serve; internal: the plugin failed

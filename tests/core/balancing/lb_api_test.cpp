@@ -156,7 +156,9 @@ TEST(LbApi, ADrainingInstanceGetsNoNewCallsUntilItAsksAgain) {
   // Every instance draining: nobody to call.
   hub.post("/drain", R"({"service_name": "pricing", "instance_id": "10.0.0.1:8001"})");
   hub.post("/drain", R"({"service_name": "pricing", "instance_id": "10.0.0.2:8001"})");
-  EXPECT_EQ(hub.get("/lb/pricing").status, 503);
+  const auto none = hub.get("/lb/pricing");
+  EXPECT_EQ(none.status, 503);
+  EXPECT_NE(none.body.find("no instance to call: 2 draining or ejected"), std::string::npos) << none.body;
 }
 
 }  // namespace
