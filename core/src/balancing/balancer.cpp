@@ -160,11 +160,7 @@ double Balancer::warmth(const SlowStart& slow_start, const InstanceLoad& load, i
 }
 
 bool Balancer::report(const std::string& service, const CallOutcome& outcome) {
-  std::shared_ptr<InstanceLoad> load = find_load(service, outcome.instance_id);
-  if (!load && registry_.knows(service)) {  // callers that pick on their own: the service may be new to the balancer
-    refresh(*state_of(service), service);
-    load = find_load(service, outcome.instance_id);
-  }
+  std::shared_ptr<InstanceLoad> load = load_of(service, outcome.instance_id);
   if (!load) return false;
   const int64_t now_us = clock_->monotonic_us();
   if (outcome.lease > 0) load->release(outcome.lease, second(now_us), settings_.lease_seconds);
@@ -216,11 +212,7 @@ bool Balancer::eject_locked(State& state, const std::string& service, InstanceLo
 
 Status Balancer::set_draining(const std::string& service, const std::string& instance_id, bool draining) {
   if (!registry_.knows(service)) return {Code::not_found, "service \"" + service + "\" is not registered"};
-  std::shared_ptr<InstanceLoad> load = find_load(service, instance_id);
-  if (!load) {
-    refresh(*state_of(service), service);
-    load = find_load(service, instance_id);
-  }
+  std::shared_ptr<InstanceLoad> load = load_of(service, instance_id);
   if (!load) return {Code::not_found, "service \"" + service + "\" has no instance \"" + instance_id + "\""};
   const std::shared_ptr<State> state = existing_state(service);
   std::unique_lock lock(state->mutex);
@@ -285,18 +277,16 @@ void Balancer::review_success_rates(State& state, const std::string& service, in
 }
 
 void Balancer::set_load(const std::string& service, const std::string& instance_id, double load) {
-  if (!registry_.knows(service)) return;
-  std::shared_ptr<State> state = state_of(service);
-  {
-    std::shared_lock lock(state->mutex);
-    if (auto found = state->loads.find(instance_id); found != state->loads.end()) return found->second->set_load(load);
-    const std::optional<Registry::Version> version = registry_.version(service);
-    if (!version || (state->candidates && state->candidates->version.generation == version->generation))
-      return;  // not one of its instances
-  }
-  refresh(*state, service);  // a newcomer: its entry comes with the candidates
-  std::shared_lock lock(state->mutex);
-  if (auto found = state->loads.find(instance_id); found != state->loads.end()) found->second->set_load(load);
+  if (std::shared_ptr<InstanceLoad> found = load_of(service, instance_id)) found->set_load(load);
+}
+
+// An instance the balancer has not seen yet (a newcomer, or a service nobody picked from: callers
+// that pick on their own) gets its entry with the candidates; refresh() is cheap when they are fresh.
+std::shared_ptr<InstanceLoad> Balancer::load_of(const std::string& service, const std::string& instance_id) {
+  if (std::shared_ptr<InstanceLoad> found = find_load(service, instance_id)) return found;
+  if (!registry_.knows(service)) return nullptr;
+  refresh(*state_of(service), service);
+  return find_load(service, instance_id);
 }
 
 std::shared_ptr<InstanceLoad> Balancer::find_load(const std::string& service, const std::string& instance_id) const {

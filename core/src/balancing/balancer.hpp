@@ -104,6 +104,7 @@ class Balancer {
   bool eject_locked(State& state, const std::string& service, InstanceLoad& load, const std::string& reason, int64_t now_us);
   void review_success_rates(State& state, const std::string& service, int64_t now_us);
   std::shared_ptr<InstanceLoad> find_load(const std::string& service, const std::string& instance_id) const;
+  std::shared_ptr<InstanceLoad> load_of(const std::string& service, const std::string& instance_id);  // refreshes when missing
   hub_status choose(State& state, const Candidates& candidates, std::string_view key, uint64_t key_hash, size_t& index) const;
   double warmth(const SlowStart& slow_start, const InstanceLoad& load, int64_t now_us) const;
   int64_t second(int64_t monotonic_us) const { return monotonic_us / 1'000'000 + 1; }  // never 0: 0 means "no lease"
