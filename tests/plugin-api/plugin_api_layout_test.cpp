@@ -172,13 +172,16 @@ TEST(PluginApiLayout, GoldenOffsetsAndSizes) {
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, state), 48u);
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, describe), 56u);  // since 1.2
   EXPECT_EQ(offsetof(hub_circuit_breaker_vtable, restore), 64u);
-  EXPECT_EQ(sizeof(hub_rollout_instance), 48u);
+  EXPECT_EQ(sizeof(hub_rollout_instance), 72u);
   EXPECT_EQ(offsetof(hub_rollout_instance, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_rollout_instance, instance_id), 8u);
   EXPECT_EQ(offsetof(hub_rollout_instance, version), 24u);
   EXPECT_EQ(offsetof(hub_rollout_instance, health), 40u);
   EXPECT_EQ(offsetof(hub_rollout_instance, draining), 44u);
-  EXPECT_EQ(sizeof(hub_rollout_state), 144u);
+  EXPECT_EQ(offsetof(hub_rollout_instance, healthy_for_us), 48u);  // since 1.2
+  EXPECT_EQ(offsetof(hub_rollout_instance, draining_for_us), 56u);
+  EXPECT_EQ(offsetof(hub_rollout_instance, directed), 64u);
+  EXPECT_EQ(sizeof(hub_rollout_state), 208u);
   EXPECT_EQ(offsetof(hub_rollout_state, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_rollout_state, rollout_id), 8u);
   EXPECT_EQ(offsetof(hub_rollout_state, service), 24u);
@@ -192,12 +195,22 @@ TEST(PluginApiLayout, GoldenOffsetsAndSizes) {
   EXPECT_EQ(offsetof(hub_rollout_state, params_json), 112u);
   EXPECT_EQ(offsetof(hub_rollout_state, instances), 128u);
   EXPECT_EQ(offsetof(hub_rollout_state, instance_count), 136u);
-  EXPECT_EQ(sizeof(hub_rollout_action), 48u);
+  EXPECT_EQ(offsetof(hub_rollout_state, params), 144u);  // since 1.2
+  EXPECT_EQ(offsetof(hub_rollout_state, param_count), 152u);
+  EXPECT_EQ(offsetof(hub_rollout_state, rolling_back), 160u);
+  EXPECT_EQ(offsetof(hub_rollout_state, promote_requested), 164u);
+  EXPECT_EQ(offsetof(hub_rollout_state, step), 168u);
+  EXPECT_EQ(offsetof(hub_rollout_state, step_started_unix_us), 176u);
+  EXPECT_EQ(offsetof(hub_rollout_state, weight_percent), 184u);
+  EXPECT_EQ(offsetof(hub_rollout_state, gate), 188u);
+  EXPECT_EQ(offsetof(hub_rollout_state, gate_reason), 192u);
+  EXPECT_EQ(sizeof(hub_rollout_action), 56u);
   EXPECT_EQ(offsetof(hub_rollout_action, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_rollout_action, type), 4u);
   EXPECT_EQ(offsetof(hub_rollout_action, instance_id), 8u);
   EXPECT_EQ(offsetof(hub_rollout_action, wait_us), 24u);
   EXPECT_EQ(offsetof(hub_rollout_action, reason), 32u);
+  EXPECT_EQ(offsetof(hub_rollout_action, weight_percent), 48u);  // since 1.2
   EXPECT_EQ(sizeof(hub_deployment_coordinator_vtable), 40u);
   EXPECT_EQ(offsetof(hub_deployment_coordinator_vtable, struct_size), 0u);
   EXPECT_EQ(offsetof(hub_deployment_coordinator_vtable, create), 8u);

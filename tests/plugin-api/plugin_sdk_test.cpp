@@ -58,10 +58,13 @@ class TripAfterOne {
 class DrainFirst {
  public:
   explicit DrainFirst(const hub::Context&) {}
-  std::vector<hub::RolloutAction> next_step(const hub_rollout_state& state) {
-    if (state.instance_count == 0) return {{.type = HUB_ROLLOUT_DONE, .reason = "no instances"}};
-    return {{.type = HUB_ROLLOUT_DRAIN, .instance_id = std::string(hub::view(state.instances[0].instance_id)), .reason = "batch 1"},
-            {.type = HUB_ROLLOUT_WAIT, .wait_us = 5'000'000}};
+  std::vector<hub::RolloutAction> next_step(const hub::Rollout& rollout) {
+    const auto instances = rollout.instances();
+    if (instances.empty()) return {{.type = HUB_ROLLOUT_DONE, .reason = "no instances"}};
+    const int64_t wait_seconds = rollout.params().integer("wait_seconds", 5);
+    rollout.refuse_unknown_params();
+    return {{.type = HUB_ROLLOUT_DRAIN, .instance_id = std::string(instances[0].id), .reason = "batch 1"},
+            {.type = HUB_ROLLOUT_WAIT, .wait_us = wait_seconds * 1'000'000}};
   }
 };
 
@@ -200,6 +203,30 @@ TEST_F(PluginSdk, CoordinatorActionsStayValidUntilTheNextCall) {
   EXPECT_EQ(hub::view(actions[0].reason), "batch 1");
   EXPECT_EQ(actions[1].type, HUB_ROLLOUT_WAIT);
   EXPECT_EQ(actions[1].wait_us, 5'000'000);
+}
+
+TEST_F(PluginSdk, CoordinatorReadsParamsAndRefusesUnknownOnes) {
+  auto coordinator = make("drain_first");
+  const auto& vtable = coordinator->vtable<hub_deployment_coordinator_vtable>();
+  hub_rollout_instance instance{sizeof instance, {"i-1", 3}, {"v1", 2}, HUB_HEALTH_HEALTHY, 0, 0, 0, 0};
+  const hub_kv known[] = {{{"wait_seconds", 12}, {"7", 1}}};
+  hub_rollout_state state{};
+  state.struct_size = sizeof state;
+  state.instances = &instance;
+  state.instance_count = 1;
+  state.params = known;
+  state.param_count = 1;
+  const hub_rollout_action* actions = nullptr;
+  size_t count = 0;
+  ASSERT_EQ(vtable.next_step(coordinator->handle(), &state, &actions, &count), HUB_OK);
+  ASSERT_EQ(count, 2u);
+  EXPECT_EQ(actions[1].wait_us, 7'000'000);
+
+  const hub_kv typo[] = {{{"wait_seconds", 12}, {"7", 1}}, {{"wait_secs", 9}, {"7", 1}}};
+  state.params = typo;
+  state.param_count = 2;
+  EXPECT_EQ(vtable.next_step(coordinator->handle(), &state, &actions, &count), HUB_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(vtable.get_last_error(coordinator->handle())).find("wait_secs"), std::string::npos);
 }
 
 TEST_F(PluginSdk, ConfigGettersReadTypedValuesAndTheHostLogs) {

@@ -267,6 +267,104 @@ struct RolloutAction {
   std::string instance_id;
   int64_t wait_us = 0;
   std::string reason;
+  uint32_t weight_percent = 0;  // SET_WEIGHT
+};
+
+// One instance of the rolled-out service, as the hub sees it now.
+struct RolloutInstance {
+  std::string_view id, version;
+  hub_health health = HUB_HEALTH_UNKNOWN;
+  bool draining = false;
+  int64_t healthy_for_us = 0;
+  int64_t draining_for_us = 0;
+  bool directed = false;  // a directive it was sent is not yet carried out
+};
+
+// A rollout as a coordinator reads it (hub_rollout_state); members a hub older than 1.2 does not
+// send read as their defaults. params() reads the request's parameters like a config section;
+// refuse_unknown_params() then refuses those no getter read, naming them.
+class Rollout {
+ public:
+  explicit Rollout(const hub_rollout_state& state)
+      : state_(state),
+        params_config_{sizeof(hub_config),
+                       state.rollout_id,
+                       state.params_json,
+                       has(&hub_rollout_state::params) ? state.params : nullptr,
+                       has(&hub_rollout_state::param_count) ? state.param_count : 0,
+                       this,
+                       &Rollout::declare},
+        params_(&params_config_) {}
+  Rollout(const Rollout&) = delete;
+  Rollout& operator=(const Rollout&) = delete;
+
+  const hub_rollout_state& raw() const { return state_; }
+  std::string_view id() const { return view(state_.rollout_id); }
+  std::string_view service() const { return view(state_.service); }
+  std::string_view from_version() const { return view(state_.from_version); }
+  std::string_view to_version() const { return view(state_.to_version); }
+  // The version every instance is headed for: to_version, or from_version when rolling back.
+  std::string_view target_version() const { return rolling_back() ? from_version() : to_version(); }
+  uint32_t batch_size() const { return state_.batch_size ? state_.batch_size : 1; }
+  bool paused() const { return state_.paused != 0; }
+  int64_t now_unix_us() const { return state_.now_unix_us; }
+  bool rolling_back() const { return member(&hub_rollout_state::rolling_back, 0) != 0; }
+  bool promote_requested() const { return member(&hub_rollout_state::promote_requested, 0) != 0; }
+  uint32_t step() const { return member(&hub_rollout_state::step, 0u); }
+  int64_t step_age_us() const { return state_.now_unix_us - member(&hub_rollout_state::step_started_unix_us, state_.started_unix_us); }
+  int32_t weight_percent() const { return member(&hub_rollout_state::weight_percent, -1); }
+  hub_rollout_gate gate() const { return member(&hub_rollout_state::gate, HUB_GATE_PENDING); }
+  std::string_view gate_reason() const { return has(&hub_rollout_state::gate_reason) ? view(state_.gate_reason) : std::string_view(); }
+
+  std::vector<RolloutInstance> instances() const {
+    std::vector<RolloutInstance> out;
+    const auto* at = reinterpret_cast<const unsigned char*>(state_.instances);
+    for (size_t i = 0; i < state_.instance_count; ++i) {
+      // Walk by the hub's struct_size, which may be larger than this header's.
+      const auto& in = *reinterpret_cast<const hub_rollout_instance*>(at);
+      RolloutInstance instance{view(in.instance_id), view(in.version), in.health, in.draining != 0};
+      if (HUB_HAS_MEMBER(&in, hub_rollout_instance, directed)) {
+        instance.healthy_for_us = in.healthy_for_us;
+        instance.draining_for_us = in.draining_for_us;
+        instance.directed = in.directed != 0;
+      }
+      out.push_back(instance);
+      at += in.struct_size;
+    }
+    return out;
+  }
+
+  const Config& params() const { return params_; }
+  void refuse_unknown_params() const {
+    std::string unknown;
+    for (size_t i = 0; i < params_config_.entry_count; ++i) {
+      const std::string key(view(params_config_.entries[i].key));
+      bool known = false;
+      for (const std::string& read : read_)
+        known = known || key == read || (key.size() > read.size() && key.compare(0, read.size(), read) == 0 && key[read.size()] == '.');
+      if (!known) unknown += (unknown.empty() ? "" : ", ") + key;
+    }
+    if (!unknown.empty()) throw Error(HUB_INVALID_ARGUMENT, "unknown parameter(s) for this strategy: " + unknown);
+  }
+
+ private:
+  template <class M>
+  bool has(M hub_rollout_state::*member) const {
+    return state_.struct_size >=
+           static_cast<size_t>(reinterpret_cast<const char*>(&(state_.*member)) - reinterpret_cast<const char*>(&state_)) + sizeof(M);
+  }
+  template <class M>
+  M member(M hub_rollout_state::*member, M fallback) const {
+    return has(member) ? state_.*member : fallback;
+  }
+  static void declare(void* context, hub_str key) {
+    if (key.len) static_cast<Rollout*>(context)->read_.emplace_back(view(key));
+  }
+
+  const hub_rollout_state& state_;
+  hub_config params_config_;
+  Config params_;
+  std::vector<std::string> read_;  // the params' keys a getter read
 };
 
 namespace sdk {
@@ -504,8 +602,8 @@ struct CircuitBreakerAdapter : Lifecycle<T> {
 
 // --- deployment_coordinator
 template <class T>
-concept DeploymentCoordinator = requires(T& coordinator, const hub_rollout_state& state) {
-  { coordinator.next_step(state) } -> std::same_as<std::vector<RolloutAction>>;
+concept DeploymentCoordinator = requires(T& coordinator, const Rollout& rollout) {
+  { coordinator.next_step(rollout) } -> std::same_as<std::vector<RolloutAction>>;
 };
 
 // Keeps the last answer alive until the next call on the handle, as the ABI asks.
@@ -520,15 +618,17 @@ struct CoordinatorHandle {
 template <class T>
 struct DeploymentCoordinatorAdapter {
   static_assert(DeploymentCoordinator<T>,
-                "a deployment coordinator needs 'std::vector<hub::RolloutAction> next_step(const hub_rollout_state&)'");
+                "a deployment coordinator needs 'std::vector<hub::RolloutAction> next_step(const hub::Rollout&)'");
   using Handle = CoordinatorHandle<T>;
   static hub_status next_step(void* handle, const hub_rollout_state* state, const hub_rollout_action** out, size_t* count) noexcept {
     Handle& self = Lifecycle<Handle>::self(handle);
     return guard([&] {
-      self.actions = self.coordinator.next_step(*state);
+      const Rollout rollout(*state);
+      self.actions = self.coordinator.next_step(rollout);
       self.raw.clear();
       for (const RolloutAction& a : self.actions)
-        self.raw.push_back(hub_rollout_action{sizeof(hub_rollout_action), a.type, str(a.instance_id), a.wait_us, str(a.reason)});
+        self.raw.push_back(
+            hub_rollout_action{sizeof(hub_rollout_action), a.type, str(a.instance_id), a.wait_us, str(a.reason), a.weight_percent});
       *out = self.raw.data();
       *count = self.raw.size();
     });

@@ -424,7 +424,17 @@ typedef struct hub_rollout_instance {
   hub_str version; /* what it runs now */
   hub_health health;
   int32_t draining; /* non-zero while drained of traffic */
+  /* since 1.2, optional */
+  int64_t healthy_for_us;  /* healthy at `version` without a break for this long; 0 unless healthy */
+  int64_t draining_for_us; /* drained this long; 0 unless draining */
+  int32_t directed;        /* non-zero while a directive it was sent (UPGRADE, RETIRE) is not yet carried out */
 } hub_rollout_instance;
+
+/* since 1.2: what the hub's gates say of to_version, since the step began. */
+typedef int32_t hub_rollout_gate;
+#define HUB_GATE_PENDING 0 /* not enough time, calls or healthy instances yet */
+#define HUB_GATE_PASSING 1
+#define HUB_GATE_FAILING 2
 
 typedef struct hub_rollout_state {
   uint32_t struct_size;
@@ -438,8 +448,20 @@ typedef struct hub_rollout_state {
   int64_t started_unix_us;
   int64_t now_unix_us;
   hub_str params_json; /* the request's extra parameters, a JSON object */
+  /* Walk it by each element's struct_size: a newer hub's are larger. */
   const hub_rollout_instance* instances;
   size_t instance_count;
+  /* since 1.2, optional */
+  /* params_json flattened as hub_config's entries are ("steps.0.weight"). */
+  const hub_kv* params;
+  size_t param_count;
+  int32_t rolling_back;       /* non-zero after ROLL_BACK: every instance goes back to from_version */
+  int32_t promote_requested;  /* an operator asked to skip the remaining steps, pauses and gates */
+  uint32_t step;              /* the strategy's own step counter: 0 at the start, moved by NEXT_STEP */
+  int64_t step_started_unix_us;
+  int32_t weight_percent;     /* calls sent to to_version's instances; -1: no split, every instance alike */
+  hub_rollout_gate gate;      /* the gates' verdict on to_version over this step */
+  hub_str gate_reason;        /* what the verdict rests on, for the history */
 } hub_rollout_state;
 
 typedef int32_t hub_rollout_action_type;
@@ -451,6 +473,10 @@ typedef int32_t hub_rollout_action_type;
 #define HUB_ROLLOUT_PAUSE 5     /* hold until an operator resumes */
 #define HUB_ROLLOUT_ROLL_BACK 6 /* return every instance to from_version */
 #define HUB_ROLLOUT_DONE 7
+/* since 1.2 */
+#define HUB_ROLLOUT_SET_WEIGHT 8 /* send weight_percent of calls to to_version's instances */
+#define HUB_ROLLOUT_NEXT_STEP 9  /* step + 1, and its clock restarts */
+#define HUB_ROLLOUT_RETIRE 10    /* drain instance_id for good and tell it to stop */
 
 typedef struct hub_rollout_action {
   uint32_t struct_size;
@@ -458,6 +484,8 @@ typedef struct hub_rollout_action {
   hub_str instance_id; /* for DRAIN, UPGRADE, RESTORE */
   int64_t wait_us;     /* for WAIT */
   hub_str reason;      /* shown to operators */
+  /* since 1.2, optional */
+  uint32_t weight_percent; /* for SET_WEIGHT: 0..100 */
 } hub_rollout_action;
 
 typedef struct hub_deployment_coordinator_vtable {
@@ -466,9 +494,13 @@ typedef struct hub_deployment_coordinator_vtable {
   hub_create_fn create;
   hub_destroy_fn destroy;
   hub_get_last_error_fn get_last_error;
-  /* The next actions for this rollout, in order.
+  /* The next actions for this rollout, in order. The hub calls it whenever
+   * something changed and at least as often as WAIT asks; it must decide from
+   * the state alone, so that a restarted hub resumes where it stood. A first
+   * call before the rollout is accepted checks its params: HUB_INVALID_ARGUMENT
+   * refuses the rollout with get_last_error's message.
    * OWNERSHIP: *out_actions is the plugin's; valid until the next call on
-   * the same handle. */
+   * the same handle. The hub walks it by each element's struct_size. */
   hub_status (*next_step)(void* handle, const hub_rollout_state* state, const hub_rollout_action** out_actions, size_t* out_count);
 } hub_deployment_coordinator_vtable;
 
