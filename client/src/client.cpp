@@ -1,5 +1,6 @@
 #include <hub/client.hpp>
 
+#include "directive_follower.hpp"
 #include "hub/api/v1/balancing.pb.h"
 #include "hub/api/v1/registry.pb.h"
 #include "hub/api/v1/status.pb.h"
@@ -75,6 +76,7 @@ struct Client::Impl {
   std::mutex reporter_mutex;
   std::unique_ptr<client::OutcomeReporter> reporter;                                              // started by the first report
   std::unique_ptr<client::LocalBalancer> local;                                                   // Pick::locally
+  std::unique_ptr<client::DirectiveFollower> directives;                                          // on_directive
   std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> circuits;  // local picks' cache
 
   std::vector<client::LocalInstance> fetch_instances(const std::string& service) const {
@@ -277,6 +279,23 @@ void Client::stop() {
   }
   impl_->wake.notify_all();
   if (impl_->heartbeat_thread.joinable()) impl_->heartbeat_thread.join();
+  impl_->directives.reset();
+}
+
+void Client::on_directive(std::function<DirectiveResult(const Directive&)> handler) {
+  client::DirectiveFollower::Target target{impl_->base, impl_->options.token, impl_->options.ca_file, "", "", nullptr};
+  {
+    std::lock_guard lock(impl_->state_mutex);
+    if (!impl_->registered) throw ClientError(0, "on_directive: register_service() first");
+    target.service = impl_->registered->service_name();
+    target.instance_id = impl_->instance_id;
+  }
+  target.version = [impl = impl_.get()] {
+    std::lock_guard lock(impl->state_mutex);
+    return impl->registered ? impl->registered->version() : std::string();
+  };
+  impl_->directives.reset();
+  impl_->directives = std::make_unique<client::DirectiveFollower>(std::move(target), std::move(handler), impl_->options.initial_backoff);
 }
 
 void Client::deregister() {

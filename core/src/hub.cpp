@@ -4,16 +4,19 @@
 #include "api/access_gate.hpp"
 #include "api/balancing_api.hpp"
 #include "api/config_api.hpp"
+#include "api/deployments_api.hpp"
 #include "api/health_api.hpp"
 #include "api/liveness_api.hpp"
 #include "api/registry_api.hpp"
 #include "api/security_api.hpp"
+#include "api/snapshot_api.hpp"
 #include "balancing/balancer.hpp"
 #include "balancing/circuits.hpp"
 #include "basics/json_text.hpp"
 #include "basics/logging.hpp"
 #include "basics/network.hpp"
 #include "basics/outage_log.hpp"
+#include "deployments/deployments.hpp"
 #include "events/nats_publisher.hpp"
 #include "health/health_monitor.hpp"
 #include "http/encoding.hpp"
@@ -76,6 +79,8 @@ struct Hub::Impl {
   std::unique_ptr<DiscoveryPlugins> discovery;
   std::unique_ptr<Liveness> liveness;  // only when an implementation offers a liveness policy
   std::unique_ptr<config::ConfigStore> configs;
+  std::unique_ptr<deployments::DirectiveBoard> directives;  // with the registry
+  std::unique_ptr<deployments::Deployments> rollouts;       // with the registry; stopped before what it drives
   // Released after the plugins: the plugins may hold its reporter contexts until destroyed.
   std::unique_ptr<HealthMonitor> monitor;
   std::unique_ptr<http::Server> server;
@@ -101,6 +106,7 @@ struct Hub::Impl {
   void open_security();
   void open_registry();
   void open_monitor();
+  void open_deployments();
   void describe_metrics();
   void scrape();
   void housekeeping_loop();
@@ -150,6 +156,7 @@ void Hub::start() {
     impl_->configs = std::make_unique<config::ConfigStore>(*impl_->storage, *impl_->writes, manifest.config_management, *impl_->clock,
                                                            impl_->events, impl_->logger);
     impl_->configs->restore();
+    impl_->open_deployments();
     impl_->open_monitor();
     impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes(), manifest.security.tls);
     impl_->started_us = impl_->clock->monotonic_us();  // before serving: /health and /metrics read it
@@ -274,6 +281,26 @@ void Hub::Impl::open_registry() {
         std::make_unique<Liveness>(*registry, discovery->liveness_policy(), options.manifest.liveness, clock, events, *metrics, logger);
 }
 
+// Rollouts drive the registry's instances through the balancer and the config store: they need
+// all three, and resume where they stood before the hub's last stop.
+void Hub::Impl::open_deployments() {
+  if (!registry) return;
+  directives = std::make_unique<deployments::DirectiveBoard>(events);
+  const DeploymentSettings& settings = options.manifest.deployments;
+  rollouts = std::make_unique<deployments::Deployments>(
+      deployments::Deployments::Parts{*registry, *balancer, *configs, *storage, *directives, events, clock, logger}, settings,
+      [this, &settings](const std::string& strategy) -> std::unique_ptr<PluginInstance> {
+        if (auto named = settings.strategies.find(strategy); named != settings.strategies.end())
+          return plugins.another(named->second, "deployment/" + strategy, plugin_host);
+        return builtin_coordinator(strategy, plugin_host);
+      });
+  balancer->on_report([engine = rollouts.get()](const std::string& service, const CallOutcome& outcome) {
+    engine->observe(service, outcome.instance_id, outcome.result == CallResult::success, outcome.duration_us);
+  });
+  rollouts->restore();
+  rollouts->start();
+}
+
 void Hub::Impl::open_monitor() {
   const HealthMonitoringSettings& settings = options.manifest.health_monitoring;
   if (!settings.enabled) return;
@@ -379,6 +406,7 @@ void Hub::Impl::publish(const std::string& topic, const std::string& json) {
 
 void Hub::Impl::release() {
   stop_housekeeping();
+  if (rollouts) rollouts->stop();
   if (server) server->stop();
   server.reset();
   if (discovery) discovery->stop();
@@ -415,6 +443,8 @@ void Hub::Impl::release() {
       logger->warn("the last heartbeats were not written at stop: {}", error.what());
     }
   }
+  rollouts.reset();
+  directives.reset();
   configs.reset();
   liveness.reset();
   discovery.reset();
@@ -492,6 +522,8 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   add_balancing_routes(*router, balancer.get(), circuits.get(), clock);
   add_liveness_routes(*router, liveness.get());
   config::add_config_routes(*router, *configs);
+  add_deployment_routes(*router, rollouts.get(), directives.get());
+  add_snapshot_routes(*router, *storage, *clock, HUB_VERSION);
   add_health_routes(*router, monitor.get(), registry.get(), *clock);
   router->add("GET", "/metrics", [this](const http::Request&) {
     scrape();

@@ -1,6 +1,7 @@
 // hubd: runs a Central Hub from a manifest file until SIGTERM or SIGINT.
 #include <hub/errors.hpp>
 #include <hub/hub.hpp>
+#include <hub/snapshot_admin.hpp>
 #include <hub/token_admin.hpp>
 
 #include "plugin_host/plugin_loader.hpp"
@@ -20,11 +21,16 @@ constexpr const char* kUsage =
     "       hubd token create --config FILE --role ROLE [--description TEXT] [--expires-in DURATION]\n"
     "       hubd token list --config FILE\n"
     "       hubd token revoke --config FILE ID\n"
+    "       hubd --snapshot-save FILE --config CONFIG\n"
+    "       hubd --snapshot-restore FILE --config CONFIG [--force]\n"
     "       hubd --version\n"
     "\n"
     "  --config FILE        run the deployment in FILE (see config/*.yaml)\n"
     "  --listen HOST:PORT   listen there instead of the deployment's address\n"
     "  --check-config FILE  validate FILE, load its plugins and create each instance, then exit\n"
+    "  --snapshot-save FILE     write a snapshot of CONFIG's storage to FILE, verified, with no hub running\n"
+    "  --snapshot-restore FILE  verify FILE and replace CONFIG's storage with it (refused when it holds\n"
+    "                           anything, unless --force); stop the hub first\n"
     "  token ...            manage bearer tokens in FILE's storage, with or without a hub running;\n"
     "                       ROLE is admin, operator, reader or service:NAME; DURATION is 90s, 30m, 12h or 30d\n"
     "\n"
@@ -33,6 +39,8 @@ constexpr const char* kUsage =
 struct Arguments {
   std::string config;
   std::string check;
+  std::string snapshot_save, snapshot_restore;
+  bool force = false;
   std::optional<std::string> listen;
   bool version = false;
 };
@@ -56,11 +64,18 @@ std::optional<Arguments> parse(int argc, char** argv) {
       auto v = value();
       if (!v) return std::nullopt;
       (flag == "--config" ? args.config : flag == "--check-config" ? args.check : args.listen.emplace()) = *v;
+    } else if (flag == "--snapshot-save" || flag == "--snapshot-restore") {
+      auto v = value();
+      if (!v) return std::nullopt;
+      (flag == "--snapshot-save" ? args.snapshot_save : args.snapshot_restore) = *v;
+    } else if (flag == "--force") {
+      args.force = true;
     } else {
       std::cerr << "hubd: unknown argument '" << flag << "'\n" << kUsage;
       return std::nullopt;
     }
   }
+  if (!args.snapshot_save.empty() || !args.snapshot_restore.empty()) return args;
   if (!args.version && args.config.empty() == args.check.empty()) {
     std::cerr << "hubd: give exactly one of --config FILE or --check-config FILE\n" << kUsage;
     return std::nullopt;
@@ -150,6 +165,22 @@ int token_command(int argc, char** argv) {
   return 0;
 }
 
+// hubd --snapshot-save|--snapshot-restore FILE --config CONFIG; returns the exit status.
+int snapshot_command(const Arguments& args) {
+  if (args.config.empty() || args.snapshot_save.empty() == args.snapshot_restore.empty()) {
+    std::cerr << "hubd: give one of --snapshot-save FILE or --snapshot-restore FILE, and --config CONFIG\n" << kUsage;
+    return 2;
+  }
+  const hub::Manifest manifest = hub::load_manifest(args.config);
+  const bool saving = !args.snapshot_save.empty();
+  const hub::SnapshotSummary summary =
+      saving ? hub::save_snapshot(manifest, args.snapshot_save) : hub::restore_snapshot(manifest, args.snapshot_restore, args.force);
+  std::cerr << (saving ? "saved " + args.snapshot_save : "restored " + args.snapshot_restore) << ": " << summary.instances
+            << " instance(s), " << summary.config_versions << " config version(s), " << summary.rollouts << " rollout(s); " << summary.bytes
+            << " bytes, sha256 " << summary.sha256 << (saving ? ", verified" : "") << "\n";
+  return 0;
+}
+
 int run(const Arguments& args) {
   hub::HubOptions options = hub::HubOptions::from_file(args.config);
   if (args.listen) {
@@ -206,6 +237,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
+    if (!args->snapshot_save.empty() || !args->snapshot_restore.empty()) return snapshot_command(*args);
     if (!args->check.empty()) {
       hub::check_manifest(hub::load_manifest(args->check));
       std::cout << args->check << ": OK\n";

@@ -2,7 +2,8 @@
 // whatever deploys them, and register with the new version. Green gets no calls until green_count
 // of them are ready and the gates pass; then every call switches to green at once. For
 // rollback_window_seconds the switch can be undone in an instant (blue keeps running, without
-// calls); after it, blue is drained for good and told to stop.
+// calls); after it, blue is drained for good and told to stop. The switch is the promotion: the
+// rollout's config applies then, and a rollback in the window takes it back.
 #pragma once
 
 #include "fleet.hpp"
@@ -43,7 +44,6 @@ class BlueGreen {
         return {wait(std::min(kPoll, window_us - rollout.step_age_us()), "switched; rollback window open")};
       for (const RolloutInstance& instance : fleet)
         if (at(instance, blue) && !instance.draining) out.push_back(act(HUB_ROLLOUT_RETIRE, instance.id, "rollback window over"));
-      out.push_back({.type = HUB_ROLLOUT_PROMOTE, .reason = "green serves every call"});
       out.push_back({.type = HUB_ROLLOUT_DONE, .reason = "blue retired"});
       return out;
     }
@@ -72,7 +72,10 @@ class BlueGreen {
     }
     if (rollout.step() == kPreview) out.push_back({.type = HUB_ROLLOUT_NEXT_STEP, .reason = "green ready"});
     out.push_back(set_weight(100, "switch: every call to " + std::string(green)));
-    out.push_back({.type = HUB_ROLLOUT_NEXT_STEP, .reason = "rollback window opens"});
+    out.push_back({.type = HUB_ROLLOUT_PROMOTE, .reason = "green serves every call"});
+    out.push_back({.type = HUB_ROLLOUT_NEXT_STEP,
+                   .wait_us = window_us,
+                   .reason = "rollback window of " + std::to_string(window_us / 1'000'000) + " s opens"});
     return out;
   }
 };

@@ -50,13 +50,21 @@ class Canary {
     if (rollout.weight_percent() != static_cast<int32_t>(step.weight))
       out.push_back(set_weight(step.weight, name + ": " + std::to_string(wanted) + " instance(s) ready"));
     const bool last = index == steps.size() - 1;
-    if (rollout.promote_requested() || (last && step.pause_us == 0)) {
-      out.push_back({.type = HUB_ROLLOUT_PROMOTE, .reason = rollout.promote_requested() ? "promoted by an operator" : "every step passed"});
+    if (rollout.promote_requested()) {
+      out.push_back({.type = HUB_ROLLOUT_PROMOTE, .reason = "promoted by an operator"});
       out.push_back({.type = HUB_ROLLOUT_DONE, .reason = "rolled out"});
       return out;
     }
     if (rollout.step() % 2 == 0 && rollout.step() / 2 == index) {
-      out.push_back({.type = HUB_ROLLOUT_NEXT_STEP, .reason = name + ": pausing " + std::to_string(step.pause_us / 1'000'000) + " s"});
+      // The last step's pause bakes the promoted version: a failing gate still rolls back, config too.
+      if (last) out.push_back({.type = HUB_ROLLOUT_PROMOTE, .reason = "every instance runs " + std::string(rollout.to_version())});
+      if (last && step.pause_us == 0) {
+        out.push_back({.type = HUB_ROLLOUT_DONE, .reason = "rolled out"});
+        return out;
+      }
+      out.push_back({.type = HUB_ROLLOUT_NEXT_STEP,
+                     .wait_us = step.pause_us,
+                     .reason = name + ": pausing " + std::to_string(step.pause_us / 1'000'000) + " s"});
       return out;
     }
     if (rollout.step_age_us() < step.pause_us) {
@@ -67,12 +75,8 @@ class Canary {
       out.push_back(wait(pace.poll_us, name + ": pause over, waiting on the gates: " + std::string(rollout.gate_reason())));
       return out;
     }
-    if (last) {
-      out.push_back({.type = HUB_ROLLOUT_PROMOTE, .reason = "every step passed"});
-      out.push_back({.type = HUB_ROLLOUT_DONE, .reason = "rolled out"});
-      return out;
-    }
-    out.push_back({.type = HUB_ROLLOUT_NEXT_STEP, .reason = name + " passed its gates"});
+    out.push_back(last ? RolloutAction{.type = HUB_ROLLOUT_DONE, .reason = "every step passed its gates"}
+                       : RolloutAction{.type = HUB_ROLLOUT_NEXT_STEP, .reason = name + " passed its gates"});
     return out;
   }
 

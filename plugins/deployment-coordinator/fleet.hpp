@@ -47,8 +47,11 @@ inline RolloutAction set_weight(uint32_t percent, std::string reason) {
 inline bool at(const RolloutInstance& instance, std::string_view version) {
   return instance.version == version;
 }
+// Ready to take calls again: healthy at its version for ready_us, or since before it was drained
+// (never restarted: one a rollback finds still at the old version).
 inline bool ready(const RolloutInstance& instance, const Pace& pace) {
-  return instance.health == HUB_HEALTH_HEALTHY && instance.healthy_for_us >= pace.ready_us && !instance.directed;
+  return instance.health == HUB_HEALTH_HEALTHY && !instance.directed &&
+         (instance.healthy_for_us >= pace.ready_us || (instance.draining && instance.healthy_for_us >= instance.draining_for_us));
 }
 
 // Brings `wanted` instances to `version`. Appends what to do now; true once they are there and back

@@ -111,6 +111,20 @@ class CircuitOpen : public ClientError {
   using ClientError::ClientError;
 };
 
+// What the hub wants of this instance during a rollout (on_directive).
+struct Directive {
+  uint64_t index = 0;
+  std::string deployment_id;
+  std::string action;   // drain (finish what is in flight), upgrade (to `version`), resume, retire (stop for good)
+  std::string version;  // upgrade: the version to run
+  std::string reason;
+};
+// The service's answer: done, or failed with why (a failed upgrade rolls the rollout back).
+struct DirectiveResult {
+  bool done = true;
+  std::string message;
+};
+
 // The wait before retry `attempt` (1-based): initial_backoff doubled per attempt, capped at
 // max_backoff, then "equal jitter": half of it fixed, half scaled by unit_random in [0, 1).
 std::chrono::milliseconds backoff_delay(int attempt, const ClientOptions& options, double unit_random);
@@ -135,7 +149,13 @@ class Client {
   // Asks the hub to send the registered instance no new calls (before a graceful stop), or, with
   // false, to send them again. Throws ClientError when nothing is registered or the hub refuses.
   void drain(bool draining = true);
-  // Interrupts retries and heartbeats; deregister() still works afterwards.
+  // Follows the registered instance's directives from the hub on a thread of its own (a blocking
+  // watch) and acknowledges what `handler` answers. The service implements its own upgrade: for
+  // "upgrade" it moves to directive.version, typically by restarting as the new version, whose
+  // registration (with that version) the hub waits for; the new process's follower does not run
+  // the same directive again. Call after register_service; stop() ends it.
+  void on_directive(std::function<DirectiveResult(const Directive&)> handler);
+  // Interrupts retries, heartbeats and the directive follower; deregister() still works afterwards.
   void stop();
 
   std::vector<InstanceInfo> services(const std::string& status = "", const std::string& tag = "") const;

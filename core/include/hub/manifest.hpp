@@ -10,6 +10,7 @@
 
 #include <hub/balancing_settings.hpp>
 #include <hub/config_settings.hpp>
+#include <hub/deployment_settings.hpp>
 #include <hub/events_settings.hpp>
 #include <hub/health_settings.hpp>
 #include <hub/http_settings.hpp>
@@ -37,6 +38,7 @@ struct Manifest {
   LivenessSettings liveness;
   LoadBalancingSettings load_balancing;
   CircuitBreakingSettings circuit_breaking;
+  DeploymentSettings deployments;
   EventsSettings events;
   std::vector<std::filesystem::path> plugin_search_paths;
   std::vector<PluginLibrarySettings> plugins;

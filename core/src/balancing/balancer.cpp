@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <set>
 
 namespace hub {
 
@@ -49,6 +50,7 @@ constexpr int kWarmingTries = 4;
 // What the candidates' live figures are read against during one pick.
 struct LiveView {
   const Balancer::Candidates* candidates;
+  size_t offset;  // of the picking group's first candidate
   int64_t now_us;
   int64_t now_second;
   int64_t decay_us;
@@ -57,8 +59,8 @@ struct LiveView {
 
 void read_live(void* context, size_t index, hub_lb_load* out) {
   const LiveView& view = *static_cast<const LiveView*>(context);
-  if (!out || index >= view.candidates->loads.size()) return;
-  InstanceLoad& load = *view.candidates->loads[index];
+  if (!out || view.offset + index >= view.candidates->loads.size()) return;
+  InstanceLoad& load = *view.candidates->loads[view.offset + index];
   load.expire(view.now_second, view.lease_seconds);
   if (HUB_HAS_MEMBER(out, hub_lb_load, active_requests))
     out->active_requests = static_cast<uint32_t>(std::min<int64_t>(load.in_flight(), UINT32_MAX));
@@ -71,13 +73,20 @@ void read_live(void* context, size_t index, hub_lb_load* out) {
 struct Balancer::State {
   std::shared_mutex mutex;  // update_candidates() never runs beside pick(): the ABI's promise
   std::unique_ptr<PluginInstance> handle;
-  Status broken;  // the handle could not be made, or refused the candidates
+  std::unique_ptr<PluginInstance> split_handle;  // balances the split's group while there is one
+  Status broken;                                 // a handle could not be made, or refused the candidates
+  std::string split_version;
+  int split_percent = -1;
+  std::set<std::string, std::less<>> held;  // by instance id, whether registered now or not
   std::shared_ptr<const Candidates> candidates;
   std::chrono::steady_clock::time_point built_at;
   std::map<std::string, std::shared_ptr<InstanceLoad>, std::less<>> loads;  // every instance's, by id
   bool balanced_before = false;                                             // instances there at the first candidate set start warm
 
   std::atomic<uint64_t> exclusion_epoch{0};  // moves with every ejection and drain
+  std::atomic<bool> rollout_pinned{false};   // held instances or a split: kept when the service is gone
+  bool pinned() const { return rollout_pinned.load(std::memory_order_relaxed); }
+  void repin() { rollout_pinned.store(!held.empty() || split_percent >= 0, std::memory_order_relaxed); }
 
   bool fresh(const Registry::Version& version, int64_t now_us) const {
     return candidates && candidates->version.serves(version, std::chrono::steady_clock::now() - built_at) &&
@@ -108,7 +117,8 @@ Balancer::Picked Balancer::pick(const std::string& service, std::string_view key
   Picked picked{{}, state->candidates};
   const Candidates& candidates = *picked.candidates;
   const uint64_t key_hash = key.empty() ? 0 : hash_of(key);
-  hub_status status = candidates.instances.empty() ? HUB_UNAVAILABLE : choose(*state, candidates, key, key_hash, picked.index);
+  const Group group = group_for(*state, candidates, key, key_hash);
+  hub_status status = group.count == 0 ? HUB_UNAVAILABLE : choose(group, candidates, key, key_hash, picked.index);
   const SlowStart& slow_start = settings_.slow_start_for(service);
   if (slow_start.window_seconds > 0) {
     // Strategy-blind slow start: a pick that lands on a warming instance stands with the
@@ -118,7 +128,7 @@ Balancer::Picked Balancer::pick(const std::string& service, std::string_view key
     for (int attempt = 1; status == HUB_OK && attempt < kWarmingTries; ++attempt) {
       const uint64_t draw = key.empty() ? random_bits() : mixed(key_hash + static_cast<uint64_t>(attempt));
       if (uniform(draw) < warmth(slow_start, *candidates.loads[picked.index], now_us)) break;
-      status = choose(*state, candidates, key, key.empty() ? 0 : draw, picked.index);
+      status = choose(group, candidates, key, key.empty() ? 0 : draw, picked.index);
     }
   }
   if (status == HUB_UNAVAILABLE && candidates.left_out > 0)
@@ -127,10 +137,11 @@ Balancer::Picked Balancer::pick(const std::string& service, std::string_view key
   if (status == HUB_UNAVAILABLE)
     return {{Code::unavailable, "service \"" + service + "\" has no healthy or degraded instance; every instance is down"}};
   if (status != HUB_OK)
-    return {{Code::internal, "load balancer '" + state->handle->id() + "' failed to pick: " + state->handle->last_error()}};
-  if (picked.index >= candidates.instances.size())
-    return {{Code::internal, "load balancer '" + state->handle->id() + "' picked candidate " + std::to_string(picked.index) + " of " +
-                                 std::to_string(candidates.instances.size())}};
+    return {{Code::internal, "load balancer '" + group.handle->id() + "' failed to pick: " + group.handle->last_error()}};
+  if (picked.index >= group.count)
+    return {{Code::internal, "load balancer '" + group.handle->id() + "' picked candidate " + std::to_string(picked.index) + " of " +
+                                 std::to_string(group.count)}};
+  picked.index += group.begin;
   if (lease == Lease::until_reported) {
     const int64_t now_second = second(clock_->monotonic_us());
     candidates.loads[picked.index]->expire(now_second, settings_.lease_seconds);
@@ -140,15 +151,32 @@ Balancer::Picked Balancer::pick(const std::string& service, std::string_view key
   return picked;
 }
 
-hub_status Balancer::choose(State& state, const Candidates& candidates, std::string_view key, uint64_t key_hash, size_t& index) const {
-  const auto& vtable = state.handle->vtable<hub_load_balancer_vtable>();
+// Without a split, every candidate is one group. With one, a draw (from the key, when there is
+// one, so a key stays on its side) chooses the side.
+Balancer::Group Balancer::group_for(const State& state, const Candidates& candidates, std::string_view key, uint64_t key_hash) const {
+  const size_t total = candidates.instances.size();
+  const Group rest{state.handle.get(), 0, candidates.split_begin};
+  const Group split{state.split_handle.get(), candidates.split_begin, total - candidates.split_begin};
+  if (candidates.split_percent < 0) return {state.handle.get(), 0, total};
+  if (candidates.split_percent == 0) return rest;
+  if (candidates.split_percent >= 100) return split;
+  if (split.count == 0) return rest;
+  if (rest.count == 0) return split;
+  const uint64_t draw = key.empty() ? random_bits() : mixed(key_hash ^ 0x5bd1e995ULL);
+  return uniform(draw) * 100 < candidates.split_percent ? split : rest;
+}
+
+hub_status Balancer::choose(const Group& group, const Candidates& candidates, std::string_view key, uint64_t key_hash,
+                            size_t& index) const {
+  const auto& vtable = group.handle->vtable<hub_load_balancer_vtable>();
   const hub_str key_view{key.data(), key.size()};
   if (!HUB_HAS_MEMBER(&vtable, hub_load_balancer_vtable, pick_live) || !vtable.pick_live)
-    return vtable.pick(state.handle->handle(), key_view, key_hash, &index);
+    return vtable.pick(group.handle->handle(), key_view, key_hash, &index);
   const int64_t now_us = clock_->monotonic_us();
-  LiveView view{&candidates, now_us, second(now_us), int64_t{settings_.latency_decay_seconds} * 1'000'000, settings_.lease_seconds};
+  LiveView view{
+      &candidates, group.begin, now_us, second(now_us), int64_t{settings_.latency_decay_seconds} * 1'000'000, settings_.lease_seconds};
   const hub_lb_live live{sizeof(hub_lb_live), &view, &read_live};
-  return vtable.pick_live(state.handle->handle(), key_view, key_hash, &live, &index);
+  return vtable.pick_live(group.handle->handle(), key_view, key_hash, &live, &index);
 }
 
 double Balancer::warmth(const SlowStart& slow_start, const InstanceLoad& load, int64_t now_us) const {
@@ -178,6 +206,7 @@ bool Balancer::report(const std::string& service, const CallOutcome& outcome) {
              outliers.consecutive_failures > 0 && failures >= static_cast<uint32_t>(outliers.consecutive_failures)) {
     eject(service, *load, std::to_string(failures) + " consecutive failed calls");
   }
+  if (report_observer_) report_observer_(service, outcome);
   return true;
 }
 
@@ -216,9 +245,48 @@ Status Balancer::set_draining(const std::string& service, const std::string& ins
   if (!load) return {Code::not_found, "service \"" + service + "\" has no instance \"" + instance_id + "\""};
   const std::shared_ptr<State> state = existing_state(service);
   std::unique_lock lock(state->mutex);
-  load->draining.store(draining, std::memory_order_relaxed);
-  state->exclusion_epoch.fetch_add(1, std::memory_order_relaxed);  // the next pick rebuilds the candidates
+  if (load->draining.exchange(draining, std::memory_order_relaxed) != draining)
+    state->exclusion_epoch.fetch_add(1, std::memory_order_relaxed);  // the next pick rebuilds the candidates
   return {};
+}
+
+void Balancer::hold(const std::string& service, const std::string& instance_id, bool held) {
+  const std::shared_ptr<State> state = held ? state_of(service) : existing_state(service);
+  if (!state) return;
+  std::unique_lock lock(state->mutex);
+  const bool changed = held ? state->held.insert(instance_id).second : state->held.erase(instance_id) > 0;
+  if (changed) state->exclusion_epoch.fetch_add(1, std::memory_order_relaxed);
+  state->repin();
+}
+
+bool Balancer::held(const std::string& service, const std::string& instance_id) const {
+  const std::shared_ptr<State> state = existing_state(service);
+  if (!state) return false;
+  std::shared_lock lock(state->mutex);
+  return state->held.count(instance_id) > 0;
+}
+
+void Balancer::set_split(const std::string& service, const std::string& version, int percent) {
+  const std::shared_ptr<State> state = state_of(service);
+  std::unique_lock lock(state->mutex);
+  percent = std::clamp(percent, 0, 100);
+  if (state->split_version == version && state->split_percent == percent) return;
+  state->split_version = version;
+  state->split_percent = percent;
+  state->repin();
+  state->exclusion_epoch.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Balancer::clear_split(const std::string& service) {
+  const std::shared_ptr<State> state = existing_state(service);
+  if (!state) return;
+  std::unique_lock lock(state->mutex);
+  if (state->split_percent < 0) return;
+  state->split_version.clear();
+  state->split_percent = -1;
+  state->split_handle.reset();
+  state->repin();
+  state->exclusion_epoch.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::vector<Balancer::Ejection> Balancer::ejections(const std::string& service) const {
@@ -315,21 +383,24 @@ std::shared_ptr<Balancer::State> Balancer::state_of(const std::string& service) 
   std::unique_lock lock(mutex_);
   if (states_.size() >= kSweepAbove)
     for (auto state = states_.begin(); state != states_.end();)
-      state = registry_.knows(state->first) ? std::next(state) : states_.erase(state);
+      state = registry_.knows(state->first) || state->second->pinned() ? std::next(state) : states_.erase(state);
   auto& state = states_[service];
   if (!state) state = std::make_shared<State>();
   return state;
 }
 
-// A service gone from the registry takes its handle along. Lookups of names never registered
+// A service gone from the registry takes its handle along, unless a rollout holds instances or
+// splits its calls (its only instance restarting to upgrade). Lookups of names never registered
 // (a client's typo, a hostile scan) find nothing to erase and take no exclusive lock.
 void Balancer::forget(const std::string& service) {
   {
     std::shared_lock lock(mutex_);
-    if (states_.find(service) == states_.end()) return;
+    auto found = states_.find(service);
+    if (found == states_.end() || found->second->pinned()) return;
   }
   std::unique_lock lock(mutex_);
-  states_.erase(service);
+  auto found = states_.find(service);
+  if (found != states_.end() && !found->second->pinned()) states_.erase(found);
 }
 
 size_t Balancer::handles() const {
@@ -343,13 +414,16 @@ void Balancer::refresh(State& state, const std::string& service) {
   if (!snapshot) return;  // removed meanwhile: the next pick says so
   const int64_t now_us = clock_->monotonic_us();
   if (state.fresh(snapshot->version, now_us)) return;  // another thread refreshed it first
-  if (!state.handle && !state.broken) {
+  const auto make = [&](std::unique_ptr<PluginInstance>& handle) {
+    if (handle || state.broken) return;  // one that could not be made is not tried again on every pick
     try {
-      state.handle = make_handle_(service);
+      handle = make_handle_(service);
     } catch (const std::exception& error) {
       state.broken = {Code::internal, std::string("no load balancer for service \"") + service + "\": " + error.what()};
     }
-  }
+  };
+  make(state.handle);
+  if (state.split_percent >= 0) make(state.split_handle);
   std::vector<std::pair<std::string, bool>> health;  // every instance, healthy or not, in id order
   for (const InstanceRecord& record : snapshot->instances) health.emplace_back(record.instance_id, record.status == "healthy");
   attach_loads(state, health);
@@ -359,7 +433,8 @@ void Balancer::refresh(State& state, const std::string& service) {
   const size_t registered = snapshot->instances.size();
   std::erase_if(snapshot->instances, [&](const InstanceRecord& record) {
     const InstanceLoad& load = *state.loads.at(record.instance_id);
-    if (load.draining.load(std::memory_order_relaxed)) return true;  // not even in panic: it asked for no new calls
+    // Not even in panic: it asked for no new calls, or a rollout is upgrading it.
+    if (load.draining.load(std::memory_order_relaxed) || state.held.count(record.instance_id)) return true;
     if (!load.ejected(now_us)) return false;
     const int64_t until = load.ejected_until_us.load(std::memory_order_relaxed);
     review_at_us = review_at_us == 0 ? until : std::min(review_at_us, until);
@@ -370,13 +445,32 @@ void Balancer::refresh(State& state, const std::string& service) {
   candidates->left_out = left_out;
   candidates->exclusion_epoch = epoch;
   candidates->review_at_us = review_at_us;
+  if (state.split_percent >= 0) {
+    // The split's version last, each side in id order.
+    std::vector<InstanceRecord>& instances = candidates->instances;
+    const auto split = std::stable_partition(instances.begin(), instances.end(),
+                                             [&](const InstanceRecord& record) { return record.version != state.split_version; });
+    candidates->split_begin = static_cast<size_t>(split - instances.begin());
+    candidates->split_percent = state.split_percent;
+  } else {
+    candidates->split_begin = candidates->instances.size();
+  }
   for (const InstanceRecord& record : candidates->instances) candidates->loads.push_back(state.loads.at(record.instance_id));
   state.candidates = std::move(candidates);
   state.built_at = std::chrono::steady_clock::now();
-  if (!state.handle) return;
+  if (!state.handle || (state.split_percent >= 0 && !state.split_handle)) return;
+  const std::vector<InstanceRecord>& instances = state.candidates->instances;
+  const size_t split_begin = state.candidates->split_begin;
+  state.broken = offer(*state.handle, instances, 0, split_begin, service);
+  if (!state.broken && state.split_handle) state.broken = offer(*state.split_handle, instances, split_begin, instances.size(), service);
+}
+
+Status Balancer::offer(PluginInstance& handle, const std::vector<InstanceRecord>& instances, size_t begin, size_t end,
+                       const std::string& service) {
   std::vector<hub_lb_candidate> views;
-  views.reserve(state.candidates->instances.size());
-  for (const InstanceRecord& record : state.candidates->instances)
+  views.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    const InstanceRecord& record = instances[i];
     views.push_back({sizeof(hub_lb_candidate),
                      {record.instance_id.data(), record.instance_id.size()},
                      {record.host.data(), record.host.size()},
@@ -386,11 +480,10 @@ void Balancer::refresh(State& state, const std::string& service) {
                      -1,
                      -1,
                      0});
-  const auto& vtable = state.handle->vtable<hub_load_balancer_vtable>();
-  state.broken = {};
-  if (vtable.update_candidates(state.handle->handle(), views.data(), views.size()) != HUB_OK)
-    state.broken = {Code::internal, "load balancer '" + state.handle->id() + "' refused the candidates of \"" + service +
-                                        "\": " + state.handle->last_error()};
+  }
+  const auto& vtable = handle.vtable<hub_load_balancer_vtable>();
+  if (vtable.update_candidates(handle.handle(), views.data(), views.size()) == HUB_OK) return {};
+  return {Code::internal, "load balancer '" + handle.id() + "' refused the candidates of \"" + service + "\": " + handle.last_error()};
 }
 
 // Keeps an InstanceLoad for every instance of the service (a down one keeps its figures for when it

@@ -44,6 +44,10 @@ class Balancer {
     uint64_t exclusion_epoch = 0;                      // the service's ejections and drains it left out
     int64_t review_at_us = 0;                          // the first of those ejections ends then (monotonic); 0: none
     size_t left_out = 0;                               // instances draining or ejected
+    // A traffic split (set_split): instances [split_begin, end) run the split's version and get
+    // split_percent of the picks; the others the rest. split_percent -1: no split.
+    size_t split_begin = 0;
+    int split_percent = -1;
   };
   struct Picked {
     Status status;  // not_found: no such service; unavailable: none can serve; internal: the plugin failed
@@ -76,6 +80,19 @@ class Balancer {
   // not_found: no such service or instance. Kept in memory: a restarted hub forgets it.
   Status set_draining(const std::string& service, const std::string& instance_id, bool draining);
 
+  // Sends `percent` (0..100) of the service's picks to its instances running `version`, and the
+  // rest to the others, each group balanced by its own handle of the service's strategy (a canary,
+  // or a blue-green switch). At 0 or 100 one group gets nothing even when the other has nobody to
+  // serve; in between, a group with no candidate leaves every pick to the other. Kept in memory:
+  // deployments set it again after a restart.
+  void set_split(const std::string& service, const std::string& version, int percent);
+  void clear_split(const std::string& service);
+  // A held instance gets no calls, like a draining one, and stays held when it deregisters and
+  // registers again (an upgrade's restart) until released: a rollout holds those it upgrades.
+  // Kept in memory: deployments hold them again after a restart.
+  void hold(const std::string& service, const std::string& instance_id, bool held);
+  bool held(const std::string& service, const std::string& instance_id) const;
+
   // Outlier detection's ejections: instances out of the candidates for a while.
   struct Ejection {
     std::string service, instance_id;
@@ -89,6 +106,9 @@ class Balancer {
   void review_outliers();
   // Told of each ejection, on the thread that made it; must not block.
   void on_ejection(std::function<void(const Ejection&)> observer) { ejection_observer_ = std::move(observer); }
+  // Told of each outcome report() took (a rollout's gates), on the reporting thread; set before
+  // the first report, and must not block.
+  void on_report(std::function<void(const std::string& service, const CallOutcome&)> observer) { report_observer_ = std::move(observer); }
   // Services with a handle now; those the registry dropped go when the count passes a bound.
   size_t handles() const;
 
@@ -105,7 +125,14 @@ class Balancer {
   void review_success_rates(State& state, const std::string& service, int64_t now_us);
   std::shared_ptr<InstanceLoad> find_load(const std::string& service, const std::string& instance_id) const;
   std::shared_ptr<InstanceLoad> load_of(const std::string& service, const std::string& instance_id);  // refreshes when missing
-  hub_status choose(State& state, const Candidates& candidates, std::string_view key, uint64_t key_hash, size_t& index) const;
+  // One group of the candidates, and the handle that balances it.
+  struct Group {
+    PluginInstance* handle = nullptr;
+    size_t begin = 0, count = 0;
+  };
+  Group group_for(const State& state, const Candidates& candidates, std::string_view key, uint64_t key_hash) const;
+  hub_status choose(const Group& group, const Candidates& candidates, std::string_view key, uint64_t key_hash, size_t& index) const;
+  Status offer(PluginInstance& handle, const std::vector<InstanceRecord>& instances, size_t begin, size_t end, const std::string& service);
   double warmth(const SlowStart& slow_start, const InstanceLoad& load, int64_t now_us) const;
   int64_t second(int64_t monotonic_us) const { return monotonic_us / 1'000'000 + 1; }  // never 0: 0 means "no lease"
 
@@ -114,6 +141,7 @@ class Balancer {
   MakeHandle make_handle_;
   const std::shared_ptr<const Clock> clock_;
   std::function<void(const Ejection&)> ejection_observer_;
+  std::function<void(const std::string&, const CallOutcome&)> report_observer_;
   int64_t reviewed_at_us_ = 0;       // housekeeping's thread only
   mutable std::shared_mutex mutex_;  // the map; each state has its own
   std::map<std::string, std::shared_ptr<State>, std::less<>> states_;

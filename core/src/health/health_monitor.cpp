@@ -86,7 +86,8 @@ HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::st
   // check_references() made sure every probe named exists.
   add_infrastructure();
   hub_events_ = events_.subscribe([this](const Event& event) { on_hub_event(event); },
-                                  {"plugin.crashed", "liveness.", "circuit.", "instance.ejected"});
+                                  {"plugin.crashed", "liveness.", "circuit.", "instance.ejected", "deployment.rolling_back",
+                                   "deployment.failed", "deployment.rolled_back", "deployment.aborted"});
 }
 
 HealthMonitor::~HealthMonitor() {
@@ -100,6 +101,13 @@ namespace {
 std::string circuit_health(const std::string& state) {
   if (state == "OPEN" || state == "FORCED_OPEN") return "down";
   return state == "HALF_OPEN" ? "degraded" : "healthy";
+}
+
+// A rollout rolling back leaves its service degraded until it ends; a failed one (its rollback
+// stalled) leaves it down until an operator acts.
+std::string deployment_health(const std::string& topic) {
+  if (topic == "deployment.failed") return "down";
+  return topic == "deployment.rolling_back" ? "degraded" : "healthy";
 }
 
 }  // namespace
@@ -124,6 +132,9 @@ void HealthMonitor::on_hub_event(const Event& hub_event) {
            circuit_health(event.value("from", "")), message, 0, now});
   else if (hub_event.topic == "instance.ejected")
     raise({"instance_ejected", event.value("service", ""), event.value("instance_id", ""), "degraded", "healthy", message, 0, now});
+  else if (hub_event.topic.starts_with("deployment."))
+    raise({"deployment_" + hub_event.topic.substr(11), event.value("service", ""), "", deployment_health(hub_event.topic), "healthy",
+           message, 0, now});
 }
 
 void HealthMonitor::add_infrastructure() {

@@ -1,6 +1,7 @@
 #include <hub/errors.hpp>
 #include <hub/manifest.hpp>
 
+#include "deployment_settings_yaml.hpp"
 #include "health_settings_yaml.hpp"
 #include "liveness_settings_yaml.hpp"
 #include "plugin_config_yaml.hpp"
@@ -313,6 +314,7 @@ Manifest parse_manifest(const std::string& yaml_text, const std::string& name, c
     manifest.liveness = read_liveness(top);
     manifest.load_balancing = read_load_balancing(top);
     manifest.circuit_breaking = read_circuit_breaking(top);
+    manifest.deployments = read_deployments(top);
     yaml::MapReader plugins(source, top.node("plugins"), "plugins");
     for (const std::string& path : plugins.strings("search_paths")) manifest.plugin_search_paths.push_back(resolve(base_dir, path));
     manifest.plugins = read_libraries(plugins);

@@ -1,6 +1,7 @@
 #include "plugin_set.hpp"
 
 #include "circuit_breaker_plugin.hpp"
+#include "deployment_coordinator_plugin.hpp"
 #include "load_balancer_plugin.hpp"
 #include "plugin_host/kinds.hpp"
 
@@ -54,12 +55,21 @@ std::unique_ptr<PluginInstance> builtin_breaker(std::string id, const HostServic
                                 services);
 }
 
+std::unique_ptr<PluginInstance> builtin_coordinator(const std::string& name, const HostServices& services) {
+  static const std::shared_ptr<const PluginLibrary> library =
+      PluginLoader{}.add_static(kBuiltinCoordinators, &deployment_coordinator_plugin);
+  const hub_implementation* implementation = library->find(name, HUB_KIND_DEPLOYMENT_COORDINATOR);
+  if (!implementation) return nullptr;
+  return PluginInstance::create(library, *implementation, "deployment/" + name, PluginConfig{}, services);
+}
+
 void PluginSet::load(const Manifest& manifest, const std::vector<StaticPlugin>& static_plugins, const HostServices& services) {
   PluginLoader loader({.search_paths = manifest.plugin_search_paths});
   try {
     for (const StaticPlugin& linked : static_plugins) loader.add_static(linked.name, linked.entry);
     if (!loader.is_static(kBuiltinBalancers)) loader.add_static(kBuiltinBalancers, &load_balancer_plugin);
     if (!loader.is_static(kBuiltinBreakers)) loader.add_static(kBuiltinBreakers, &circuit_breaker_plugin);
+    if (!loader.is_static(kBuiltinCoordinators)) loader.add_static(kBuiltinCoordinators, &deployment_coordinator_plugin);
     for (const PluginLibrarySettings& settings : manifest.plugins) {
       std::shared_ptr<const PluginLibrary> library;
       try {

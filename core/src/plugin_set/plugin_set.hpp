@@ -63,5 +63,9 @@ std::unique_ptr<PluginInstance> builtin_round_robin(std::string id, const HostSe
 inline constexpr const char* kBuiltinBreakers = "circuit-breaker";
 // A handle of the built-in sliding_window with its defaults.
 std::unique_ptr<PluginInstance> builtin_breaker(std::string id, const HostServices& services);
+// The library linked into the core that holds the rolling, canary and blue_green strategies.
+inline constexpr const char* kBuiltinCoordinators = "deployment-coordinator";
+// A handle of the built-in strategy `name`; nullptr when there is none of that name.
+std::unique_ptr<PluginInstance> builtin_coordinator(const std::string& name, const HostServices& services);
 
 }  // namespace hub

@@ -4,6 +4,7 @@
 
 #include <hub/errors.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace hub {
@@ -69,6 +70,24 @@ void check_chosen(const PluginSet& plugins, hub_kind kind, const std::string& se
   for (const auto& [service, id] : per_service) check(service, id);
 }
 
+// deployments.strategies: each name stands for an enabled deployment_coordinator.
+void check_strategies(const DeploymentSettings& deployments, const PluginSet& plugins) {
+  std::string enabled;
+  for (const auto& instance : plugins.instances())
+    if (instance->kind() == HUB_KIND_DEPLOYMENT_COORDINATOR) enabled += (enabled.empty() ? "" : ", ") + instance->id();
+  for (const auto& [name, id] : deployments.strategies) {
+    const bool found = std::any_of(plugins.instances().begin(), plugins.instances().end(), [&](const auto& instance) {
+      return instance->kind() == HUB_KIND_DEPLOYMENT_COORDINATOR && instance->id() == id;
+    });
+    if (found) continue;
+    auto where = deployments.strategy_where.find(name);
+    throw ManifestError((where == deployments.strategy_where.end() ? std::string("deployments") : where->second) +
+                        ": deployments.strategies." + name + ": '" + id +
+                        "' is not an enabled deployment_coordinator implementation (enabled: " +
+                        (enabled.empty() ? "none; enable one under plugins" : enabled) + ")");
+  }
+}
+
 }  // namespace
 
 void check_references(const Manifest& manifest, const PluginSet& plugins) {
@@ -88,6 +107,7 @@ void check_references(const Manifest& manifest, const PluginSet& plugins) {
   const CircuitBreakingSettings& breaking = manifest.circuit_breaking;
   check_chosen(plugins, HUB_KIND_CIRCUIT_BREAKER, "circuit_breaking", "breaker", "sliding_window", breaking.breaker,
                breaking.service_breaker, breaking.breaker_where);
+  check_strategies(manifest.deployments, plugins);
 }
 
 }  // namespace hub

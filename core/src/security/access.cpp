@@ -45,10 +45,18 @@ const std::vector<RouteAccess>& route_access() {
       {"POST", "/global-config/rollback", operate},
       {"POST", "/liveness/confirm", operate},
       {"PUT", "/circuits/{service}/state", operate},
+      {"GET", "/deployments", read},
+      {"GET", "/deployments/{id}", read},
+      {"POST", "/deployments", operate},
+      {"POST", "/deployments/{id}/{command}", operate},
+      {"GET", "/directives/{service}/{instance}", own_config},
+      {"GET", "/directives/{service}/{instance}/stream", own_config},
+      {"POST", "/directives/{service}/{instance}/ack", speak_for_service},
       {"GET", "/tokens", administer},
       {"POST", "/tokens", administer},
       {"DELETE", "/tokens/{id}", administer},
       {"GET", "/audit", administer},
+      {"GET", "/snapshot", administer},
   };
   return table;
 }

@@ -2,10 +2,13 @@
 
 #include <hub/errors.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
+#include <tuple>
 
 namespace hub {
 
@@ -17,15 +20,59 @@ class MemoryStorage final : public Storage {
   std::string backend() const override { return "memory"; }
   ComponentStatus check() override { return {"healthy", "in memory; nothing survives a restart", 0}; }
   int migrate(const std::vector<Migration>&) override { return 0; }  // no schema to keep
-  // The registry's and the config store's memory is the only copy; config revisions still increase.
+  // Kept as the tables would keep them, so that a snapshot of an embedded hub holds them too; a
+  // hub starting on a fresh memory storage reads nothing back.
   void save_writes(std::vector<Write>& writes) override {
-    for (Write& write : writes)
-      if (std::holds_alternative<ConfigWrite>(write.change)) write.revision = ++revision_;
+    std::lock_guard lock(mutex_);
+    for (Write& write : writes) std::visit([&](const auto& change) { keep(change, write); }, write.change);
   }
-  void save_heartbeats(const std::vector<HeartbeatMark>&, const std::vector<MetricSample>&) override {}
-  std::vector<InstanceRecord> load_instances() override { return {}; }
-  std::vector<ConfigVersion> load_config_versions() override { return {}; }
-  std::vector<ConfigChange> load_config_changes(int) override { return {}; }
+  void save_heartbeats(const std::vector<HeartbeatMark>& marks, const std::vector<MetricSample>&) override {
+    std::lock_guard lock(mutex_);
+    for (const HeartbeatMark& mark : marks)
+      if (auto found = instances_.find({mark.service_name, mark.instance_id}); found != instances_.end())
+        found->second.last_heartbeat_unix_us = mark.last_heartbeat_unix_us;
+  }
+  std::vector<InstanceRecord> load_instances() override {
+    std::lock_guard lock(mutex_);
+    std::vector<InstanceRecord> all;
+    for (const auto& [key, record] : instances_) all.push_back(record);
+    return all;
+  }
+  std::vector<ConfigVersion> load_config_versions() override {
+    std::lock_guard lock(mutex_);
+    std::vector<ConfigVersion> all;
+    for (const auto& [key, version] : config_versions_) all.push_back(version);
+    return all;
+  }
+  std::vector<ConfigChange> load_config_changes(int per_scope) override {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, int> taken;
+    std::vector<ConfigChange> newest_first;
+    for (auto change = config_changes_.rbegin(); change != config_changes_.rend(); ++change)
+      if (taken[change->scope]++ < per_scope) newest_first.push_back(*change);
+    return {newest_first.rbegin(), newest_first.rend()};
+  }
+
+  StoredState export_state() override {
+    StoredState state{load_instances(), load_config_versions(), load_config_changes(std::numeric_limits<int>::max()), load_rollouts(),
+                      load_circuits()};
+    return state;
+  }
+  void import_state(const StoredState& state) override {
+    std::lock_guard lock(mutex_);
+    instances_.clear();
+    for (const InstanceRecord& record : state.instances) instances_[{record.service_name, record.instance_id}] = record;
+    config_versions_.clear();
+    for (const ConfigVersion& version : state.config_versions) config_versions_[{version.scope, version.version}] = version;
+    config_changes_.assign(state.config_changes.begin(), state.config_changes.end());
+    int64_t newest = 0;
+    for (const ConfigChange& change : state.config_changes) newest = std::max(newest, change.revision);
+    revision_ = newest;
+    rollouts_.clear();
+    for (const RolloutRecord& rollout : state.rollouts) rollouts_[rollout.id] = rollout;
+    circuits_.clear();
+    for (const CircuitRecord& circuit : state.circuits) circuits_[circuit.service] = circuit;
+  }
   // Kept so uptime works embedded too; pruned by retention like the tables.
   void save_health_rows(const std::vector<HealthRow>& rows) override {
     std::lock_guard lock(mutex_);
@@ -106,9 +153,83 @@ class MemoryStorage final : public Storage {
     return all;
   }
 
+  void save_rollout(const RolloutRecord& rollout) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, other] : rollouts_)
+      if (id != rollout.id && other.service == rollout.service && active(other) && active(rollout))
+        throw StorageError("memory storage: service " + rollout.service + " already has an active rollout, " + id);
+    auto [at, added] = rollouts_.try_emplace(rollout.id, rollout);
+    if (!added) {
+      at->second.phase = rollout.phase;
+      at->second.document = rollout.document;
+      at->second.updated_at_unix_us = rollout.updated_at_unix_us;
+    }
+  }
+  std::vector<RolloutRecord> load_rollouts() override {
+    std::lock_guard lock(mutex_);
+    std::vector<RolloutRecord> all;
+    for (const auto& [id, rollout] : rollouts_) all.push_back(rollout);
+    std::sort(all.begin(), all.end(), [](const RolloutRecord& a, const RolloutRecord& b) {
+      return std::tie(a.created_at_unix_us, a.id) < std::tie(b.created_at_unix_us, b.id);
+    });
+    return all;
+  }
+  void delete_rollouts(const std::vector<std::string>& ids) override {
+    std::lock_guard lock(mutex_);
+    for (const std::string& id : ids) rollouts_.erase(id);
+  }
+
+  void save_backup_run(const BackupRun& run) override {
+    std::lock_guard lock(mutex_);
+    auto& runs = backup_runs_[run.job];
+    runs.push_front(run);
+    if (runs.size() > kMaxRunsPerJob) runs.pop_back();
+  }
+  std::vector<BackupRun> load_backup_runs(int per_job) override {
+    std::lock_guard lock(mutex_);
+    std::vector<BackupRun> all;
+    for (const auto& [job, runs] : backup_runs_)
+      for (size_t i = 0; i < runs.size() && i < static_cast<size_t>(per_job); ++i) all.push_back(runs[i]);
+    return all;
+  }
+
  private:
+  void keep(const InstanceRecord& record, Write&) { instances_[{record.service_name, record.instance_id}] = record; }
+  void keep(const InstanceRemoval& removal, Write&) { instances_.erase({removal.service_name, removal.instance_id}); }
+  void keep(const StatusChange& change, Write&) {
+    if (auto found = instances_.find({change.service_name, change.instance_id}); found != instances_.end()) {
+      found->second.status = change.status;
+      found->second.down_since_unix_us = change.down_since_unix_us;
+    }
+  }
+  void keep(const ConfigWrite& config, Write& write) {
+    const ConfigChange& change = config.change;
+    if (auto before = config_versions_.find({change.scope, config.previously_active}); before != config_versions_.end())
+      before->second.active = false;
+    if (config.added) config_versions_[{change.scope, config.added->version}] = *config.added;
+    config_versions_[{change.scope, change.version}].active = true;
+    std::erase_if(config_versions_, [&](const auto& entry) {
+      return entry.first.first == change.scope && entry.first.second <= config.prune_through && !entry.second.active;
+    });
+    write.revision = ++revision_;
+    ConfigChange stored = change;
+    stored.revision = write.revision;
+    config_changes_.push_back(stored);
+    if (config_changes_.size() > kMaxConfigChanges) config_changes_.pop_front();
+  }
+
   std::atomic<int64_t> revision_{0};
+  std::map<std::pair<std::string, std::string>, InstanceRecord> instances_;
+  std::map<std::pair<std::string, int64_t>, ConfigVersion> config_versions_;
+  static constexpr size_t kMaxConfigChanges = 100'000;
+  std::deque<ConfigChange> config_changes_;  // by revision
   std::map<std::string, CircuitRecord> circuits_;
+  static bool active(const RolloutRecord& rollout) {
+    return rollout.phase == "progressing" || rollout.phase == "paused" || rollout.phase == "rolling_back";
+  }
+  std::map<std::string, RolloutRecord> rollouts_;
+  static constexpr size_t kMaxRunsPerJob = 1000;
+  std::map<std::string, std::deque<BackupRun>> backup_runs_;
   std::mutex mutex_;
   std::vector<HealthRow> health_rows_;
   std::vector<TokenRecord> tokens_;

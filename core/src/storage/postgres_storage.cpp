@@ -6,6 +6,8 @@
 
 #include <pqxx/pqxx>
 
+#include <limits>
+
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -132,62 +134,71 @@ class PostgresStorage final : public Storage, private MigrationTarget {
 
   std::vector<InstanceRecord> load_instances() override {
     std::vector<InstanceRecord> records;
-    write([&](pqxx::work& tx) {
-      records.clear();
-      const pqxx::result rows = tx.exec(
-          "SELECT service_name, instance_id, COALESCE(host, ''), COALESCE(port, 0), protocol, health_endpoint, COALESCE(version, ''), "
-          "COALESCE(dependencies, '[]')::text, tags::text, COALESCE(metadata, '{}')::text, weight, status, " +
-          micros("last_heartbeat") + ", COALESCE(" + micros("created_at") + ", 0), COALESCE(" + micros("down_since") +
-          ", 0) FROM service_registry ORDER BY service_name, instance_id");
-      for (const auto& row : rows) {
-        InstanceRecord& record = records.emplace_back();
-        record.service_name = row[0].as<std::string>();
-        record.instance_id = row[1].as<std::string>();
-        record.host = row[2].as<std::string>();
-        record.port = static_cast<uint16_t>(row[3].as<int>());
-        record.protocol = row[4].as<std::string>();
-        record.health_endpoint = row[5].as<std::string>();
-        record.version = row[6].as<std::string>();
-        record.dependencies = parse_json_string_array(row[7].as<std::string>());
-        record.tags = parse_json_string_array(row[8].as<std::string>());
-        record.metadata_json = row[9].as<std::string>();
-        record.weight = static_cast<uint32_t>(row[10].as<long long>());
-        record.status = row[11].as<std::string>();
-        record.last_heartbeat_unix_us = row[12].as<long long>();
-        record.registered_at_unix_us = row[13].as<long long>();
-        record.down_since_unix_us = row[14].as<long long>();
-      }
-    });
+    write([&](pqxx::work& tx) { records = read_instances(tx); });
+    return records;
+  }
+
+  std::vector<InstanceRecord> read_instances(pqxx::transaction_base& tx) {
+    std::vector<InstanceRecord> records;
+    const pqxx::result rows = tx.exec(
+        "SELECT service_name, instance_id, COALESCE(host, ''), COALESCE(port, 0), protocol, health_endpoint, COALESCE(version, ''), "
+        "COALESCE(dependencies, '[]')::text, tags::text, COALESCE(metadata, '{}')::text, weight, status, " +
+        micros("last_heartbeat") + ", COALESCE(" + micros("created_at") + ", 0), COALESCE(" + micros("down_since") +
+        ", 0) FROM service_registry ORDER BY service_name, instance_id");
+    for (const auto& row : rows) {
+      InstanceRecord& record = records.emplace_back();
+      record.service_name = row[0].as<std::string>();
+      record.instance_id = row[1].as<std::string>();
+      record.host = row[2].as<std::string>();
+      record.port = static_cast<uint16_t>(row[3].as<int>());
+      record.protocol = row[4].as<std::string>();
+      record.health_endpoint = row[5].as<std::string>();
+      record.version = row[6].as<std::string>();
+      record.dependencies = parse_json_string_array(row[7].as<std::string>());
+      record.tags = parse_json_string_array(row[8].as<std::string>());
+      record.metadata_json = row[9].as<std::string>();
+      record.weight = static_cast<uint32_t>(row[10].as<long long>());
+      record.status = row[11].as<std::string>();
+      record.last_heartbeat_unix_us = row[12].as<long long>();
+      record.registered_at_unix_us = row[13].as<long long>();
+      record.down_since_unix_us = row[14].as<long long>();
+    }
     return records;
   }
 
   std::vector<ConfigVersion> load_config_versions() override {
     std::vector<ConfigVersion> versions;
-    write([&](pqxx::work& tx) {
-      versions.clear();
-      const pqxx::result rows =
-          tx.exec("SELECT service_name, version, config_data::text, COALESCE(created_by, ''), COALESCE(" + micros("created_at") +
-                  ", 0), COALESCE(active, FALSE) FROM service_configs ORDER BY service_name, version");
-      for (const auto& row : rows)
-        versions.push_back({row[0].as<std::string>(), row[1].as<long long>(), row[2].as<std::string>(), row[3].as<std::string>(),
-                            row[4].as<long long>(), row[5].as<bool>()});
-    });
+    write([&](pqxx::work& tx) { versions = read_config_versions(tx); });
+    return versions;
+  }
+
+  std::vector<ConfigVersion> read_config_versions(pqxx::transaction_base& tx) {
+    std::vector<ConfigVersion> versions;
+    const pqxx::result rows =
+        tx.exec("SELECT service_name, version, config_data::text, COALESCE(created_by, ''), COALESCE(" + micros("created_at") +
+                ", 0), COALESCE(active, FALSE) FROM service_configs ORDER BY service_name, version");
+    for (const auto& row : rows)
+      versions.push_back({row[0].as<std::string>(), row[1].as<long long>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                          row[4].as<long long>(), row[5].as<bool>()});
     return versions;
   }
 
   std::vector<ConfigChange> load_config_changes(int per_scope) override {
     std::vector<ConfigChange> changes;
-    write([&](pqxx::work& tx) {
-      changes.clear();
-      const pqxx::result rows = tx.exec_params(
-          "SELECT revision, service_name, version, action, COALESCE(created_by, ''), COALESCE(" + micros("created_at") +
-              ", 0) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY service_name ORDER BY revision DESC) AS newest FROM config_changes) "
-              "AS ranked WHERE newest <= $1 ORDER BY revision",
-          per_scope);
-      for (const auto& row : rows)
-        changes.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<long long>(), row[3].as<std::string>(),
-                           row[4].as<std::string>(), row[5].as<long long>()});
-    });
+    write([&](pqxx::work& tx) { changes = read_config_changes(tx, per_scope); });
+    return changes;
+  }
+
+  std::vector<ConfigChange> read_config_changes(pqxx::transaction_base& tx, int per_scope) {
+    std::vector<ConfigChange> changes;
+    const pqxx::result rows = tx.exec_params(
+        "SELECT revision, service_name, version, action, COALESCE(created_by, ''), COALESCE(" + micros("created_at") +
+            ", 0) FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY service_name ORDER BY revision DESC) AS newest FROM config_changes) "
+            "AS ranked WHERE newest <= $1 ORDER BY revision",
+        per_scope);
+    for (const auto& row : rows)
+      changes.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<long long>(), row[3].as<std::string>(),
+                         row[4].as<std::string>(), row[5].as<long long>()});
     return changes;
   }
 
@@ -281,15 +292,131 @@ class PostgresStorage final : public Storage, private MigrationTarget {
 
   std::vector<CircuitRecord> load_circuits() override {
     std::vector<CircuitRecord> circuits;
-    write([&](pqxx::work& tx) {
-      circuits.clear();
-      const pqxx::result rows = tx.exec("SELECT service_name, state, COALESCE(" + micros("opened_at") + ", 0), " + micros("changed_at") +
-                                        ", set_by FROM hub_circuits ORDER BY service_name");
-      for (const auto& row : rows)
-        circuits.push_back(
-            {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<long long>(), row[3].as<long long>(), row[4].as<std::string>()});
-    });
+    write([&](pqxx::work& tx) { circuits = read_circuits(tx); });
     return circuits;
+  }
+
+  std::vector<CircuitRecord> read_circuits(pqxx::transaction_base& tx) {
+    std::vector<CircuitRecord> circuits;
+    const pqxx::result rows = tx.exec("SELECT service_name, state, COALESCE(" + micros("opened_at") + ", 0), " + micros("changed_at") +
+                                      ", set_by FROM hub_circuits ORDER BY service_name");
+    for (const auto& row : rows)
+      circuits.push_back(
+          {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<long long>(), row[3].as<long long>(), row[4].as<std::string>()});
+    return circuits;
+  }
+
+  void save_rollout(const RolloutRecord& rollout) override {
+    write([&](pqxx::work& tx) {
+      tx.exec_params("INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES ($1, $2, $3, $4, " +
+                         timestamp("$5") + ", " + timestamp("$6") +
+                         ") ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, document = excluded.document, updated_at = "
+                         "excluded.updated_at",
+                     rollout.id, rollout.service, rollout.phase, rollout.document, rollout.created_at_unix_us, rollout.updated_at_unix_us);
+    });
+  }
+
+  std::vector<RolloutRecord> load_rollouts() override {
+    std::vector<RolloutRecord> rollouts;
+    write([&](pqxx::work& tx) { rollouts = read_rollouts(tx); });
+    return rollouts;
+  }
+
+  std::vector<RolloutRecord> read_rollouts(pqxx::transaction_base& tx) {
+    std::vector<RolloutRecord> rollouts;
+    for (const auto& row : tx.exec("SELECT id, service_name, phase, document, " + micros("created_at") + ", " + micros("updated_at") +
+                                   " FROM hub_rollouts ORDER BY created_at, id"))
+      rollouts.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                          row[4].as<long long>(), row[5].as<long long>()});
+    return rollouts;
+  }
+
+  void delete_rollouts(const std::vector<std::string>& ids) override {
+    write([&](pqxx::work& tx) {
+      for (const std::string& id : ids) tx.exec_params("DELETE FROM hub_rollouts WHERE id = $1", id);
+    });
+  }
+
+  void save_backup_run(const BackupRun& run) override {
+    write([&](pqxx::work& tx) {
+      tx.exec_params(
+          "INSERT INTO hub_backup_runs (job, started_at, duration_ms, succeeded, exit_code, size_bytes, output, message) "
+          "VALUES ($1, " +
+              timestamp("$2") + ", $3, $4, $5, $6, $7, $8)",
+          run.job, run.started_at_unix_us, run.duration_ms, run.succeeded, run.exit_code, run.size_bytes, run.output, run.message);
+    });
+  }
+
+  std::vector<BackupRun> load_backup_runs(int per_job) override {
+    std::vector<BackupRun> runs;
+    write([&](pqxx::work& tx) {
+      runs.clear();
+      for (const auto& row : tx.exec_params("SELECT job, " + micros("started_at") +
+                                                ", duration_ms, succeeded, exit_code, size_bytes, output, message FROM (SELECT *, "
+                                                "ROW_NUMBER() OVER (PARTITION BY job ORDER BY started_at DESC, id DESC) AS n FROM "
+                                                "hub_backup_runs) ranked WHERE n <= $1 ORDER BY job, started_at DESC, id DESC",
+                                            per_job))
+        runs.push_back({row[0].as<std::string>(), row[1].as<long long>(), row[2].as<long long>(), row[3].as<bool>(), row[4].as<int>(),
+                        row[5].as<long long>(), row[6].as<std::string>(), row[7].as<std::string>()});
+    });
+    return runs;
+  }
+
+  // One REPEATABLE READ transaction: every part sees the same committed state.
+  StoredState export_state() override {
+    StoredState state;
+    write([&](pqxx::work& tx) {
+      tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      state.instances = read_instances(tx);
+      state.config_versions = read_config_versions(tx);
+      state.config_changes = read_config_changes(tx, std::numeric_limits<int>::max());
+      state.rollouts = read_rollouts(tx);
+      state.circuits = read_circuits(tx);
+    });
+    return state;
+  }
+
+  void import_state(const StoredState& state) override {
+    write([&](pqxx::work& tx) {
+      tx.exec(
+          "DELETE FROM service_registry; DELETE FROM service_configs; DELETE FROM config_changes; DELETE FROM hub_rollouts; "
+          "DELETE FROM hub_circuits");
+      Write unused;
+      for (const InstanceRecord& instance : state.instances) {
+        store(tx, instance, unused);
+        if (instance.status != "healthy")
+          store(tx, StatusChange{instance.service_name, instance.instance_id, instance.status, instance.down_since_unix_us}, unused);
+      }
+      for (const ConfigVersion& version : state.config_versions)
+        tx.exec_params(
+            "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) VALUES ($1, "
+            "$2::jsonb, $3, $4, $5, " +
+                timestamp("$6") + ")",
+            version.scope, version.content, version.version, version.active, version.created_by, version.created_at_unix_us);
+      int64_t newest = 0;
+      for (const ConfigChange& change : state.config_changes) {
+        tx.exec_params(
+            "INSERT INTO config_changes (revision, service_name, version, action, created_by, created_at) VALUES ($1, $2, $3, "
+            "$4, $5, " +
+                timestamp("$6") + ")",
+            change.revision, change.scope, change.version, change.action, change.created_by, change.at_unix_us);
+        newest = std::max(newest, change.revision);
+      }
+      // Revisions go on from the restored newest: watchers compare them.
+      tx.exec_params("SELECT setval(pg_get_serial_sequence('config_changes', 'revision'), $1, $2)", std::max<int64_t>(newest, 1),
+                     newest > 0);
+      for (const RolloutRecord& rollout : state.rollouts)
+        tx.exec_params("INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES ($1, $2, $3, $4, " +
+                           timestamp("$5") + ", " + timestamp("$6") + ")",
+                       rollout.id, rollout.service, rollout.phase, rollout.document, rollout.created_at_unix_us,
+                       rollout.updated_at_unix_us);
+      for (const CircuitRecord& circuit : state.circuits)
+        tx.exec_params(
+            "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES ($1, $2, CASE WHEN $3::bigint = "
+            "0 THEN NULL ELSE " +
+                timestamp("$3") + " END, " + timestamp("$4") + ", $5)",
+            circuit.service, circuit.state, circuit.opened_at_unix_us, circuit.changed_at_unix_us, circuit.set_by);
+    });
   }
 
   int migrate(const std::vector<Migration>& migrations) override {

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -317,6 +318,136 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     std::vector<CircuitRecord> circuits;
     while (rows.next_row()) circuits.push_back({rows.text(0), rows.text(1), rows.integer(2), rows.integer(3), rows.text(4)});
     return circuits;
+  }
+
+  void save_rollout(const RolloutRecord& rollout) override {
+    transaction([&] {
+      Statement(db_,
+                "INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                "ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, document = excluded.document, updated_at = excluded.updated_at")
+          .bind(1, rollout.id)
+          .bind(2, rollout.service)
+          .bind(3, rollout.phase)
+          .bind(4, rollout.document)
+          .bind(5, sql_timestamp_utc(rollout.created_at_unix_us))
+          .bind(6, sql_timestamp_utc(rollout.updated_at_unix_us))
+          .run();
+    });
+  }
+
+  std::vector<RolloutRecord> load_rollouts() override {
+    std::lock_guard lock(mutex_);
+    const std::string sql = "SELECT id, service_name, phase, document, " + unix_micros("created_at") + ", " + unix_micros("updated_at") +
+                            " FROM hub_rollouts ORDER BY created_at, id";
+    Statement rows(db_, sql.c_str());
+    std::vector<RolloutRecord> rollouts;
+    while (rows.next_row()) rollouts.push_back({rows.text(0), rows.text(1), rows.text(2), rows.text(3), rows.integer(4), rows.integer(5)});
+    return rollouts;
+  }
+
+  void delete_rollouts(const std::vector<std::string>& ids) override {
+    transaction([&] {
+      for (const std::string& id : ids) Statement(db_, "DELETE FROM hub_rollouts WHERE id = ?1").bind(1, id).run();
+    });
+  }
+
+  void save_backup_run(const BackupRun& run) override {
+    transaction([&] {
+      Statement(db_,
+                "INSERT INTO hub_backup_runs (job, started_at, duration_ms, succeeded, exit_code, size_bytes, output, message) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+          .bind(1, run.job)
+          .bind(2, sql_timestamp_utc(run.started_at_unix_us))
+          .bind(3, run.duration_ms)
+          .bind(4, int64_t{run.succeeded})
+          .bind(5, int64_t{run.exit_code})
+          .bind(6, run.size_bytes)
+          .bind(7, run.output)
+          .bind(8, run.message)
+          .run();
+    });
+  }
+
+  std::vector<BackupRun> load_backup_runs(int per_job) override {
+    std::lock_guard lock(mutex_);
+    const std::string sql = "SELECT job, " + unix_micros("started_at") +
+                            ", duration_ms, succeeded, exit_code, size_bytes, output, message FROM (SELECT *, ROW_NUMBER() OVER "
+                            "(PARTITION BY job ORDER BY started_at DESC, id DESC) AS n FROM hub_backup_runs) WHERE n <= ?1 "
+                            "ORDER BY job, started_at DESC, id DESC";
+    Statement rows(db_, sql.c_str());
+    rows.bind(1, int64_t{per_job});
+    std::vector<BackupRun> runs;
+    while (rows.next_row())
+      runs.push_back({rows.text(0), rows.integer(1), rows.integer(2), rows.integer(3) != 0, static_cast<int>(rows.integer(4)),
+                      rows.integer(5), rows.text(6), rows.text(7)});
+    return runs;
+  }
+
+  // Under the connection's lock in one transaction: no write of the hub's lands in between.
+  StoredState export_state() override {
+    StoredState state;
+    transaction([&] {
+      state.instances = load_instances();
+      state.config_versions = load_config_versions();
+      state.config_changes = load_config_changes(std::numeric_limits<int>::max());
+      state.rollouts = load_rollouts();
+      state.circuits = load_circuits();
+    });
+    return state;
+  }
+
+  void import_state(const StoredState& state) override {
+    transaction([&] {
+      for (const char* table : {"service_registry", "service_configs", "config_changes", "hub_rollouts", "hub_circuits"})
+        Statement(db_, ("DELETE FROM " + std::string(table)).c_str()).run();
+      Write unused;
+      for (const InstanceRecord& instance : state.instances) {
+        store(instance, unused);
+        if (instance.status != "healthy")
+          store(StatusChange{instance.service_name, instance.instance_id, instance.status, instance.down_since_unix_us}, unused);
+      }
+      for (const ConfigVersion& version : state.config_versions)
+        Statement(db_,
+                  "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) VALUES (?1, ?2, ?3, "
+                  "?4, ?5, ?6)")
+            .bind(1, version.scope)
+            .bind(2, version.content)
+            .bind(3, version.version)
+            .bind(4, int64_t{version.active})
+            .bind(5, version.created_by)
+            .bind(6, sql_timestamp_utc(version.created_at_unix_us))
+            .run();
+      for (const ConfigChange& change : state.config_changes)
+        Statement(db_,
+                  "INSERT INTO config_changes (revision, service_name, version, action, created_by, created_at) VALUES (?1, ?2, ?3, ?4, "
+                  "?5, ?6)")
+            .bind(1, change.revision)
+            .bind(2, change.scope)
+            .bind(3, change.version)
+            .bind(4, change.action)
+            .bind(5, change.created_by)
+            .bind(6, sql_timestamp_utc(change.at_unix_us))
+            .run();
+      for (const RolloutRecord& rollout : state.rollouts)
+        Statement(db_,
+                  "INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .bind(1, rollout.id)
+            .bind(2, rollout.service)
+            .bind(3, rollout.phase)
+            .bind(4, rollout.document)
+            .bind(5, sql_timestamp_utc(rollout.created_at_unix_us))
+            .bind(6, sql_timestamp_utc(rollout.updated_at_unix_us))
+            .run();
+      for (const CircuitRecord& circuit : state.circuits) {
+        Statement insert(db_, "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES (?1, ?2, ?3, ?4, ?5)");
+        insert.bind(1, circuit.service).bind(2, circuit.state);
+        if (circuit.opened_at_unix_us)
+          insert.bind(3, sql_timestamp_utc(circuit.opened_at_unix_us));
+        else
+          insert.bind_null(3);
+        insert.bind(4, sql_timestamp_utc(circuit.changed_at_unix_us)).bind(5, circuit.set_by).run();
+      }
+    });
   }
 
   std::vector<ConfigChange> load_config_changes(int per_scope) override {

@@ -2,13 +2,16 @@
 // (embedding and tests), sqlite (the embedded default) and postgres.
 #pragma once
 
+#include "backup_store.hpp"
 #include "basics/component_status.hpp"
 #include "circuit_store.hpp"
 #include "config_version_store.hpp"
 #include "health_store.hpp"
 #include "migrations.hpp"
 #include "registry_store.hpp"
+#include "rollout_store.hpp"
 #include "security_store.hpp"
+#include "state_store.hpp"
 #include "write.hpp"
 
 #include <hub/storage_settings.hpp>
@@ -23,7 +26,10 @@ class Storage : public RegistryStore,
                 public HealthStore,
                 public WriteStore,
                 public SecurityStore,
-                public CircuitStore {
+                public CircuitStore,
+                public RolloutStore,
+                public BackupStore,
+                public StateStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;

@@ -469,13 +469,16 @@ typedef int32_t hub_rollout_action_type;
 #define HUB_ROLLOUT_UPGRADE 1   /* tell instance_id to move to to_version */
 #define HUB_ROLLOUT_RESTORE 2   /* put instance_id back in rotation */
 #define HUB_ROLLOUT_WAIT 3      /* ask again after wait_us */
-#define HUB_ROLLOUT_PROMOTE 4   /* make to_version the service's version */
+#define HUB_ROLLOUT_PROMOTE 4   /* make to_version the service's version and apply the
+                                 * rollout's config; a later ROLL_BACK undoes both */
 #define HUB_ROLLOUT_PAUSE 5     /* hold until an operator resumes */
 #define HUB_ROLLOUT_ROLL_BACK 6 /* return every instance to from_version */
-#define HUB_ROLLOUT_DONE 7
+#define HUB_ROLLOUT_DONE 7 /* the rollout ends: promoted, or rolled back; refused otherwise */
 /* since 1.2 */
 #define HUB_ROLLOUT_SET_WEIGHT 8 /* send weight_percent of calls to to_version's instances */
-#define HUB_ROLLOUT_NEXT_STEP 9  /* step + 1, and its clock restarts */
+#define HUB_ROLLOUT_NEXT_STEP 9  /* step + 1, and its clock restarts; wait_us: a pause the step
+                                  * begins with (a canary's, a rollback window), which the
+                                  * progress deadline does not count */
 #define HUB_ROLLOUT_RETIRE 10    /* drain instance_id for good and tell it to stop */
 
 typedef struct hub_rollout_action {

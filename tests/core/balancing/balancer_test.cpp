@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -311,6 +312,50 @@ TEST_F(BalancerTest, EachEjectionLastsLongerUpToTheCap) {
 
 // Picks, outcomes, ejections, heartbeat loads and candidate changes from many threads at once:
 // nothing is lost or counted twice (and tools/dev tsan runs this under ThreadSanitizer).
+TEST_F(BalancerTest, ASplitSendsItsShareToTheVersionWhateverTheInstanceCounts) {
+  for (const char* id : {"a", "b", "c", "d"}) add(id);
+  hub::InstanceRecord canary = instance("e");
+  canary.version = "v2";
+  ASSERT_TRUE(registry.register_instance(canary).status.ok());
+  hub::Balancer balancer = round_robin();
+  balancer.set_split("pricing", "v2", 50);  // one instance of five gets half the calls
+  std::map<std::string, int> picks;
+  for (int i = 0; i < 4000; ++i) ++picks[balancer.pick("pricing").instance().instance_id];
+  EXPECT_NEAR(picks["e"], 2000, 200);
+  for (const char* id : {"a", "b", "c", "d"}) EXPECT_NEAR(picks[id], 500, 100) << id;
+
+  balancer.set_split("pricing", "v2", 0);
+  for (int i = 0; i < 100; ++i) EXPECT_NE(balancer.pick("pricing").instance().instance_id, "e");
+  balancer.set_split("pricing", "v2", 100);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(balancer.pick("pricing").instance().instance_id, "e");
+  ASSERT_TRUE(registry.set_probe_status("pricing", "e", "down"));
+  EXPECT_EQ(balancer.pick("pricing").status.code(), Code::unavailable) << "at 100 the others get nothing, even with e down";
+  balancer.set_split("pricing", "v2", 30);
+  EXPECT_TRUE(balancer.pick("pricing").status.ok()) << "in between, a side with nobody leaves every call to the other";
+  balancer.clear_split("pricing");
+  ASSERT_TRUE(registry.set_probe_status("pricing", "e", "healthy"));
+  picks.clear();
+  for (int i = 0; i < 50; ++i) ++picks[balancer.pick("pricing").instance().instance_id];
+  EXPECT_EQ(picks["e"], 10) << "without a split, round robin over all five";
+}
+
+TEST_F(BalancerTest, AKeyStaysOnItsSideOfASplit) {
+  add("a");
+  hub::InstanceRecord canary = instance("b");
+  canary.version = "v2";
+  ASSERT_TRUE(registry.register_instance(canary).status.ok());
+  hub::Balancer balancer = round_robin();
+  balancer.set_split("pricing", "v2", 50);
+  std::map<std::string, int> sides;
+  for (int key = 0; key < 200; ++key) {
+    const std::string first = balancer.pick("pricing", "user-" + std::to_string(key)).instance().instance_id;
+    for (int again = 0; again < 3; ++again)
+      EXPECT_EQ(balancer.pick("pricing", "user-" + std::to_string(key)).instance().instance_id, first);
+    ++sides[first];
+  }
+  EXPECT_NEAR(sides["b"], 100, 30);
+}
+
 TEST_F(BalancerTest, ConcurrentPicksReportsAndChangesKeepTheCountsRight) {
   for (const char* id : {"a", "b", "c", "d", "e", "f"}) add(id);
   hub::LoadBalancingSettings settings;

@@ -2,7 +2,7 @@
 // from when it opened, an operator's FORCED_OPEN or DISABLED stays, a closed one leaves no row.
 #include "circuit_breaker_plugin.hpp"
 #include "support/registry_hub.hpp"
-#include "support/storage_backend.hpp"
+#include "support/scratch_storage.hpp"
 
 #include "storage/storage.hpp"
 
@@ -22,22 +22,7 @@ class CircuitStorage : public ::testing::TestWithParam<Backend> {
     HUB_NEED_BACKEND(GetParam());
     scratch_ = std::make_unique<testing::ScratchStore>(GetParam());
   }
-  std::unique_ptr<Storage> open() const {
-    std::unique_ptr<Storage> storage;
-    switch (GetParam()) {
-      case Backend::memory:
-        storage = open_memory_storage();
-        break;
-      case Backend::sqlite:
-        storage = open_sqlite_storage(scratch_->file());
-        break;
-      case Backend::postgres:
-        storage = open_postgres_storage(scratch_->database()->settings());
-        break;
-    }
-    storage->migrate(migrations_for(storage->backend()));
-    return storage;
-  }
+  std::unique_ptr<Storage> open() const { return testing::open_scratch(*scratch_); }
   HubOptions options() const {
     const std::string libraries = std::string(testing::kLiveness) + R"(
     - library: circuit-breaker

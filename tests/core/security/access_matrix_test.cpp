@@ -66,10 +66,18 @@ const std::vector<Case>& cases() {
       {"POST", "/global-config/rollback", "/global-config/rollback", R"({"version":1})", "OD"},
       {"POST", "/liveness/confirm", "/liveness/confirm", "{}", "OD"},
       {"PUT", "/circuits/{service}/state", "/circuits/a/state", R"({"state":"DISABLED"})", "OD"},
+      {"GET", "/deployments", "/deployments", "", "RABOD"},
+      {"GET", "/deployments/{id}", "/deployments/dep-none", "", "RABOD"},
+      {"POST", "/deployments", "/deployments", R"({"service":"a","version":"v9"})", "OD"},
+      {"POST", "/deployments/{id}/{command}", "/deployments/dep-none/abort", "{}", "OD"},
+      {"GET", "/directives/{service}/{instance}", "/directives/a/10.0.0.1:80?index=0&wait=0", "", "RAOD"},
+      {"GET", "/directives/{service}/{instance}/stream", "/directives/a/10.0.0.1:80/stream", "", "RAOD"},
+      {"POST", "/directives/{service}/{instance}/ack", "/directives/a/10.0.0.1:80/ack", R"({"index":1,"status":"done"})", "AD"},
       {"GET", "/tokens", "/tokens", "", "D"},
       {"POST", "/tokens", "/tokens", R"({"role":"reader","description":"made in the matrix"})", "D"},
       {"DELETE", "/tokens/{id}", "/tokens/no-such-token", "", "D"},
       {"GET", "/audit", "/audit", "", "D"},
+      {"GET", "/snapshot", "/snapshot", "", "D"},
   };
   return all;
 }

@@ -1,7 +1,7 @@
 // Tokens and the audit trail on each storage backend alike, and the audit trail end to end: every
 // write with who, from where, what and the answer; refusals too; retention.
 #include "support/secured_hub.hpp"
-#include "support/storage_backend.hpp"
+#include "support/scratch_storage.hpp"
 
 #include "storage/storage.hpp"
 
@@ -21,18 +21,7 @@ class SecurityStore : public ::testing::TestWithParam<Backend> {
   void SetUp() override {
     HUB_NEED_BACKEND(GetParam());
     scratch_ = std::make_unique<testing::ScratchStore>(GetParam());
-    switch (GetParam()) {
-      case Backend::memory:
-        storage_ = open_memory_storage();
-        break;
-      case Backend::sqlite:
-        storage_ = open_sqlite_storage(scratch_->file());
-        break;
-      case Backend::postgres:
-        storage_ = open_postgres_storage(scratch_->database()->settings());
-        break;
-    }
-    storage_->migrate(migrations_for(storage_->backend()));
+    storage_ = testing::open_scratch(*scratch_);
   }
   std::unique_ptr<testing::ScratchStore> scratch_;
   std::unique_ptr<Storage> storage_;
