@@ -131,4 +131,15 @@ kill -0 "$pid" || fail "hubd stopped on SIGHUP"
 kill -TERM "$pid"
 wait "$pid" || fail "the TLS hub did not stop cleanly"
 
-echo "hubd: arguments, --check-config, --listen and SIGTERM behave; tokens, exposure and SIGHUP too"
+# Snapshots offline: the tokens database saved, restored into a fresh one, refused over it without --force.
+"$hubd" --snapshot-save "$scratch/hub.snapshot" --config "$scratch/secured.yaml" 2>"$scratch/err" || fail "snapshot save: $(cat "$scratch/err")"
+grep -q "verified" "$scratch/err" || fail "snapshot save does not say it verified: $(cat "$scratch/err")"
+head -1 "$scratch/hub.snapshot" | grep -qx "central-hub-snapshot 1" || fail "the snapshot's first line: $(head -1 "$scratch/hub.snapshot")"
+printf 'listen: 127.0.0.1:0\nstorage: {backend: sqlite, sqlite: {path: %s/restored.db}}\n' "$scratch" >"$scratch/restored.yaml"
+"$hubd" --snapshot-restore "$scratch/hub.snapshot" --config "$scratch/restored.yaml" 2>"$scratch/err" || fail "snapshot restore: $(cat "$scratch/err")"
+printf 'x' >>"$scratch/hub.snapshot"
+"$hubd" --snapshot-restore "$scratch/hub.snapshot" --config "$scratch/restored.yaml" --force 2>"$scratch/err"; [ $? -eq 1 ] || fail "a snapshot with a byte added should be refused"
+grep -q "cut short or added to" "$scratch/err" || fail "the refusal does not say why: $(cat "$scratch/err")"
+"$hubd" --snapshot-save "$scratch/x.snapshot" 2>/dev/null; [ $? -eq 2 ] || fail "--snapshot-save without --config should exit 2"
+
+echo "hubd: arguments, --check-config, --listen and SIGTERM behave; tokens, snapshots, exposure and SIGHUP too"

@@ -455,30 +455,31 @@ typedef struct hub_rollout_state {
   /* params_json flattened as hub_config's entries are ("steps.0.weight"). */
   const hub_kv* params;
   size_t param_count;
-  int32_t rolling_back;       /* non-zero after ROLL_BACK: every instance goes back to from_version */
-  int32_t promote_requested;  /* an operator asked to skip the remaining steps, pauses and gates */
-  uint32_t step;              /* the strategy's own step counter: 0 at the start, moved by NEXT_STEP */
+  int32_t rolling_back;      /* non-zero after ROLL_BACK: every instance goes back to from_version */
+  int32_t promote_requested; /* an operator asked to skip the remaining steps, pauses and gates */
+  uint32_t step;             /* the strategy's own step counter: 0 at the start, moved by NEXT_STEP */
   int64_t step_started_unix_us;
-  int32_t weight_percent;     /* calls sent to to_version's instances; -1: no split, every instance alike */
-  hub_rollout_gate gate;      /* the gates' verdict on to_version over this step */
-  hub_str gate_reason;        /* what the verdict rests on, for the history */
+  int32_t weight_percent; /* calls sent to to_version's instances; -1: no split, every instance alike */
+  hub_rollout_gate gate;  /* the gates' verdict on to_version over this step */
+  hub_str gate_reason;    /* what the verdict rests on, for the history */
 } hub_rollout_state;
 
 typedef int32_t hub_rollout_action_type;
+/* PROMOTE makes to_version the service's version and applies the rollout's config; a later
+ * ROLL_BACK undoes both. DONE ends the rollout, promoted or rolled back; the hub refuses it
+ * otherwise. NEXT_STEP's wait_us is a pause the step begins with (a canary's, a rollback
+ * window), which the progress deadline does not count. */
 #define HUB_ROLLOUT_DRAIN 0     /* take instance_id out of rotation */
 #define HUB_ROLLOUT_UPGRADE 1   /* tell instance_id to move to to_version */
 #define HUB_ROLLOUT_RESTORE 2   /* put instance_id back in rotation */
 #define HUB_ROLLOUT_WAIT 3      /* ask again after wait_us */
-#define HUB_ROLLOUT_PROMOTE 4   /* make to_version the service's version and apply the
-                                 * rollout's config; a later ROLL_BACK undoes both */
+#define HUB_ROLLOUT_PROMOTE 4   /* make to_version the service's version */
 #define HUB_ROLLOUT_PAUSE 5     /* hold until an operator resumes */
 #define HUB_ROLLOUT_ROLL_BACK 6 /* return every instance to from_version */
-#define HUB_ROLLOUT_DONE 7 /* the rollout ends: promoted, or rolled back; refused otherwise */
+#define HUB_ROLLOUT_DONE 7      /* the rollout ends */
 /* since 1.2 */
 #define HUB_ROLLOUT_SET_WEIGHT 8 /* send weight_percent of calls to to_version's instances */
-#define HUB_ROLLOUT_NEXT_STEP 9  /* step + 1, and its clock restarts; wait_us: a pause the step
-                                  * begins with (a canary's, a rollback window), which the
-                                  * progress deadline does not count */
+#define HUB_ROLLOUT_NEXT_STEP 9  /* step + 1, and its clock restarts */
 #define HUB_ROLLOUT_RETIRE 10    /* drain instance_id for good and tell it to stop */
 
 typedef struct hub_rollout_action {

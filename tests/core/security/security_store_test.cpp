@@ -1,7 +1,7 @@
 // Tokens and the audit trail on each storage backend alike, and the audit trail end to end: every
 // write with who, from where, what and the answer; refusals too; retention.
-#include "support/secured_hub.hpp"
 #include "support/scratch_storage.hpp"
+#include "support/secured_hub.hpp"
 
 #include "storage/storage.hpp"
 

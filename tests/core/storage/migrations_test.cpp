@@ -71,10 +71,11 @@ TEST_F(SqliteMigrations, AHubRefusesADatabaseFromANewerSchema) {
   options.manifest.storage.backend = hub::StorageSettings::Backend::sqlite;
   options.manifest.storage.sqlite_path = file_;
   hub::Hub hub(std::move(options));
-  EXPECT_THAT([&] { hub.start(); },
-              testing::ThrowsMessage<hub::StorageError>(HasSubstr(
-                  "hub.db: the database's schema is at migration 9999_from_the_future, newer than this hub knows (0007_rollouts_and_backups); "
-                  "run the hub release that wrote it, or a newer one")));
+  EXPECT_THAT(
+      [&] { hub.start(); },
+      testing::ThrowsMessage<hub::StorageError>(HasSubstr(
+          "hub.db: the database's schema is at migration 9999_from_the_future, newer than this hub knows (0007_rollouts_and_backups); "
+          "run the hub release that wrote it, or a newer one")));
   EXPECT_FALSE(hub.running());
 }
 
