@@ -2,6 +2,7 @@
 #include <hub/hub.hpp>
 
 #include "api/access_gate.hpp"
+#include "api/backups_api.hpp"
 #include "api/balancing_api.hpp"
 #include "api/config_api.hpp"
 #include "api/deployments_api.hpp"
@@ -10,6 +11,7 @@
 #include "api/registry_api.hpp"
 #include "api/security_api.hpp"
 #include "api/snapshot_api.hpp"
+#include "backups/backup_jobs.hpp"
 #include "balancing/balancer.hpp"
 #include "balancing/circuits.hpp"
 #include "basics/json_text.hpp"
@@ -83,6 +85,7 @@ struct Hub::Impl {
   std::unique_ptr<deployments::Deployments> rollouts;       // with the registry; stopped before what it drives
   // Released after the plugins: the plugins may hold its reporter contexts until destroyed.
   std::unique_ptr<HealthMonitor> monitor;
+  std::unique_ptr<backups::BackupJobs> backup_jobs;  // after storage, before the server
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
   // The housekeeping thread: liveness passes, heartbeat flushes, storage reconnects.
@@ -107,6 +110,8 @@ struct Hub::Impl {
   void open_registry();
   void open_monitor();
   void open_deployments();
+  void open_backups();
+  Status restore_snapshot(const StoredState& state);
   void describe_metrics();
   void scrape();
   void housekeeping_loop();
@@ -158,6 +163,7 @@ void Hub::start() {
     impl_->configs->restore();
     impl_->open_deployments();
     impl_->open_monitor();
+    impl_->open_backups();
     impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes(), manifest.security.tls);
     impl_->started_us = impl_->clock->monotonic_us();  // before serving: /health and /metrics read it
     impl_->server->start();
@@ -301,6 +307,37 @@ void Hub::Impl::open_deployments() {
   rollouts->start();
 }
 
+void Hub::Impl::open_backups() {
+  backup_jobs = std::make_unique<backups::BackupJobs>(backups::BackupJobs::Parts{*storage, *storage, events, clock, logger, HUB_VERSION},
+                                                      options.manifest.backups);
+  backup_jobs->restore();
+  backup_jobs->start();
+}
+
+// POST /snapshot/restore: into a hub that holds nothing yet (before it takes traffic), so each part
+// takes the restored state as it takes storage's at a start.
+Status Hub::Impl::restore_snapshot(const StoredState& state) {
+  try {
+    if (!storage->export_state().empty() || (registry && !registry->instances().empty()))
+      return {Code::failed_precondition,
+              "this hub already holds instances, configs or rollouts: restore into an empty hub, or stop this one and run hubd "
+              "--snapshot-restore FILE --config CONFIG --force; nothing was changed"};
+    storage->import_state(state);
+    if (registry) registry->restore();
+    configs->reload();
+    if (circuits) circuits->restore(storage->load_circuits());
+    if (rollouts) rollouts->restore();
+  } catch (const std::exception& error) {
+    return {Code::unavailable, std::string("the snapshot was not restored: ") + error.what(), "storage_unavailable"};
+  }
+  logger->warn("restored a snapshot: {} instance(s), {} config version(s), {} rollout(s)", state.instances.size(),
+               state.config_versions.size(), state.rollouts.size());
+  publish("hub.restored", "{\"instances\":" + std::to_string(state.instances.size()) +
+                              ",\"config_versions\":" + std::to_string(state.config_versions.size()) +
+                              ",\"rollouts\":" + std::to_string(state.rollouts.size()) + "}");
+  return {};
+}
+
 void Hub::Impl::open_monitor() {
   const HealthMonitoringSettings& settings = options.manifest.health_monitoring;
   if (!settings.enabled) return;
@@ -407,6 +444,7 @@ void Hub::Impl::publish(const std::string& topic, const std::string& json) {
 void Hub::Impl::release() {
   stop_housekeeping();
   if (rollouts) rollouts->stop();
+  if (backup_jobs) backup_jobs->stop();
   if (server) server->stop();
   server.reset();
   if (discovery) discovery->stop();
@@ -445,6 +483,7 @@ void Hub::Impl::release() {
   }
   rollouts.reset();
   directives.reset();
+  backup_jobs.reset();
   configs.reset();
   liveness.reset();
   discovery.reset();
@@ -523,8 +562,9 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   add_liveness_routes(*router, liveness.get());
   config::add_config_routes(*router, *configs);
   add_deployment_routes(*router, rollouts.get(), directives.get());
-  add_snapshot_routes(*router, *storage, *clock, HUB_VERSION);
-  add_health_routes(*router, monitor.get(), registry.get(), *clock);
+  add_snapshot_routes(*router, *storage, *clock, HUB_VERSION, [this](const StoredState& state) { return restore_snapshot(state); });
+  add_health_routes(*router, monitor.get(), registry.get(), *clock, backup_jobs.get());
+  add_backup_routes(*router, *backup_jobs, *clock);
   router->add("GET", "/metrics", [this](const http::Request&) {
     scrape();
     return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics->prometheus_text()};

@@ -8,6 +8,7 @@
 // ${VAR:-default} in any string are replaced from the environment.
 #pragma once
 
+#include <hub/backup_settings.hpp>
 #include <hub/balancing_settings.hpp>
 #include <hub/config_settings.hpp>
 #include <hub/deployment_settings.hpp>
@@ -39,6 +40,7 @@ struct Manifest {
   LoadBalancingSettings load_balancing;
   CircuitBreakingSettings circuit_breaking;
   DeploymentSettings deployments;
+  BackupSettings backups;
   EventsSettings events;
   std::vector<std::filesystem::path> plugin_search_paths;
   std::vector<PluginLibrarySettings> plugins;

@@ -1,5 +1,7 @@
 #include "health_api.hpp"
 
+#include "backups_api.hpp"
+
 #include "basics/time_text.hpp"
 #include "http/encoding.hpp"
 
@@ -58,7 +60,8 @@ std::optional<int64_t> window_seconds(const std::string& text) {
 
 class HealthApi {
  public:
-  HealthApi(HealthMonitor& monitor, const Registry* registry, const Clock& clock) : monitor_(monitor), registry_(registry), clock_(clock) {}
+  HealthApi(HealthMonitor& monitor, const Registry* registry, const Clock& clock, const backups::BackupJobs* jobs)
+      : monitor_(monitor), registry_(registry), clock_(clock), jobs_(jobs) {}
 
   Response services(const Request&) const {
     json out = json::object();
@@ -125,6 +128,7 @@ class HealthApi {
       }
       out[target.name] = std::move(entry);
     }
+    if (jobs_) out.update(backup_targets(*jobs_, clock_));
     return json_answer(out);
   }
 
@@ -170,11 +174,13 @@ class HealthApi {
   HealthMonitor& monitor_;
   const Registry* registry_;
   const Clock& clock_;
+  const backups::BackupJobs* jobs_;
 };
 
 }  // namespace
 
-void add_health_routes(http::Router& router, HealthMonitor* monitor, const Registry* registry, const Clock& clock) {
+void add_health_routes(http::Router& router, HealthMonitor* monitor, const Registry* registry, const Clock& clock,
+                       const backups::BackupJobs* jobs) {
   static const char* paths[] = {"/health/services", "/health/services/{service}", "/health/infrastructure", "/health/uptime",
                                 "/health/alerts",   "/health/scheduler"};
   if (!monitor) {
@@ -185,7 +191,7 @@ void add_health_routes(http::Router& router, HealthMonitor* monitor, const Regis
       });
     return;
   }
-  auto api = std::make_shared<HealthApi>(*monitor, registry, clock);
+  auto api = std::make_shared<HealthApi>(*monitor, registry, clock, jobs);
   router.add(
       "GET", paths[0], [api](const Request& r) { return api->services(r); }, http::Runs::on_io_thread);
   router.add(

@@ -8,12 +8,15 @@
 // Without a health_monitoring section each answers 501.
 #pragma once
 
+#include "backups/backup_jobs.hpp"
 #include "health/health_monitor.hpp"
 #include "http/router.hpp"
 #include "registry/registry.hpp"
 
 namespace hub {
 
-void add_health_routes(http::Router& router, HealthMonitor* monitor, const Registry* registry, const Clock& clock);
+// `jobs` (may be null): the backup jobs, shown among the infrastructure targets.
+void add_health_routes(http::Router& router, HealthMonitor* monitor, const Registry* registry, const Clock& clock,
+                       const backups::BackupJobs* jobs = nullptr);
 
 }  // namespace hub

@@ -6,10 +6,17 @@
 
 #include <hub/clock.hpp>
 
+#include <hub/status.hpp>
+
+#include <functional>
 #include <string>
 
 namespace hub {
 
-void add_snapshot_routes(http::Router& router, Storage& storage, const Clock& clock, std::string hub_version);
+// Puts a verified snapshot's state into the running hub (storage and memory); failed_precondition
+// when the hub holds anything.
+using RestoreSnapshot = std::function<Status(const StoredState& state)>;
+
+void add_snapshot_routes(http::Router& router, Storage& storage, const Clock& clock, std::string hub_version, RestoreSnapshot restore);
 
 }  // namespace hub

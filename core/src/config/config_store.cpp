@@ -56,6 +56,11 @@ void ConfigStore::restore() {
   scopes_ = std::move(loaded);
 }
 
+void ConfigStore::reload() {
+  restore();
+  wake(kGlobalConfigScope);
+}
+
 int64_t ConfigStore::revision_locked(const std::string& service) const {
   int64_t revision = 0;
   if (auto found = scopes_.find(service); found != scopes_.end()) revision = found->second.revision;

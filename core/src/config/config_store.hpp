@@ -66,6 +66,9 @@ class ConfigStore {
 
   // Loads what storage holds; throws StorageError.
   void restore();
+  // restore() again, over what memory holds (a snapshot restored into storage), and wakes every
+  // watch whose revision is not the one it knew: a watcher sees the reset, not stale data.
+  void reload();
 
   const ConfigManagementSettings& settings() const { return settings_; }
 

@@ -1,6 +1,7 @@
 #include <hub/errors.hpp>
 #include <hub/manifest.hpp>
 
+#include "backup_settings_yaml.hpp"
 #include "deployment_settings_yaml.hpp"
 #include "health_settings_yaml.hpp"
 #include "liveness_settings_yaml.hpp"
@@ -315,6 +316,8 @@ Manifest parse_manifest(const std::string& yaml_text, const std::string& name, c
     manifest.load_balancing = read_load_balancing(top);
     manifest.circuit_breaking = read_circuit_breaking(top);
     manifest.deployments = read_deployments(top);
+    manifest.backups = read_backups(top);
+    for (BackupJobSettings& job : manifest.backups.jobs) job.output = resolve(base_dir, job.output).string();
     yaml::MapReader plugins(source, top.node("plugins"), "plugins");
     for (const std::string& path : plugins.strings("search_paths")) manifest.plugin_search_paths.push_back(resolve(base_dir, path));
     manifest.plugins = read_libraries(plugins);

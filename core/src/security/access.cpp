@@ -57,6 +57,9 @@ const std::vector<RouteAccess>& route_access() {
       {"DELETE", "/tokens/{id}", administer},
       {"GET", "/audit", administer},
       {"GET", "/snapshot", administer},
+      {"POST", "/snapshot/restore", administer},
+      {"GET", "/backups", read},
+      {"POST", "/backups/{job}/run", operate},
   };
   return table;
 }

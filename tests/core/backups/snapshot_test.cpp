@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <thread>
 
 namespace hub {
 namespace {
@@ -98,6 +99,43 @@ TEST_P(Snapshots, AnotherWriteChangesTheSnapshotAndItsChecksum) {
   backups::read_snapshot(hub.get("/snapshot").body, &after);
   EXPECT_EQ(after.instances, 3u);
   EXPECT_NE(after.sha256, before.sha256);
+}
+
+TEST_P(Snapshots, AnEmptyRunningHubTakesASnapshotAndItsWatchersSeeTheReset) {
+  std::string bytes;
+  {
+    testing::TestHub source(testing::registry_options(testing::kLiveness, nullptr, scratch_->yaml()));
+    bytes = fill_and_snapshot(source);
+  }
+  testing::ScratchStore empty(GetParam());
+  testing::TestHub hub(testing::registry_options(testing::kLiveness, nullptr, empty.yaml()));
+  HttpReply watched;
+  std::thread watcher([&] { watched = hub.get("/config/pricing/watch?index=0&wait=20"); });
+  ASSERT_TRUE([&] {  // the watch is parked before the restore
+    for (int i = 0; i < 500; ++i) {
+      if (hub.get("/metrics").body.find("\nhub_config_watchers 1") != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling the hub's gauge, bounded
+    }
+    return false;
+  }());
+  EXPECT_EQ(hub.post("/snapshot/restore", "central-hub-snapshot 1\n{}\n").status, 400);
+  std::string corrupted = bytes;
+  corrupted[corrupted.size() - 10] ^= 0x01;
+  const HttpReply refused = hub.post("/snapshot/restore", corrupted);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("SHA-256"), std::string::npos) << refused.body;
+  const HttpReply restored = hub.post("/snapshot/restore", bytes);
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  watcher.join();
+  EXPECT_EQ(watched.status, 200);
+  EXPECT_TRUE(Json::parse(watched.body)["changed"].get<bool>()) << watched.body;
+  EXPECT_EQ(Json::parse(watched.body)["config"]["spread"], 2);
+  EXPECT_EQ(Json::parse(hub.get("/services/pricing").body)["instances"].size(), 3u);
+  EXPECT_EQ(Json::parse(hub.get("/config/pricing").body)["version"], 2);
+  const HttpReply again = hub.post("/snapshot/restore", bytes);
+  EXPECT_EQ(again.status, 409) << "a hub that holds something is not overwritten while it runs";
+  EXPECT_NE(again.body.find("--force"), std::string::npos) << again.body;
+  EXPECT_EQ(hub.post("/snapshot/restore?force=true", bytes).status, 409);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Snapshots, testing::kAllBackends, testing::backend_label);

@@ -3,13 +3,19 @@
 // gates that fail, aborts, a deadline, and a hub killed mid-rollout.
 #include "support/free_port.hpp"
 #include "support/hubd_process.hpp"
+#include "support/integration_servers.hpp"
 #include "support/registry_hub.hpp"
 
 #include <hub/client.hpp>
 #include <hub/errors.hpp>
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/WebSocket.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nats/nats.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -416,6 +422,56 @@ TEST(RolloutSettings, AStrategyOfTheManifestRunsUnderItsOwnName) {
   ASSERT_TRUE(
       eventually([&] { return Json::parse(hub.get("/deployments/" + rollout["id"].get<std::string>()).body)["phase"] == "succeeded"; }));
   EXPECT_EQ(member.upgrades(), 1);
+}
+
+TEST_F(Rollouts, AnInstanceCanFollowItsDirectivesOverAWebSocket) {
+  start_fleet(1, "v1", "i-", Member::Obeys::never);
+  Poco::Net::HTTPClientSession session("127.0.0.1", hub_->port());
+  Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/directives/trading-engine/i-0/stream",
+                                 Poco::Net::HTTPMessage::HTTP_1_1);
+  Poco::Net::HTTPResponse response;
+  Poco::Net::WebSocket socket(session, request, response);
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  const std::string id = post("/deployments", {{"service", "trading-engine"}, {"version", "v2"}}, 201)["id"];
+  const auto next = [&] {
+    std::string buffer(1 << 16, '\0');
+    int flags = 0;
+    const int n = socket.receiveFrame(buffer.data(), static_cast<int>(buffer.size()), flags);
+    return Json::parse(buffer.substr(0, static_cast<size_t>(std::max(n, 0))));
+  };
+  const Json drain = next();
+  EXPECT_EQ(drain["action"], "drain");
+  EXPECT_EQ(drain["deployment_id"], id);
+  const Json upgrade = next();
+  EXPECT_EQ(upgrade["action"], "upgrade");
+  EXPECT_EQ(upgrade["version"], "v2");
+  EXPECT_GT(upgrade["index"].get<uint64_t>(), drain["index"].get<uint64_t>());
+  post("/deployments/" + id + "/abort", Json::object(), 200);
+}
+
+TEST(RolloutNats, DirectivesArePublishedOnNats) {
+  const auto url = testing::test_nats_url();
+  HUB_NEED_SERVER(url, "HUB_TEST_NATS_URL", "NATS server");
+  natsConnection* connection = nullptr;
+  natsSubscription* subscription = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&connection, url->c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_SubscribeSync(&subscription, connection, "rollouts.deployment.directive"), NATS_OK);
+  ASSERT_EQ(natsConnection_Flush(connection), NATS_OK);
+  {
+    HubOptions options = testing::registry_options();
+    options.manifest.events.nats = NatsSettings{*url, "rollouts"};
+    testing::TestHub hub(std::move(options));
+    Member member(hub.url(), "trading-engine", "i-0", "v1", 1, Member::Obeys::never);
+    ASSERT_EQ(hub.post("/deployments", Json{{"service", "trading-engine"}, {"version", "v2"}}.dump()).status, 201);
+    natsMsg* message = nullptr;
+    ASSERT_EQ(natsSubscription_NextMsg(&message, subscription, 10000), NATS_OK) << "no directive on NATS within 10 s";
+    const Json directive = Json::parse(std::string(natsMsg_GetData(message), natsMsg_GetDataLength(message)));
+    natsMsg_Destroy(message);
+    EXPECT_EQ(directive["instance_id"], "i-0");
+    EXPECT_EQ(directive["action"], "drain");
+  }
+  natsSubscription_Destroy(subscription);
+  natsConnection_Destroy(connection);
 }
 
 // kill -9 mid-rollout: the restarted hub (same SQLite file) resumes the rollout where it stood.

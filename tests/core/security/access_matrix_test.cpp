@@ -78,6 +78,9 @@ const std::vector<Case>& cases() {
       {"DELETE", "/tokens/{id}", "/tokens/no-such-token", "", "D"},
       {"GET", "/audit", "/audit", "", "D"},
       {"GET", "/snapshot", "/snapshot", "", "D"},
+      {"POST", "/snapshot/restore", "/snapshot/restore", "not a snapshot", "D"},
+      {"GET", "/backups", "/backups", "", "RABOD"},
+      {"POST", "/backups/{job}/run", "/backups/none/run", "{}", "OD"},
   };
   return all;
 }
