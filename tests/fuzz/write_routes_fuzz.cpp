@@ -3,7 +3,9 @@
 // API promises (never a 500), and a refused write changes nothing.
 #include "api/balancing_api.hpp"
 #include "api/config_api.hpp"
+#include "api/deployments_api.hpp"
 #include "api/registry_api.hpp"
+#include "api/snapshot_api.hpp"
 #include "basics/logging.hpp"
 #include "config/config_store.hpp"
 #include "fuzz_check.hpp"
@@ -33,11 +35,22 @@ struct Api {
   hub::Circuits circuits{[](const std::string& service) { return hub::builtin_breaker("sliding_window/" + service, {}); },
                          [this](const std::string& service) { return registry.knows(service); }, events, metrics, clock};
   hub::security::RegistrationPolicy policy{hub::RegistrationRules{}};
+  hub::deployments::DirectiveBoard board{events};
+  hub::deployments::Deployments rollouts{
+      {registry, balancer, configs, *storage, board, events, clock, hub::make_logger({.level = "off"}, "fuzz")},
+      hub::DeploymentSettings{},
+      [](const std::string& strategy) { return hub::builtin_coordinator(strategy, {}); }};
   hub::http::Router router;
   Api() {
     hub::add_registry_routes(router, &registry, &balancer, policy);
     hub::add_balancing_routes(router, &balancer, &circuits, clock);
     hub::config::add_config_routes(router, configs);
+    hub::add_deployment_routes(router, &rollouts, &board);
+    hub::add_snapshot_routes(router, *storage, *clock, "fuzz", [this](const hub::StoredState& state) {
+      if (!storage->export_state().empty()) return hub::Status{hub::Code::failed_precondition, "not empty"};
+      storage->import_state(state);
+      return hub::Status{};
+    });
   }
 };
 
@@ -52,6 +65,9 @@ const std::pair<const char*, const char*> kWriteRoutes[] = {
     {"POST", "/outcomes"},
     {"POST", "/drain"},
     {"PUT", "/circuits/svc/state"},
+    {"POST", "/deployments"},
+    {"POST", "/directives/svc/10.0.0.1:80/ack"},
+    {"POST", "/snapshot/restore"},
 };
 
 }  // namespace
