@@ -147,6 +147,15 @@ std::vector<hub_rollout_instance> instance_views(const Rollout& rollout,
   return instances;
 }
 
+// What the fleet looks like to the progress deadline: each instance's version, health and hold.
+std::string fleet_mark(const Rollout& rollout, const std::vector<InstanceRecord>& fleet) {
+  std::string mark;
+  for (const InstanceRecord& record : fleet)
+    mark += record.instance_id + "=" + record.version + (record.status == "healthy" ? "+" : "-") +
+            (rollout.held.count(record.instance_id) ? "h;" : ";");
+  return mark;
+}
+
 // Asks the strategy for the rollout's next step, with `instances` as its fleet and `verdict` as the
 // gates'; the actions are the plugin's until the next call on `handle`.
 hub_status next_step_of(PluginInstance& handle, const Rollout& rollout, const std::vector<hub_rollout_instance>& instances,
@@ -439,26 +448,13 @@ void Deployments::advance(Rollout& rollout, int64_t now_us) {
     apply_config(rollout, now_us);  // stored as promoted, but storage refused the config then
   Rollout next = rollout;
   Effects effects;
-  if (std::string mark =
-          [&] {
-            std::string text;
-            for (const InstanceRecord& record : fleet)
-              text += record.instance_id + "=" + record.version + (record.status == "healthy" ? "+" : "-") +
-                      (rollout.held.count(record.instance_id) ? "h;" : ";");
-            return text;
-          }();
-      mark != live.progress_mark) {
-    if (!live.progress_mark.empty()) next.progress_at_unix_us = std::max(next.progress_at_unix_us, now_us);  // instances moved
+  // Instances that moved (version, health, held) are progress, and the strategy sees them now,
+  // not at the end of its wait.
+  if (std::string mark = fleet_mark(rollout, fleet); mark != live.progress_mark) {
+    if (!live.progress_mark.empty()) next.progress_at_unix_us = std::max(next.progress_at_unix_us, now_us);
     live.progress_mark = std::move(mark);
-    live.next_at_us = 0;  // and the strategy sees it now, not at the end of its wait
+    live.next_at_us = 0;
   }
-  if (next.phase != Phase::rolling_back)
-    for (const auto& [instance, directive] : rollout.directed)
-      if (directive.ack == "failed" && directive.action == "upgrade") {
-        begin_rollback(next, "instance " + instance + " could not move to " + directive.version + ": " + directive.ack_message, instance,
-                       now_us, effects);
-        break;
-      }
   const int64_t deadline_us = next.progress_at_unix_us + int64_t{next.progress_deadline_seconds} * 1'000'000;
   if (next.phase != Phase::paused && now_us > deadline_us) {
     const std::string why = "no progress in " + std::to_string(next.progress_deadline_seconds) + " s (progress_deadline_seconds)" +

@@ -279,15 +279,20 @@ class PostgresStorage final : public Storage, private MigrationTarget {
           tx.exec_params("DELETE FROM hub_circuits WHERE service_name = $1", circuit.service);
           continue;
         }
-        tx.exec_params(
-            "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES ($1, $2, CASE WHEN "
-            "$3::bigint = 0 THEN NULL ELSE " +
-                timestamp("$3") + " END, " + timestamp("$4") +
-                ", $5) ON CONFLICT (service_name) DO UPDATE SET state = excluded.state, opened_at = excluded.opened_at, "
-                "changed_at = excluded.changed_at, set_by = excluded.set_by",
-            circuit.service, circuit.state, circuit.opened_at_unix_us, circuit.changed_at_unix_us, circuit.set_by);
+        put(tx, circuit);
       }
     });
+  }
+
+  // The circuit's row, replacing the service's.
+  static void put(pqxx::transaction_base& tx, const CircuitRecord& circuit) {
+    tx.exec_params(
+        "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES ($1, $2, CASE WHEN "
+        "$3::bigint = 0 THEN NULL ELSE " +
+            timestamp("$3") + " END, " + timestamp("$4") +
+            ", $5) ON CONFLICT (service_name) DO UPDATE SET state = excluded.state, opened_at = excluded.opened_at, "
+            "changed_at = excluded.changed_at, set_by = excluded.set_by",
+        circuit.service, circuit.state, circuit.opened_at_unix_us, circuit.changed_at_unix_us, circuit.set_by);
   }
 
   std::vector<CircuitRecord> load_circuits() override {
@@ -307,13 +312,16 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   }
 
   void save_rollout(const RolloutRecord& rollout) override {
-    write([&](pqxx::work& tx) {
-      tx.exec_params("INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES ($1, $2, $3, $4, " +
-                         timestamp("$5") + ", " + timestamp("$6") +
-                         ") ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, document = excluded.document, updated_at = "
-                         "excluded.updated_at",
-                     rollout.id, rollout.service, rollout.phase, rollout.document, rollout.created_at_unix_us, rollout.updated_at_unix_us);
-    });
+    write([&](pqxx::work& tx) { put(tx, rollout); });
+  }
+
+  // The rollout's row, replacing its earlier one.
+  static void put(pqxx::transaction_base& tx, const RolloutRecord& rollout) {
+    tx.exec_params("INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES ($1, $2, $3, $4, " +
+                       timestamp("$5") + ", " + timestamp("$6") +
+                       ") ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, document = excluded.document, updated_at = "
+                       "excluded.updated_at",
+                   rollout.id, rollout.service, rollout.phase, rollout.document, rollout.created_at_unix_us, rollout.updated_at_unix_us);
   }
 
   std::vector<RolloutRecord> load_rollouts() override {
@@ -405,17 +413,8 @@ class PostgresStorage final : public Storage, private MigrationTarget {
       // Revisions go on from the restored newest: watchers compare them.
       tx.exec_params("SELECT setval(pg_get_serial_sequence('config_changes', 'revision'), $1, $2)", std::max<int64_t>(newest, 1),
                      newest > 0);
-      for (const RolloutRecord& rollout : state.rollouts)
-        tx.exec_params("INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES ($1, $2, $3, $4, " +
-                           timestamp("$5") + ", " + timestamp("$6") + ")",
-                       rollout.id, rollout.service, rollout.phase, rollout.document, rollout.created_at_unix_us,
-                       rollout.updated_at_unix_us);
-      for (const CircuitRecord& circuit : state.circuits)
-        tx.exec_params(
-            "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES ($1, $2, CASE WHEN $3::bigint = "
-            "0 THEN NULL ELSE " +
-                timestamp("$3") + " END, " + timestamp("$4") + ", $5)",
-            circuit.service, circuit.state, circuit.opened_at_unix_us, circuit.changed_at_unix_us, circuit.set_by);
+      for (const RolloutRecord& rollout : state.rollouts) put(tx, rollout);
+      for (const CircuitRecord& circuit : state.circuits) put(tx, circuit);
     });
   }
 

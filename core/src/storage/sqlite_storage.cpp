@@ -296,18 +296,23 @@ class SqliteStorage final : public Storage, private MigrationTarget {
           Statement(db_, "DELETE FROM hub_circuits WHERE service_name = ?1").bind(1, circuit.service).run();
           continue;
         }
-        Statement upsert(db_,
-                         "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES (?1, ?2, ?3, ?4, ?5) "
-                         "ON CONFLICT (service_name) DO UPDATE SET state = excluded.state, opened_at = excluded.opened_at, "
-                         "changed_at = excluded.changed_at, set_by = excluded.set_by");
-        upsert.bind(1, circuit.service).bind(2, circuit.state);
-        if (circuit.opened_at_unix_us)
-          upsert.bind(3, sql_timestamp_utc(circuit.opened_at_unix_us));
-        else
-          upsert.bind_null(3);
-        upsert.bind(4, sql_timestamp_utc(circuit.changed_at_unix_us)).bind(5, circuit.set_by).run();
+        put(circuit);
       }
     });
+  }
+
+  // Inside a transaction: the circuit's row, replacing the service's.
+  void put(const CircuitRecord& circuit) {
+    Statement upsert(db_,
+                     "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES (?1, ?2, ?3, ?4, ?5) "
+                     "ON CONFLICT (service_name) DO UPDATE SET state = excluded.state, opened_at = excluded.opened_at, "
+                     "changed_at = excluded.changed_at, set_by = excluded.set_by");
+    upsert.bind(1, circuit.service).bind(2, circuit.state);
+    if (circuit.opened_at_unix_us)
+      upsert.bind(3, sql_timestamp_utc(circuit.opened_at_unix_us));
+    else
+      upsert.bind_null(3);
+    upsert.bind(4, sql_timestamp_utc(circuit.changed_at_unix_us)).bind(5, circuit.set_by).run();
   }
 
   std::vector<CircuitRecord> load_circuits() override {
@@ -321,18 +326,21 @@ class SqliteStorage final : public Storage, private MigrationTarget {
   }
 
   void save_rollout(const RolloutRecord& rollout) override {
-    transaction([&] {
-      Statement(db_,
-                "INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                "ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, document = excluded.document, updated_at = excluded.updated_at")
-          .bind(1, rollout.id)
-          .bind(2, rollout.service)
-          .bind(3, rollout.phase)
-          .bind(4, rollout.document)
-          .bind(5, sql_timestamp_utc(rollout.created_at_unix_us))
-          .bind(6, sql_timestamp_utc(rollout.updated_at_unix_us))
-          .run();
-    });
+    transaction([&] { put(rollout); });
+  }
+
+  // Inside a transaction: the rollout's row, replacing its earlier one.
+  void put(const RolloutRecord& rollout) {
+    Statement(db_,
+              "INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+              "ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, document = excluded.document, updated_at = excluded.updated_at")
+        .bind(1, rollout.id)
+        .bind(2, rollout.service)
+        .bind(3, rollout.phase)
+        .bind(4, rollout.document)
+        .bind(5, sql_timestamp_utc(rollout.created_at_unix_us))
+        .bind(6, sql_timestamp_utc(rollout.updated_at_unix_us))
+        .run();
   }
 
   std::vector<RolloutRecord> load_rollouts() override {
@@ -428,25 +436,8 @@ class SqliteStorage final : public Storage, private MigrationTarget {
             .bind(5, change.created_by)
             .bind(6, sql_timestamp_utc(change.at_unix_us))
             .run();
-      for (const RolloutRecord& rollout : state.rollouts)
-        Statement(db_,
-                  "INSERT INTO hub_rollouts (id, service_name, phase, document, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            .bind(1, rollout.id)
-            .bind(2, rollout.service)
-            .bind(3, rollout.phase)
-            .bind(4, rollout.document)
-            .bind(5, sql_timestamp_utc(rollout.created_at_unix_us))
-            .bind(6, sql_timestamp_utc(rollout.updated_at_unix_us))
-            .run();
-      for (const CircuitRecord& circuit : state.circuits) {
-        Statement insert(db_, "INSERT INTO hub_circuits (service_name, state, opened_at, changed_at, set_by) VALUES (?1, ?2, ?3, ?4, ?5)");
-        insert.bind(1, circuit.service).bind(2, circuit.state);
-        if (circuit.opened_at_unix_us)
-          insert.bind(3, sql_timestamp_utc(circuit.opened_at_unix_us));
-        else
-          insert.bind_null(3);
-        insert.bind(4, sql_timestamp_utc(circuit.changed_at_unix_us)).bind(5, circuit.set_by).run();
-      }
+      for (const RolloutRecord& rollout : state.rollouts) put(rollout);
+      for (const CircuitRecord& circuit : state.circuits) put(circuit);
     });
   }
 
