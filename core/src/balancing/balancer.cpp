@@ -259,13 +259,6 @@ void Balancer::hold(const std::string& service, const std::string& instance_id, 
   state->repin();
 }
 
-bool Balancer::held(const std::string& service, const std::string& instance_id) const {
-  const std::shared_ptr<State> state = existing_state(service);
-  if (!state) return false;
-  std::shared_lock lock(state->mutex);
-  return state->held.count(instance_id) > 0;
-}
-
 void Balancer::set_split(const std::string& service, const std::string& version, int percent) {
   const std::shared_ptr<State> state = state_of(service);
   std::unique_lock lock(state->mutex);

@@ -91,7 +91,6 @@ class Balancer {
   // registers again (an upgrade's restart) until released: a rollout holds those it upgrades.
   // Kept in memory: deployments hold them again after a restart.
   void hold(const std::string& service, const std::string& instance_id, bool held);
-  bool held(const std::string& service, const std::string& instance_id) const;
 
   // Outlier detection's ejections: instances out of the candidates for a while.
   struct Ejection {

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <random>
 
 namespace hub::deployments {
@@ -333,8 +332,10 @@ Status Deployments::create(const Json& request, const std::string& by, Json& ans
   rollout.service = name;
   if (Status problem = read_version(request, "version", true, rollout.to_version)) return problem;
   if (Status problem = read_version(request, "from_version", false, rollout.from_version)) return problem;
-  rollout.strategy = request.value("strategy", Json("rolling")).is_string() ? request.value("strategy", std::string("rolling")) : "";
-  if (rollout.strategy.empty() || rollout.strategy.size() > 100) return invalid("strategy: must be a strategy's name");
+  const Json strategy = request.value("strategy", Json("rolling"));
+  if (!strategy.is_string() || strategy.get<std::string>().empty() || strategy.get<std::string>().size() > 100)
+    return invalid("strategy: must be a strategy's name");
+  rollout.strategy = strategy.get<std::string>();
   const auto integer = [&](const char* key, int64_t fallback, int64_t min, int64_t max, int64_t& out) -> Status {
     auto found = request.find(key);
     out = fallback;
