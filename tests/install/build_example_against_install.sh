@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An outside team's path, step by step from an installed copy: install the hub
 # from BUILD_DIR into a scratch prefix, build the example probe from
-# SOURCE_DIR/plugins/examples against that prefix only, have the installed hubd
+# SOURCE_DIR/plugins/examples and a user of the schemas against that prefix only, have the installed hubd
 # load it from YAML, then run the installed hubd with the probe enabled as an
 # infrastructure target next to a built-in probe and read its verdicts from
 # GET /health/infrastructure. The outside team's probe runs as the README
@@ -22,6 +22,15 @@ cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null
 cmake -S "$source_dir/plugins/examples" -B "$scratch/example" -DCMAKE_PREFIX_PATH="$scratch/prefix" >/dev/null
 cmake --build "$scratch/example" >/dev/null
 test -f "$scratch/example/disk-space-probe.so" || fail "the example did not build to disk-space-probe.so"
+# A service using the platform's schemas through find_package(hub), from the installed headers.
+# A sanitized build (tools/dev test) installs sanitized libraries: their users must be sanitized too.
+sanitize=()
+linked=$(ldd "$(find "$scratch/prefix" -name 'libhubschemas.so' -print -quit)")  # not piped: grep -q would end ldd early
+[[ $linked == *libasan* ]] && sanitize=(-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined)
+cmake -S "$source_dir/tests/install/schemas_consumer" -B "$scratch/consumer" -DCMAKE_PREFIX_PATH="$scratch/prefix" "${sanitize[@]}" >/dev/null
+cmake --build "$scratch/consumer" >/dev/null
+[[ $(LD_LIBRARY_PATH="$scratch/prefix/lib" "$scratch/consumer/schemas_consumer") == "tick_data EURUSD 1.0851 SIGNAL_DIRECTION_BUY" ]] ||
+  fail "the schemas consumer did not read back what it wrote"
 installed_plugins=$(dirname "$(find "$scratch/prefix" -name health-probe.so -print -quit)")
 [[ $installed_plugins != . ]] || fail "the installed package has no health-probe.so"
 

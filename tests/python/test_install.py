@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -32,3 +33,41 @@ def test_pip_installs_the_package_offline(tmp_path: Path):
     where, version = shown.stdout.split()
     assert where.startswith(str(venv)) and version == "0.1.0"
     assert (Path(where).parent / "py.typed").exists()
+
+
+GENERATED = Path(os.environ.get("HUB_GENERATED_PYTHON", str(ROOT / "build" / "generated" / "python")))
+SEED_IMPORTS = """
+from common.tick_data_pb2 import BatchTickData, MessageEnvelope
+from trading.signals_pb2 import TradingSignal
+from business.user_management_pb2 import UserContext
+batch = BatchTickData(source="polygon-live-collector")
+batch.ticks.add(symbol="EURUSD", bid=1.0851)
+envelope = MessageEnvelope(message_type="tick_data", payload=batch.SerializeToString())
+read = BatchTickData.FromString(MessageEnvelope.FromString(envelope.SerializeToString()).payload)
+print(read.ticks[0].symbol, TradingSignal.DESCRIPTOR.full_name, UserContext.DESCRIPTOR.full_name)
+"""
+EXPECTED = "EURUSD aitrading.trading.TradingSignal aitrading.common.UserContext\n"
+
+
+def test_the_seeds_schema_imports_work_from_the_generated_folder(tmp_path: Path):
+    # The seed's own way: sys.path.append('.../generated/python'), then import.
+    script = f"import sys\nsys.path.append({str(GENERATED)!r})\n" + SEED_IMPORTS
+    shown = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert shown.stdout == EXPECTED, shown.stderr
+
+
+def test_the_generated_schemas_install_offline_as_a_package(tmp_path: Path):
+    source = tmp_path / "schemas"
+    shutil.copytree(GENERATED, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    venv = tmp_path / "venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "--no-index", "--no-build-isolation", "--no-cache-dir", str(source)],
+        capture_output=True,
+        text=True,
+    )
+    assert install.returncode == 0, install.stdout + install.stderr
+    shown = subprocess.run([python, "-c", SEED_IMPORTS], capture_output=True, text=True, cwd=tmp_path)
+    assert shown.stdout == EXPECTED, shown.stderr
+    assert list(venv.glob("lib/python3*/site-packages/common/tick_data_pb2.pyi"))  # type hints ship too
