@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import threading
 import warnings
 
 import pytest
@@ -184,3 +185,27 @@ def test_a_closed_client_leaves_nothing_unclosed(hub: Hub):
         asyncio.run(main())
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_the_client_makes_no_threads(hub: Hub, tmp_path):
+    from central_hub import ConfigClient
+
+    # By address: a host name is resolved by aiohttp with getaddrinfo on the loop's executor.
+    register(hub, "orders", "orders-1", 7200)
+    address = hub.url
+
+    async def main():
+        assert threading.active_count() == 1
+        async with CentralHubClient(address) as client:
+            await client.register_service(service_name="payments", host="payments-1", port=7000)
+            client.start_heartbeat("payments", interval=0.05)
+            assert (await client.get_service("orders"))["host"] == "orders-1"
+            config = ConfigClient("payments", base_url=address, cache_file=tmp_path / "p.json")
+            await config.init_async()
+            await config.watch_config(lambda c: None)
+            await eventually(lambda: config.following == "stream", what="the stream")
+            await asyncio.sleep(0.2)  # some beats
+            assert threading.active_count() == 1, [t.name for t in threading.enumerate()]
+            await config.aclose()
+
+    asyncio.run(main())
