@@ -97,6 +97,7 @@ class ConfigClient:
         self._fetched_at = 0.0
         self._callbacks: List[Callback] = []
         self._watch: Optional[asyncio.Task] = None
+        self._watch_pid = 0
         self.last_error: Optional[str] = None
         self.following: Optional[str] = None  # how the watch follows the hub: "stream" or "watches"
 
@@ -118,7 +119,17 @@ class ConfigClient:
 
     @property
     def watching(self) -> bool:
-        return self._watch is not None and not self._watch.done()
+        task = self._watch
+        if task is None or task.done():
+            return False
+        # A task of another process (a fork) or of a loop that no longer runs does not watch here.
+        return self._watch_pid == os.getpid() and task.get_loop().is_running()
+
+    def _owns(self, task: asyncio.Task) -> bool:
+        try:
+            return self._watch_pid == os.getpid() and task.get_loop() is asyncio.get_running_loop()
+        except RuntimeError:
+            return False
 
     def current(self) -> Config:
         """The config in force, without asking the hub: the safe defaults with layer 2 over them."""
@@ -178,11 +189,12 @@ class ConfigClient:
             self._callbacks.append(callback)
         if not self.watching:
             self._watch = asyncio.get_running_loop().create_task(self._follow(), name=f"central-hub config {self.service_name}")
+            self._watch_pid = os.getpid()
 
     async def aclose(self) -> None:
         """Ends the watch and closes the connections."""
         task, self._watch = self._watch, None
-        if task is not None:
+        if task is not None and self._owns(task):
             task.cancel()
             try:
                 await task

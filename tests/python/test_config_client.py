@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -172,3 +173,43 @@ def test_a_proxy_that_refuses_websockets_gets_blocking_watches(hub: Hub, tmp_pat
         await runner.cleanup()
 
     asyncio.run(main())
+
+
+def test_a_watching_client_forked_watches_in_the_child_too(hub: Hub, tmp_path: Path):
+    """A process forks while its client watches (a worker pool started from a running service):
+    the child, with a loop of its own, starts the watch again and gets the hub's changes; the
+    parent's watch carries on."""
+    put(hub, "collector", {"operational": {"step": 1}})
+    client = client_for(hub, tmp_path)
+
+    async def worker(ready: int) -> int:
+        seen: List[int] = []
+        await client.watch_config(lambda config: seen.append(config["operational"]["step"]))
+        await eventually(lambda: client.following == "stream" and client.watching, what="the child's stream")
+        os.write(ready, b"1")
+        await eventually(lambda: seen == [2], what="the change in the child")
+        await client.aclose()
+        return 0
+
+    async def parent():
+        await client.init_async()
+        seen: List[int] = []
+        await client.watch_config(lambda config: seen.append(config["operational"]["step"]))
+        await eventually(lambda: client.following == "stream", what="the parent's stream")
+        ready_read, ready_write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            try:
+                code = asyncio.run(worker(ready_write))
+            except BaseException:
+                code = 1
+            os._exit(code)
+        os.close(ready_write)
+        assert await asyncio.to_thread(os.read, ready_read, 1) == b"1", "the child never started watching"
+        put(hub, "collector", {"operational": {"step": 2}})
+        _, status = await asyncio.to_thread(os.waitpid, child, 0)
+        assert os.WEXITSTATUS(status) == 0
+        await eventually(lambda: seen == [2], what="the change in the parent")
+        await client.aclose()
+
+    asyncio.run(parent())
