@@ -51,7 +51,7 @@ class CentralHubClient:
         self.max_backoff = max_backoff
         self._instances: Dict[str, str] = {}  # service name -> this process's instance id
         self._registrations: Dict[str, Dict[str, Any]] = {}  # what to send again if the hub forgot us
-        self._heartbeats: Dict[str, asyncio.Task] = {}
+        self._heartbeats: Dict[str, "asyncio.Task[None]"] = {}
 
     @property
     def base_url(self) -> str:
@@ -146,7 +146,7 @@ class CentralHubClient:
         interval: Optional[float] = None,
         status: StatusSource = "healthy",
         metrics: Optional[Callable[[], Dict[str, float]]] = None,
-    ) -> asyncio.Task:
+    ) -> "asyncio.Task[None]":
         """Beats for ``service_name`` every ``interval`` seconds (``heartbeat_interval``, 30) in
         a background task, until :meth:`stop_heartbeat` or :meth:`aclose`.
 

@@ -96,7 +96,7 @@ class ConfigClient:
         self._source = "defaults"
         self._fetched_at = 0.0
         self._callbacks: List[Callback] = []
-        self._watch: Optional[asyncio.Task] = None
+        self._watch: Optional["asyncio.Task[None]"] = None
         self._watch_pid = 0
         self.last_error: Optional[str] = None
         self.following: Optional[str] = None  # how the watch follows the hub: "stream" or "watches"
@@ -125,7 +125,7 @@ class ConfigClient:
         # A task of another process (a fork) or of a loop that no longer runs does not watch here.
         return self._watch_pid == os.getpid() and task.get_loop().is_running()
 
-    def _owns(self, task: asyncio.Task) -> bool:
+    def _owns(self, task: "asyncio.Task[None]") -> bool:
         try:
             return self._watch_pid == os.getpid() and task.get_loop() is asyncio.get_running_loop()
         except RuntimeError:

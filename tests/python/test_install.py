@@ -49,16 +49,21 @@ print(read.ticks[0].symbol, TradingSignal.DESCRIPTOR.full_name, UserContext.DESC
 EXPECTED = "EURUSD aitrading.trading.TradingSignal aitrading.common.UserContext\n"
 
 
+def generated() -> Path:
+    assert (GENERATED / "common").is_dir(), f"no generated schemas in {GENERATED}: build the tree first, or set HUB_GENERATED_PYTHON"
+    return GENERATED
+
+
 def test_the_seeds_schema_imports_work_from_the_generated_folder(tmp_path: Path):
     # The seed's own way: sys.path.append('.../generated/python'), then import.
-    script = f"import sys\nsys.path.append({str(GENERATED)!r})\n" + SEED_IMPORTS
+    script = f"import sys\nsys.path.append({str(generated())!r})\n" + SEED_IMPORTS
     shown = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert shown.stdout == EXPECTED, shown.stderr
 
 
 def test_the_generated_schemas_install_offline_as_a_package(tmp_path: Path):
     source = tmp_path / "schemas"
-    shutil.copytree(GENERATED, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    shutil.copytree(generated(), source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
     venv = tmp_path / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(venv)], check=True)
     python = str(venv / "bin" / "python")
