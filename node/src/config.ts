@@ -43,7 +43,7 @@ export class ConfigClient {
   private readonly transport: Transport;
   private readonly options: ConfigClientOptions;
   private readonly callbacks: Array<(config: Config) => unknown> = [];
-  private watch: { stopped: boolean; abort: AbortController; done: Promise<void> } | undefined;
+  private watch: { stopped: boolean; done: Promise<void> } | undefined;
 
   constructor(serviceName: string, safeDefaults: Config = {}, options: ConfigClientOptions = {}) {
     if (!serviceName) throw new TypeError("ConfigClient: serviceName is required");
@@ -82,7 +82,7 @@ export class ConfigClient {
   watchConfig(callback?: (config: Config) => unknown): void {
     if (callback) this.callbacks.push(callback);
     if (this.watch) return;
-    const watch = { stopped: false, abort: new AbortController(), done: Promise.resolve() };
+    const watch = { stopped: false, done: Promise.resolve() };
     watch.done = this.follow(watch);
     this.watch = watch;
   }
@@ -90,12 +90,9 @@ export class ConfigClient {
   async close(): Promise<void> {
     const watch = this.watch;
     this.watch = undefined;
-    if (watch) {
-      watch.stopped = true;
-      this.transport.close(); // ends the parked watch at once
-      await watch.done;
-    }
-    this.transport.close();
+    if (watch) watch.stopped = true;
+    this.transport.close(); // also ends a parked watch at once
+    if (watch) await watch.done;
   }
 
   private path(suffix = ""): string {

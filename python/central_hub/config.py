@@ -27,7 +27,7 @@ from urllib.parse import quote
 import aiohttp
 
 from ._transport import TokenSource, Transport, backoff_delay
-from .errors import HubError, HubUnavailable
+from .errors import HubError
 
 log = logging.getLogger("central_hub.config")
 
@@ -153,15 +153,10 @@ class ConfigClient:
         the safe defaults alone. Returns the config in force; :attr:`source` says where from."""
         try:
             await self._fetch()
-        except HubError as error:
+        except (HubError, ConfigRefused) as error:
             self.last_error = str(error)
-            if isinstance(error, HubUnavailable) or error.status >= 500:
-                self._load_cache(error)
-            else:
-                log.error("config for %s: the hub refused: %s", self.service_name, error)
-                self._load_cache(error)
-        except ConfigRefused as error:
-            self.last_error = str(error)
+            if isinstance(error, HubError) and 0 < error.status < 500:
+                log.error("config for %s: the hub refused: %s", self.service_name, error)  # a token, a name: not transient
             self._load_cache(error)
         return self.current()
 

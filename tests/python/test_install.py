@@ -1,4 +1,5 @@
-"""The package installs offline from its folder, as the README says, and imports from there."""
+"""The packages install offline from their folders, as the README says, and import from there:
+the client (python/) and the generated schemas (build/generated/python)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,29 @@ from pathlib import Path
 
 from conftest import ROOT
 
+GENERATED = Path(os.environ.get("HUB_GENERATED_PYTHON", str(ROOT / "build" / "generated" / "python")))
 
-def test_pip_installs_the_package_offline(tmp_path: Path):
-    source = tmp_path / "python"
-    # A copy: a build writes build/ and *.egg-info beside the sources.
-    shutil.copytree(ROOT / "python", source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+
+def install_offline(folder: Path, tmp_path: Path) -> Path:
+    """pip-installs a copy of ``folder`` into a new venv that sees Debian's packages; returns the venv.
+    A copy, because a build writes build/ and *.egg-info beside the sources."""
+    source = tmp_path / "source"
+    shutil.copytree(folder, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
     venv = tmp_path / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
     install = subprocess.run(
-        [python, "-m", "pip", "install", "--no-index", "--no-build-isolation", "--no-cache-dir", str(source)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-index", "--no-build-isolation", "--no-cache-dir", str(source)],
         capture_output=True,
         text=True,
     )
     assert install.returncode == 0, install.stdout + install.stderr
+    return venv
+
+
+def test_pip_installs_the_client_offline(tmp_path: Path):
+    venv = install_offline(ROOT / "python", tmp_path)
     shown = subprocess.run(
-        [python, "-c", "import central_hub, central_hub.client; print(central_hub.__file__, central_hub.__version__)"],
+        [str(venv / "bin" / "python"), "-c", "import central_hub, central_hub.client; print(central_hub.__file__, central_hub.__version__)"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -35,7 +43,6 @@ def test_pip_installs_the_package_offline(tmp_path: Path):
     assert (Path(where).parent / "py.typed").exists()
 
 
-GENERATED = Path(os.environ.get("HUB_GENERATED_PYTHON", str(ROOT / "build" / "generated" / "python")))
 SEED_IMPORTS = """
 from common.tick_data_pb2 import BatchTickData, MessageEnvelope
 from trading.signals_pb2 import TradingSignal
@@ -62,17 +69,7 @@ def test_the_seeds_schema_imports_work_from_the_generated_folder(tmp_path: Path)
 
 
 def test_the_generated_schemas_install_offline_as_a_package(tmp_path: Path):
-    source = tmp_path / "schemas"
-    shutil.copytree(generated(), source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
-    venv = tmp_path / "venv"
-    subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
-    install = subprocess.run(
-        [python, "-m", "pip", "install", "--no-index", "--no-build-isolation", "--no-cache-dir", str(source)],
-        capture_output=True,
-        text=True,
-    )
-    assert install.returncode == 0, install.stdout + install.stderr
-    shown = subprocess.run([python, "-c", SEED_IMPORTS], capture_output=True, text=True, cwd=tmp_path)
+    venv = install_offline(generated(), tmp_path)
+    shown = subprocess.run([str(venv / "bin" / "python"), "-c", SEED_IMPORTS], capture_output=True, text=True, cwd=tmp_path)
     assert shown.stdout == EXPECTED, shown.stderr
     assert list(venv.glob("lib/python3*/site-packages/common/tick_data_pb2.pyi"))  # type hints ship too
