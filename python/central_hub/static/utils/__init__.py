@@ -1,0 +1,1 @@
+"""The seed's ``central_hub.static.utils``."""
