@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -221,6 +222,8 @@ std::vector<Frame> ErrorDNA::capture_stack(int skip) {
     if (::dladdr(addresses[i], &info) && info.dli_sname && demangle(info.dli_sname).starts_with("hub::ErrorDNA::capture_stack("))
       first = i + 1;
   }
+  // The service's own code is its executable; the C library, libstdc++ and this library are not.
+  static const std::string executable = std::filesystem::read_symlink("/proc/self/exe").filename().string();
   std::vector<Frame> frames;
   for (int i = depth - 1; i >= first + skip; --i) {  // outermost first
     Dl_info info{};
@@ -234,6 +237,7 @@ std::vector<Frame> ErrorDNA::capture_stack(int skip) {
       frame.function = mangled.empty() ? "" : demangle(mangled.c_str());
     }
     if (frame.function.empty()) continue;  // an address without a symbol names nothing that lasts
+    frame.in_app = frame.module == executable;
     frames.push_back(std::move(frame));
   }
   return frames;

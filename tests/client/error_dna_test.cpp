@@ -56,11 +56,9 @@ TEST(ErrorDna, GivesThePythonPackagesFingerprintsForTheSharedCases) {
   }
 }
 
-}  // namespace
-
-// Out of line and outside the anonymous namespace, so each has a frame of its own. The stack is taken
-// in the catch block, which GCC moves into a ".cold" clone with a local symbol: capture_stack names
-// it from the module's symbol table.
+// Out of line, so each has a frame of its own. Its symbol is local (an anonymous namespace), and the
+// stack is taken in the catch block, which GCC moves into a ".cold" clone, local too: capture_stack
+// names both from the executable's symbol table.
 [[gnu::noinline]] hub::ErrorPattern read_position(const hub::ErrorDNA& dna, size_t index) {
   std::vector<int> positions{1, 2, 3};
   try {
@@ -78,8 +76,6 @@ TEST(ErrorDna, GivesThePythonPackagesFingerprintsForTheSharedCases) {
   }
 }
 
-namespace {
-
 TEST(ErrorDna, RealExceptionsGroupByCauseNotByValue) {
   const ErrorDNA dna;
   const auto five = read_position(dna, 5), nine = read_position(dna, 9);
@@ -90,7 +86,7 @@ TEST(ErrorDna, RealExceptionsGroupByCauseNotByValue) {
   const auto letters = parse_quantity(dna, "abc");
   EXPECT_EQ(letters.type, "std::invalid_argument");
   EXPECT_NE(letters.fingerprint, five.fingerprint);
-  // The stack names the function that caught it (the test links with -rdynamic).
+  // The stack names the function that caught it, from the executable's symbol table.
   std::vector<std::string> functions;
   for (const auto& frame : five.frames) functions.push_back(frame.function);
   EXPECT_THAT(functions, testing::Contains(testing::HasSubstr("read_position"))) << five.to_json().dump(1);

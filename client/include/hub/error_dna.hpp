@@ -71,9 +71,10 @@ class ErrorDNA {
   std::string normalize_type(std::string type) const;
   std::string normalize_function(std::string function) const;
 
-  // The calling thread's stack (glibc's backtrace and dladdr, demangled), outermost first, without
-  // this function's frame and `skip` more. Functions of an executable have names only when it is
-  // linked with -rdynamic (CMake: ENABLE_EXPORTS). in_app is left unknown.
+  // The calling thread's stack, outermost first, without this function's frame and `skip` more:
+  // glibc's backtrace, named from each module's symbol table (local symbols too, such as the ".cold"
+  // clone GCC moves a catch block into) or else its dynamic symbols, demangled. A frame is in-app
+  // when it is in the executable; set in_app yourself to count a library of your own.
   static std::vector<Frame> capture_stack(int skip = 0);
   static std::string demangle(const char* name);
 
