@@ -6,6 +6,7 @@
 #include "api/balancing_api.hpp"
 #include "api/config_api.hpp"
 #include "api/deployments_api.hpp"
+#include "api/errors_api.hpp"
 #include "api/health_api.hpp"
 #include "api/liveness_api.hpp"
 #include "api/registry_api.hpp"
@@ -19,6 +20,7 @@
 #include "basics/network.hpp"
 #include "basics/outage_log.hpp"
 #include "deployments/deployments.hpp"
+#include "error_groups/error_groups.hpp"
 #include "events/nats_publisher.hpp"
 #include "health/health_monitor.hpp"
 #include "http/encoding.hpp"
@@ -85,7 +87,8 @@ struct Hub::Impl {
   std::unique_ptr<deployments::Deployments> rollouts;       // with the registry; stopped before what it drives
   // Released after the plugins: the plugins may hold its reporter contexts until destroyed.
   std::unique_ptr<HealthMonitor> monitor;
-  std::unique_ptr<backups::BackupJobs> backup_jobs;  // after storage, before the server
+  std::unique_ptr<backups::BackupJobs> backup_jobs;         // after storage, before the server
+  std::unique_ptr<error_groups::ErrorGroups> error_groups;  // what services report to POST /errors
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
   // The housekeeping thread: liveness passes, heartbeat flushes, storage reconnects.
@@ -164,6 +167,7 @@ void Hub::start() {
     impl_->open_deployments();
     impl_->open_monitor();
     impl_->open_backups();
+    impl_->error_groups = std::make_unique<error_groups::ErrorGroups>(manifest.errors, impl_->clock, impl_->events, *impl_->metrics);
     impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes(), manifest.security.tls);
     impl_->started_us = impl_->clock->monotonic_us();  // before serving: /health and /metrics read it
     impl_->server->start();
@@ -418,6 +422,7 @@ void Hub::Impl::housekeep() {
     circuits->tick();
     balancer->review_outliers();
   }
+  if (error_groups) error_groups->sweep();  // a spike ends when the errors stop coming
   // Last: waiting on a locked database here must not hold back liveness and heartbeats.
   const auto store_audit = [&] { audit->flush(); };
   const auto read_tokens = [&] { credentials->reload(); };
@@ -484,6 +489,7 @@ void Hub::Impl::release() {
   rollouts.reset();
   directives.reset();
   backup_jobs.reset();
+  error_groups.reset();
   configs.reset();
   liveness.reset();
   discovery.reset();
@@ -565,6 +571,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   add_snapshot_routes(*router, *storage, *clock, HUB_VERSION, [this](const StoredState& state) { return restore_snapshot(state); });
   add_health_routes(*router, monitor.get(), registry.get(), *clock, backup_jobs.get());
   add_backup_routes(*router, *backup_jobs, *clock);
+  add_error_routes(*router, *error_groups, options.manifest.errors);
   router->add("GET", "/metrics", [this](const http::Request&) {
     scrape();
     return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics->prometheus_text()};

@@ -12,6 +12,7 @@
 #include <hub/balancing_settings.hpp>
 #include <hub/config_settings.hpp>
 #include <hub/deployment_settings.hpp>
+#include <hub/error_settings.hpp>
 #include <hub/events_settings.hpp>
 #include <hub/health_settings.hpp>
 #include <hub/http_settings.hpp>
@@ -41,6 +42,7 @@ struct Manifest {
   CircuitBreakingSettings circuit_breaking;
   DeploymentSettings deployments;
   BackupSettings backups;
+  ErrorSettings errors;
   EventsSettings events;
   std::vector<std::filesystem::path> plugin_search_paths;
   std::vector<PluginLibrarySettings> plugins;

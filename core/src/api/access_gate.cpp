@@ -115,9 +115,9 @@ void guard_routes(http::Router& router, const SecuritySettings& settings, securi
       }
       entry.address = request.peer;
       entry.action = printable_text(request.method + " " + request.path, 300);
-      // Heartbeats and call outcomes come by the thousand and change no setting: they are recorded
+      // Heartbeats, call outcomes and error reports come by the thousand and change no setting: they are recorded
       // only when refused, their target read from the body then, not for every one.
-      const bool heartbeat = request.path == "/heartbeat" || request.path == "/outcomes";
+      const bool heartbeat = request.path == "/heartbeat" || request.path == "/outcomes" || request.path == "/errors";
       std::string heartbeat_body;
       if (heartbeat)
         heartbeat_body = request.body.substr(0, 4096);

@@ -103,15 +103,6 @@ class TokenApi {
   security::Credentials& credentials_;
 };
 
-// "2026-11-30T10:00:00Z" (fractions and offsets refused: the trail is in UTC) or Unix seconds.
-std::optional<int64_t> parse_since(const std::string& text) {
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() <= 12) return std::stoll(text) * 1'000'000;
-  std::tm parts{};
-  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &parts);
-  if (!end || (std::string(end) != "Z" && std::string(end) != "")) return std::nullopt;
-  return int64_t{timegm(&parts)} * 1'000'000;
-}
-
 }  // namespace
 
 void add_token_routes(http::Router& router, security::Credentials* credentials) {
@@ -138,7 +129,7 @@ void add_audit_routes(http::Router& router, security::AuditLog& audit) {
     size_t limit = 1000;
     for (const auto& [key, value] : *query) {
       if (key == "since") {
-        const auto parsed = parse_since(value);
+        const auto parsed = parse_utc_or_unix_seconds(value);
         if (!parsed)
           return bad_request(request, "since: \"" + printable_text(value, 40) + "\" is not 2026-11-30T10:00:00Z nor Unix seconds");
         since = *parsed;

@@ -29,4 +29,12 @@ std::string sql_timestamp_utc(int64_t unix_us) {
   return format_utc(unix_us, "%Y-%m-%d %H:%M:%S", "");
 }
 
+std::optional<int64_t> parse_utc_or_unix_seconds(const std::string& text) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() <= 12) return std::stoll(text) * 1'000'000;
+  std::tm parts{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &parts);
+  if (!end || (std::string(end) != "Z" && std::string(end) != "")) return std::nullopt;
+  return int64_t{timegm(&parts)} * 1'000'000;
+}
+
 }  // namespace hub

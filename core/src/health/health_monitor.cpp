@@ -87,7 +87,7 @@ HealthMonitor::HealthMonitor(HealthMonitoringSettings settings, std::map<std::st
   add_infrastructure();
   hub_events_ = events_.subscribe([this](const Event& event) { on_hub_event(event); },
                                   {"plugin.crashed", "liveness.", "circuit.", "instance.ejected", "deployment.rolling_back",
-                                   "deployment.failed", "deployment.rolled_back", "deployment.aborted", "backup.failed"});
+                                   "deployment.failed", "deployment.rolled_back", "deployment.aborted", "backup.failed", "errors."});
 }
 
 HealthMonitor::~HealthMonitor() {
@@ -134,6 +134,12 @@ void HealthMonitor::on_hub_event(const Event& hub_event) {
     raise({"instance_ejected", event.value("service", ""), event.value("instance_id", ""), "degraded", "healthy", message, 0, now});
   else if (hub_event.topic == "backup.failed")
     raise({"backup_failed", event.value("job", ""), "", "down", "healthy", message, 0, now});
+  else if (hub_event.topic == "errors.new")
+    raise({"new_error", event.value("service", ""), "", "degraded", "healthy", message, 0, now});
+  else if (hub_event.topic == "errors.spike")
+    raise({"error_spike", event.value("service", ""), "", "degraded", "healthy", message, 0, now});
+  else if (hub_event.topic == "errors.spike_ended")
+    raise({"error_spike_ended", event.value("service", ""), "", "healthy", "degraded", message, 0, now});
   else if (hub_event.topic.starts_with("deployment."))
     raise({"deployment_" + hub_event.topic.substr(11), event.value("service", ""), "", deployment_health(hub_event.topic), "healthy",
            message, 0, now});

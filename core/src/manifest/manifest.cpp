@@ -3,6 +3,7 @@
 
 #include "backup_settings_yaml.hpp"
 #include "deployment_settings_yaml.hpp"
+#include "error_settings_yaml.hpp"
 #include "health_settings_yaml.hpp"
 #include "liveness_settings_yaml.hpp"
 #include "plugin_config_yaml.hpp"
@@ -318,6 +319,7 @@ Manifest parse_manifest(const std::string& yaml_text, const std::string& name, c
     manifest.deployments = read_deployments(top);
     manifest.backups = read_backups(top);
     for (BackupJobSettings& job : manifest.backups.jobs) job.output = resolve(base_dir, job.output).string();
+    manifest.errors = read_errors(top);
     yaml::MapReader plugins(source, top.node("plugins"), "plugins");
     for (const std::string& path : plugins.strings("search_paths")) manifest.plugin_search_paths.push_back(resolve(base_dir, path));
     manifest.plugins = read_libraries(plugins);

@@ -60,6 +60,10 @@ const std::vector<RouteAccess>& route_access() {
       {"POST", "/snapshot/restore", administer},
       {"GET", "/backups", read},
       {"POST", "/backups/{job}/run", operate},
+      {"POST", "/errors", report_calls},
+      {"GET", "/errors", read},
+      {"GET", "/errors/services", read},
+      {"GET", "/errors/{fingerprint}", read},
   };
   return table;
 }

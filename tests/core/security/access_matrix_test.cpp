@@ -81,6 +81,10 @@ const std::vector<Case>& cases() {
       {"POST", "/snapshot/restore", "/snapshot/restore", "not a snapshot", "D"},
       {"GET", "/backups", "/backups", "", "RABOD"},
       {"POST", "/backups/{job}/run", "/backups/none/run", "{}", "OD"},
+      {"POST", "/errors", "/errors", R"({"events":[{"service":"a","type":"KeyError","message":"'x'"}]})", "AOD"},
+      {"GET", "/errors", "/errors", "", "RABOD"},
+      {"GET", "/errors/services", "/errors/services", "", "RABOD"},
+      {"GET", "/errors/{fingerprint}", "/errors/0000", "", "RABOD"},
   };
   return all;
 }

@@ -1,0 +1,239 @@
+#include "error_groups.hpp"
+
+#include "basics/time_text.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace hub::error_groups {
+
+using nlohmann::json;
+
+namespace {
+
+json frame_json(const Frame& frame) {
+  json out = {{"module", frame.module}, {"function", frame.function}, {"file", frame.file}, {"line", frame.line}};
+  out["in_app"] = frame.in_app ? json(*frame.in_app) : json(nullptr);
+  return out;
+}
+
+json event_json(const ErrorEvent& event, int64_t received_us) {
+  json frames = json::array();
+  for (const Frame& frame : event.frames) frames.push_back(frame_json(frame));
+  json out = {{"service", event.service},
+              {"version", event.version},
+              {"host", event.host},
+              {"instance_id", event.instance_id},
+              {"type", event.type},
+              {"message", event.message},
+              {"correlation_id", event.correlation_id},
+              {"frames", std::move(frames)},
+              {"received_at", rfc3339_utc(received_us)}};
+  if (event.reported_at_unix_us) out["reported_at"] = rfc3339_utc(event.reported_at_unix_us);
+  return out;
+}
+
+std::string rounded(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", value);
+  return text;
+}
+
+}  // namespace
+
+ErrorGroups::ErrorGroups(const ErrorSettings& settings, std::shared_ptr<Clock> clock, EventBus& events, Metrics& metrics)
+    : settings_(settings), clock_(std::move(clock)), events_(events), metrics_(metrics) {
+  metrics_.describe("hub_error_events_total", Metrics::Type::counter, "Error events reported with POST /errors, by service.");
+  metrics_.describe("hub_error_groups", Metrics::Type::gauge, "Error groups (fingerprints) the hub keeps.");
+  metrics_.describe("hub_error_groups_evicted_total", Metrics::Type::counter,
+                    "Error groups forgotten to stay within errors.max_groups, seen longest ago first.");
+}
+
+size_t ErrorGroups::size() const {
+  std::lock_guard lock(mutex_);
+  return groups_.size();
+}
+
+ErrorGroups::Ingested ErrorGroups::ingest(const std::vector<ErrorEvent>& events) {
+  std::lock_guard lock(mutex_);
+  const int64_t now = clock_->now_unix_us();
+  Ingested ingested;
+  std::set<std::string> touched_groups, touched_services;
+  for (const ErrorEvent& event : events) {
+    const ErrorPattern pattern = dna_.analyze(event.type, event.message, event.frames);
+    bool created = false;
+    Group& group = group_for(pattern, now, created);
+    ingested.new_groups += created;
+    ingested.fingerprints.push_back(pattern.fingerprint);
+    group.last_seen_us = now;
+    ++group.count;
+    ++group.services[event.service];
+    group.last_service = event.service;
+    if (!event.version.empty() && group.versions.size() < kMaxValues) group.versions.insert(event.version);
+    if (!event.host.empty() && group.hosts.size() < kMaxValues) group.hosts.insert(event.host);
+    if (settings_.samples_per_group) {
+      group.samples.push_back(event_json(event, now));
+      while (group.samples.size() > settings_.samples_per_group) group.samples.pop_front();
+    }
+    group.rate.add(now);
+    count_for_service(event.service, now, touched_services);
+    touched_groups.insert(pattern.fingerprint);
+    metrics_.counter_add("hub_error_events_total", 1, {{"service", event.service}});
+    if (created && settings_.alert_new_errors)
+      publish("errors.new",
+              {{"fingerprint", pattern.fingerprint},
+               {"service", event.service},
+               {"type", pattern.type},
+               {"category", group.category},
+               {"severity", group.severity},
+               {"message", "new error in " + event.service + ": " + pattern.type + ": " + pattern.parameterized_message.substr(0, 300) +
+                               " (" + pattern.fingerprint + ")"}},
+              now);
+  }
+  for (const std::string& fingerprint : touched_groups) {
+    auto found = groups_.find(fingerprint);
+    if (found == groups_.end()) continue;  // a flood later in the batch made it give way
+    Group& group = found->second;
+    judge(group.spike, group.rate, now, "error " + fingerprint + " (" + group.pattern.type + ")",
+          {{"fingerprint", fingerprint}, {"service", group.last_service}});
+  }
+  for (const std::string& name : touched_services) {
+    ServiceRate& service = services_.at(name);
+    judge(service.spike, service.rate, now, "errors of " + name, {{"service", name}});
+  }
+  metrics_.gauge_set("hub_error_groups", static_cast<double>(groups_.size()));
+  return ingested;
+}
+
+// Services' rates are bounded like groups: names beyond max_groups are not tracked (their groups are).
+void ErrorGroups::count_for_service(const std::string& service, int64_t now, std::set<std::string>& touched) {
+  auto found = services_.find(service);
+  if (found == services_.end()) {
+    if (services_.size() >= settings_.max_groups) return;
+    found = services_.emplace(service, ServiceRate{ErrorRate(settings_.window_seconds, settings_.baseline_half_life_seconds), {}}).first;
+  }
+  found->second.rate.add(now);
+  touched.insert(service);
+}
+
+Group& ErrorGroups::group_for(const ErrorPattern& pattern, int64_t now, bool& created) {
+  auto found = groups_.find(pattern.fingerprint);
+  created = found == groups_.end();
+  if (!created) return found->second;
+  if (groups_.size() >= settings_.max_groups) evict_oldest();
+  const Classification classification = classifier_.classify(pattern);
+  Group group{.pattern = pattern,
+              .category = classification.category,
+              .severity = classification.severity,
+              .first_seen_us = now,
+              .rate = ErrorRate(settings_.window_seconds, settings_.baseline_half_life_seconds)};
+  group.pattern.stack.clear();  // the samples keep whole events; the pattern keeps what groups them
+  return groups_.emplace(pattern.fingerprint, std::move(group)).first->second;
+}
+
+// The group seen longest ago gives way to a new one, so a flood of distinct fingerprints (a hostile
+// or broken reporter) costs old, quiet groups and never the hub's memory.
+void ErrorGroups::evict_oldest() {
+  auto oldest = std::min_element(groups_.begin(), groups_.end(),
+                                 [](const auto& a, const auto& b) { return a.second.last_seen_us < b.second.last_seen_us; });
+  if (oldest == groups_.end()) return;
+  groups_.erase(oldest);
+  metrics_.counter_add("hub_error_groups_evicted_total", 1);
+}
+
+void ErrorGroups::judge(Spike& spike, ErrorRate& rate, int64_t now, const std::string& what, const json& about) {
+  spike.rate = rate.window_rate(now);
+  spike.baseline = rate.baseline(now);
+  spike.threshold = std::max(settings_.floor_per_minute, settings_.multiplier * spike.baseline);
+  const bool spiking = spike.rate > 0 && spike.rate >= spike.threshold;
+  if (spiking == spike.active) return;
+  spike.active = spiking;
+  json payload = about;
+  payload["rate_per_minute"] = spike.rate;
+  payload["baseline_per_minute"] = spike.baseline;
+  payload["threshold_per_minute"] = spike.threshold;
+  payload["message"] = spiking
+                           ? what + " spikes: " + rounded(spike.rate) + "/min over the last " + std::to_string(settings_.window_seconds) +
+                                 " s against a baseline of " + rounded(spike.baseline) + "/min (threshold " + rounded(spike.threshold) + ")"
+                           : what + " back to " + rounded(spike.rate) + "/min, under the threshold of " + rounded(spike.threshold);
+  publish(spiking ? "errors.spike" : "errors.spike_ended", std::move(payload), now);
+}
+
+void ErrorGroups::sweep() {
+  std::lock_guard lock(mutex_);
+  const int64_t now = clock_->now_unix_us();
+  const int64_t forget_before = now - int64_t{settings_.retention_days} * 86'400'000'000;
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (it->second.last_seen_us < forget_before) {
+      it = groups_.erase(it);
+      continue;
+    }
+    judge(it->second.spike, it->second.rate, now, "error " + it->first + " (" + it->second.pattern.type + ")",
+          {{"fingerprint", it->first}, {"service", it->second.last_service}});
+    ++it;
+  }
+  for (auto& [name, service] : services_) judge(service.spike, service.rate, now, "errors of " + name, {{"service", name}});
+  metrics_.gauge_set("hub_error_groups", static_cast<double>(groups_.size()));
+}
+
+// Not const: reading a rate moves its window to now.
+json ErrorGroups::summary(Group& group, int64_t now) {
+  json frames = json::array();
+  for (const Frame& frame : group.pattern.frames) frames.push_back(frame.key());
+  return {{"fingerprint", group.pattern.fingerprint},
+          {"type", group.pattern.type},
+          {"message", group.pattern.parameterized_message},
+          {"frames", std::move(frames)},
+          {"category", group.category},
+          {"severity", group.severity},
+          {"first_seen", rfc3339_utc(group.first_seen_us)},
+          {"last_seen", rfc3339_utc(group.last_seen_us)},
+          {"count", group.count},
+          {"services", group.services},
+          {"versions", group.versions},
+          {"hosts", group.hosts},
+          {"rate_per_minute", group.rate.window_rate(now)},
+          {"baseline_per_minute", group.rate.baseline(now)},
+          {"spiking", group.spike.active}};
+}
+
+json ErrorGroups::list(const std::string& service, int64_t since_us, size_t limit) {
+  std::lock_guard lock(mutex_);
+  const int64_t now = clock_->now_unix_us();
+  std::vector<Group*> chosen;
+  for (auto& [fingerprint, group] : groups_)
+    if ((service.empty() || group.services.count(service)) && group.last_seen_us >= since_us) chosen.push_back(&group);
+  std::sort(chosen.begin(), chosen.end(), [](const Group* a, const Group* b) {
+    return a->last_seen_us != b->last_seen_us ? a->last_seen_us > b->last_seen_us : a->pattern.fingerprint < b->pattern.fingerprint;
+  });
+  json out = json::array();
+  for (size_t i = 0; i < chosen.size() && i < limit; ++i) out.push_back(summary(*chosen[i], now));
+  return {{"groups", std::move(out)}, {"total", chosen.size()}};
+}
+
+std::optional<json> ErrorGroups::find(const std::string& fingerprint) {
+  std::lock_guard lock(mutex_);
+  auto found = groups_.find(fingerprint);
+  if (found == groups_.end()) return std::nullopt;
+  json out = summary(found->second, clock_->now_unix_us());
+  out["samples"] = json(found->second.samples);
+  return out;
+}
+
+json ErrorGroups::services() {
+  std::lock_guard lock(mutex_);
+  const int64_t now = clock_->now_unix_us();
+  json out = json::object();
+  for (auto& [name, service] : services_)
+    out[name] = {{"rate_per_minute", service.rate.window_rate(now)},
+                 {"baseline_per_minute", service.rate.baseline(now)},
+                 {"spiking", service.spike.active}};
+  return out;
+}
+
+void ErrorGroups::publish(const std::string& topic, json payload, int64_t now) {
+  if (!events_.wanted(topic)) return;
+  events_.publish({topic, payload.dump(), now});
+}
+
+}  // namespace hub::error_groups

@@ -1,0 +1,111 @@
+// The error events services report (POST /errors), grouped by ErrorDNA's fingerprint: each group's
+// first and last sighting, count, services, versions, hosts and newest samples, its rate and
+// baseline, and whether it spikes; the same rates per service. A group's birth and each spike's
+// start and end are events on the bus (errors.new, errors.spike, errors.spike_ended), which the
+// health monitor raises as alerts.
+#pragma once
+
+#include "error_rate.hpp"
+
+#include <hub/clock.hpp>
+#include <hub/error_dna.hpp>
+#include <hub/error_settings.hpp>
+#include <hub/event_bus.hpp>
+#include <hub/metrics.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace hub::error_groups {
+
+// One event as a service reported it, checked by the API.
+struct ErrorEvent {
+  std::string service;
+  std::string version;
+  std::string host;
+  std::string instance_id;
+  std::string type;
+  std::string message;
+  std::string correlation_id;
+  std::vector<Frame> frames;
+  int64_t reported_at_unix_us = 0;  // the service's clock; rates use the hub's
+};
+
+struct Spike {
+  bool active = false;
+  double rate = 0, baseline = 0, threshold = 0;
+};
+
+struct Group {
+  ErrorPattern pattern;  // the first event's: fingerprint, type, parameterized message, frames
+  std::string category, severity;
+  int64_t first_seen_us = 0, last_seen_us = 0;
+  uint64_t count = 0;
+  std::map<std::string, uint64_t> services;  // events per service
+  std::string last_service;                  // the service of the newest event
+  std::set<std::string> versions, hosts;     // at most kMaxValues each
+  std::deque<nlohmann::json> samples;        // the newest events, whole
+  ErrorRate rate;
+  Spike spike;
+};
+
+class ErrorGroups {
+ public:
+  static constexpr size_t kMaxValues = 50;  // versions and hosts kept per group
+
+  ErrorGroups(const ErrorSettings& settings, std::shared_ptr<Clock> clock, EventBus& events, Metrics& metrics);
+
+  struct Ingested {
+    std::vector<std::string> fingerprints;  // one per event, in order
+    size_t new_groups = 0;
+  };
+  // Fingerprints each event (the hub's own ErrorDNA: a client's fingerprint is not trusted), adds
+  // it to its group, and judges the spikes of the groups and services it touched.
+  Ingested ingest(const std::vector<ErrorEvent>& events);
+
+  // Judges every spike again (a spike ends when events stop coming) and forgets groups past their
+  // retention. The hub calls it every few seconds.
+  void sweep();
+
+  // Groups, the last seen first: of `service` when not empty, seen since `since_us`, at most `limit`.
+  nlohmann::json list(const std::string& service, int64_t since_us, size_t limit);
+  std::optional<nlohmann::json> find(const std::string& fingerprint);
+  // Each service's rate, baseline and spike.
+  nlohmann::json services();
+
+  size_t size() const;
+
+ private:
+  struct ServiceRate {
+    ErrorRate rate;
+    Spike spike;
+  };
+
+  Group& group_for(const ErrorPattern& pattern, int64_t now, bool& created);
+  void count_for_service(const std::string& service, int64_t now, std::set<std::string>& touched);
+  void judge(Spike& spike, ErrorRate& rate, int64_t now, const std::string& what, const nlohmann::json& about);
+  void evict_oldest();
+  nlohmann::json summary(Group& group, int64_t now);
+  void publish(const std::string& topic, nlohmann::json payload, int64_t now);
+
+  const ErrorSettings settings_;
+  const std::shared_ptr<Clock> clock_;
+  EventBus& events_;
+  Metrics& metrics_;
+  const ErrorDNA dna_;
+  const ErrorClassifier classifier_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Group> groups_;  // by fingerprint
+  std::map<std::string, ServiceRate> services_;
+};
+
+}  // namespace hub::error_groups

@@ -1,0 +1,55 @@
+#include "error_rate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hub::error_groups {
+
+namespace {
+
+int64_t minute_of(int64_t unix_us) {
+  return unix_us / 60'000'000;
+}
+
+}  // namespace
+
+ErrorRate::ErrorRate(int window_seconds, int half_life_seconds)
+    : window_minutes_(std::max(1, (window_seconds + 59) / 60)), decay_(std::pow(0.5, 60.0 / std::max(60, half_life_seconds))) {}
+
+void ErrorRate::add(int64_t now_unix_us, uint64_t count) {
+  const int64_t minute = minute_of(now_unix_us);
+  advance(minute);
+  if (minutes_.empty() || minutes_.back().first != minute) minutes_.emplace_back(minute, 0);
+  minutes_.back().second += count;
+}
+
+// Folds the minutes that left the window into the baseline, the empty ones among them too.
+void ErrorRate::advance(int64_t minute) {
+  const int64_t edge = minute - window_minutes_;  // minutes up to this one have left the window
+  while (!minutes_.empty() && minutes_.front().first <= edge) {
+    const auto [left, count] = minutes_.front();
+    minutes_.pop_front();
+    if (has_baseline_) baseline_ *= std::pow(decay_, static_cast<double>(std::max<int64_t>(0, left - folded_minute_ - 1)));
+    baseline_ = has_baseline_ ? baseline_ * decay_ + static_cast<double>(count) * (1 - decay_) : static_cast<double>(count);
+    has_baseline_ = true;
+    folded_minute_ = left;
+  }
+  if (has_baseline_ && edge > folded_minute_) {
+    baseline_ *= std::pow(decay_, static_cast<double>(edge - folded_minute_));
+    folded_minute_ = edge;
+  }
+}
+
+double ErrorRate::window_rate(int64_t now_unix_us) {
+  advance(minute_of(now_unix_us));
+  uint64_t total = 0;
+  for (const auto& [minute, count] : minutes_) total += count;
+  return static_cast<double>(total) / window_minutes_;
+}
+
+double ErrorRate::baseline(int64_t now_unix_us) {
+  advance(minute_of(now_unix_us));
+  return has_baseline_ ? baseline_ : 0.0;
+}
+
+}  // namespace hub::error_groups
