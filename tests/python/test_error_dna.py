@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from central_hub.error_dna import ErrorClassifier, ErrorDNA, Frame
-from conftest import ROOT
+from conftest import ROOT, Hub  # noqa: F401 - the hub fixtures come from conftest
 
 CASES = json.loads((ROOT / "tests" / "errordna" / "fingerprints.json").read_text())["cases"]
 
@@ -102,3 +102,57 @@ def test_the_seeds_error_dna_sample_runs_as_written(caplog):
 
     assert caplog.records[-1].getMessage() == "Trading error: dependency_down (critical)"
     assert caplog.records[-1].error_dna.fingerprint == error_pattern.fingerprint
+
+
+def fail_to_load(order_id):
+    return {}[order_id]
+
+
+def test_the_reporter_sends_errors_the_hub_groups_with_the_same_fingerprint(hub):
+    import asyncio
+
+    from central_hub import ErrorReporter
+
+    async def main():
+        async with ErrorReporter("orders", version="2.1.0", base_url=hub.url, interval=0.05) as reporter:
+            patterns = []
+            for n in range(5):
+                try:
+                    fail_to_load(f"order-{n}")
+                except KeyError as error:
+                    patterns.append(reporter.report(error, correlation_id=f"req-{n}"))
+            deadline = asyncio.get_running_loop().time() + 10
+            while reporter.sent < 5 and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            assert reporter.sent == 5 and reporter.dropped == 0
+        return patterns
+
+    patterns = asyncio.run(main())
+    assert len({p.fingerprint for p in patterns}) == 1
+    group = hub.call("GET", f"/errors/{patterns[0].fingerprint}")  # the hub's own fingerprint is ours
+    assert group["count"] == 5 and group["versions"] == ["2.1.0"] and group["category"] == "bug"
+    assert group["samples"][-1]["correlation_id"] == "req-4"
+
+
+def test_a_reporter_keeps_events_while_the_hub_is_away_and_bounds_them(make_hub):
+    import asyncio
+
+    from central_hub import ErrorReporter
+
+    hub = make_hub()
+
+    async def main():
+        reporter = ErrorReporter("orders", base_url=hub.url, interval=0.05, max_queue=3)
+        for n in range(5):
+            try:
+                fail_to_load(f"order-{n}")
+            except KeyError as error:
+                reporter.report(error)
+        await asyncio.sleep(0.2)  # the hub is not there: nothing sent, the oldest two dropped
+        assert reporter.sent == 0 and reporter.dropped == 2
+        await asyncio.to_thread(hub.start)
+        await reporter.aclose()  # sends the three kept
+        assert reporter.sent == 3
+
+    asyncio.run(main())
+    assert hub.call("GET", "/errors")["groups"][0]["count"] == 3
