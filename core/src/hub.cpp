@@ -75,6 +75,7 @@ struct Hub::Impl {
   std::unique_ptr<security::RegistrationPolicy> registration_policy;
   std::unique_ptr<NatsPublisher> nats;
   uint64_t nats_subscription = 0;
+  uint64_t spike_subscription = 0;  // errors.open_circuit_on_spike
   PluginSet plugins;
   HostServices plugin_host;
   std::unique_ptr<Registry> registry;  // only when a discovery implementation is enabled
@@ -113,6 +114,7 @@ struct Hub::Impl {
   void open_registry();
   void open_monitor();
   void open_deployments();
+  void open_circuits_on_spikes();
   void open_backups();
   Status restore_snapshot(const StoredState& state);
   void describe_metrics();
@@ -164,10 +166,12 @@ void Hub::start() {
     impl_->configs = std::make_unique<config::ConfigStore>(*impl_->storage, *impl_->writes, manifest.config_management, *impl_->clock,
                                                            impl_->events, impl_->logger);
     impl_->configs->restore();
+    // Before the rollout engine, whose gates ask it.
+    impl_->error_groups = std::make_unique<error_groups::ErrorGroups>(manifest.errors, impl_->clock, impl_->events, *impl_->metrics);
     impl_->open_deployments();
+    impl_->open_circuits_on_spikes();
     impl_->open_monitor();
     impl_->open_backups();
-    impl_->error_groups = std::make_unique<error_groups::ErrorGroups>(manifest.errors, impl_->clock, impl_->events, *impl_->metrics);
     impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes(), manifest.security.tls);
     impl_->started_us = impl_->clock->monotonic_us();  // before serving: /health and /metrics read it
     impl_->server->start();
@@ -297,8 +301,16 @@ void Hub::Impl::open_deployments() {
   if (!registry) return;
   directives = std::make_unique<deployments::DirectiveBoard>(events);
   const DeploymentSettings& settings = options.manifest.deployments;
+  // The gates see the errors the new version brings; error_groups is made later, and asked then.
+  const auto new_errors = [this](const std::string& service, const std::string& version, int64_t since_us) {
+    std::vector<deployments::NewError> found;
+    if (error_groups)
+      for (const auto& seen : error_groups->first_seen_since(service, version, since_us))
+        found.push_back({seen.fingerprint, seen.type, seen.events});
+    return found;
+  };
   rollouts = std::make_unique<deployments::Deployments>(
-      deployments::Deployments::Parts{*registry, *balancer, *configs, *storage, *directives, events, clock, logger}, settings,
+      deployments::Deployments::Parts{*registry, *balancer, *configs, *storage, *directives, events, clock, logger, new_errors}, settings,
       [this, &settings](const std::string& strategy) -> std::unique_ptr<PluginInstance> {
         if (auto named = settings.strategies.find(strategy); named != settings.strategies.end())
           return plugins.another(named->second, "deployment/" + strategy, plugin_host);
@@ -309,6 +321,23 @@ void Hub::Impl::open_deployments() {
   });
   rollouts->restore();
   rollouts->start();
+}
+
+// A service that opted in has its circuit forced open for a cool-down when its errors spike.
+void Hub::Impl::open_circuits_on_spikes() {
+  const auto& cool_downs = options.manifest.errors.open_circuit_on_spike;
+  if (cool_downs.empty() || !circuits) return;
+  spike_subscription = events.subscribe(
+      [this, &cool_downs](const Event& event) {
+        const nlohmann::json spike = nlohmann::json::parse(event.json, nullptr, false);
+        if (!spike.is_object() || spike.contains("fingerprint")) return;  // a group's spike; the service's is the one that acts
+        const std::string service = spike.value("service", "");
+        auto cool_down = cool_downs.find(service);
+        if (cool_down == cool_downs.end()) return;
+        const Status forced = circuits->force_open_for(service, std::chrono::seconds(cool_down->second), spike.value("message", ""));
+        if (forced) logger->warn("error spike of {}: its circuit stays as it is: {}", service, forced.message());
+      },
+      {"errors.spike"});
 }
 
 void Hub::Impl::open_backups() {
@@ -486,6 +515,7 @@ void Hub::Impl::release() {
       logger->warn("the last heartbeats were not written at stop: {}", error.what());
     }
   }
+  if (spike_subscription) events.unsubscribe(spike_subscription);  // before what its handler uses
   rollouts.reset();
   directives.reset();
   backup_jobs.reset();

@@ -18,6 +18,9 @@ struct GateSettings {
   double max_latency_ratio = 1.5;      // mean duration against the stable version's
   int min_latency_increase_ms = 5;     // and at least this much slower
   bool require_calls = false;          // true: the gate waits for min_calls on the new version
+  // An error fingerprint first seen after the rollout began, reported this many times by the new
+  // version's instances (POST /errors), fails the gate: the new code brought a new error. 0: off.
+  int max_new_error_events = 10;
 };
 
 struct DeploymentSettings {

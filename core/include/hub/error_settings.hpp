@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
+#include <string>
 
 namespace hub {
 
@@ -20,6 +22,9 @@ struct ErrorSettings {
   size_t max_groups = 10'000;    // beyond it, the group seen longest ago gives way
   size_t samples_per_group = 5;  // the newest events of each group kept whole
   size_t max_batch = 1'000;      // events in one POST /errors
+  // Services that opted in: an error spike of the service forces its circuit open for this many
+  // seconds (FORCED_OPEN, then back to the breaker's own state), so callers use their fallbacks.
+  std::map<std::string, int> open_circuit_on_spike;
 };
 
 }  // namespace hub

@@ -3,6 +3,8 @@
 #include "basics/json_text.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 namespace hub {
 
@@ -46,8 +48,16 @@ struct Circuits::Circuit {
   std::mutex mutex;  // the ABI's promise: one call at a time on a handle
   std::unique_ptr<PluginInstance> handle;
   Override override = Override::none;
+  int64_t forced_until_us = 0;        // monotonic: a FORCED_OPEN that ends by itself (an error spike's cool-down)
   std::string last_state = "CLOSED";  // as last published
 };
+
+namespace {
+
+// How a cool-down's FORCED_OPEN is stored (CircuitRecord::set_by), so a restart keeps its end.
+constexpr std::string_view kSpikeUntil = "error spike until ";
+
+}  // namespace
 
 Circuits::Circuits(MakeHandle make_handle, Knows knows, EventBus& events, Metrics& metrics, std::shared_ptr<const Clock> clock)
     : make_handle_(std::move(make_handle)), knows_(std::move(knows)), events_(events), metrics_(metrics), clock_(std::move(clock)) {
@@ -91,6 +101,14 @@ void Circuits::apply_restored(const std::string& service, Circuit& circuit) {
   }
   if (record.state == "DISABLED") circuit.override = Override::disabled;
   if (record.state == "FORCED_OPEN") circuit.override = Override::forced_open;
+  if (record.state == "FORCED_OPEN" && record.set_by.starts_with(kSpikeUntil)) {
+    const int64_t until_unix_us = std::strtoll(record.set_by.c_str() + kSpikeUntil.size(), nullptr, 10);
+    const int64_t left_us = until_unix_us - clock_->now_unix_us();
+    if (left_us <= 0)
+      circuit.override = Override::none;  // the cool-down ended while the hub was down
+    else
+      circuit.forced_until_us = clock_->monotonic_us() + left_us;
+  }
   const auto& vtable = circuit.handle->vtable<hub_circuit_breaker_vtable>();
   if ((record.state == "OPEN" || record.state == "HALF_OPEN") && HUB_HAS_MEMBER(&vtable, hub_circuit_breaker_vtable, restore) &&
       vtable.restore) {
@@ -206,8 +224,35 @@ void Circuits::tick() {
   }
   for (auto& [service, circuit] : all) {
     std::lock_guard lock(circuit->mutex);
-    published(service, *circuit, circuit->last_state, clock_->monotonic_us());
+    const int64_t now_us = clock_->monotonic_us();
+    if (circuit->forced_until_us && now_us >= circuit->forced_until_us) {
+      circuit->forced_until_us = 0;
+      circuit->override = Override::none;
+      published(service, *circuit, circuit->last_state, now_us, "the error spike's cool-down, which ended");
+      continue;
+    }
+    published(service, *circuit, circuit->last_state, now_us);
   }
+}
+
+Status Circuits::force_open_for(const std::string& service, std::chrono::seconds cool_down, const std::string& why) {
+  std::shared_ptr<Circuit> circuit;
+  try {
+    circuit = circuit_of(service, true);
+  } catch (const std::exception& error) {
+    return {Code::internal, std::string("no circuit breaker for service \"") + service + "\": " + error.what()};
+  }
+  if (!circuit) return {Code::not_found, "service \"" + service + "\" is not registered"};
+  std::lock_guard lock(circuit->mutex);
+  if (circuit->override != Override::none && !circuit->forced_until_us)
+    return {Code::failed_precondition, "the circuit of \"" + service + "\" is " + circuit->last_state + " by an operator's word"};
+  const std::string before = circuit->last_state;
+  const int64_t now_us = clock_->monotonic_us();
+  circuit->override = Override::forced_open;
+  circuit->forced_until_us = now_us + std::chrono::duration_cast<std::chrono::microseconds>(cool_down).count();
+  const int64_t until_unix_us = clock_->now_unix_us() + (circuit->forced_until_us - now_us);
+  published(service, *circuit, before, now_us, std::string(kSpikeUntil) + std::to_string(until_unix_us) + " (" + why + ")");
+  return {};
 }
 
 Status Circuits::set_state(const std::string& service, const std::string& state, const std::string& by) {
@@ -222,6 +267,7 @@ Status Circuits::set_state(const std::string& service, const std::string& state,
   if (!circuit) return {Code::not_found, "service \"" + service + "\" is not registered"};
   std::lock_guard lock(circuit->mutex);
   const std::string before = circuit->last_state;
+  circuit->forced_until_us = 0;  // an operator's word replaces a cool-down
   if (state == "CLOSED") {
     try {
       circuit->handle = make_handle_(service);  // a reset: a fresh breaker, an empty window

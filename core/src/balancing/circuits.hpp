@@ -14,6 +14,7 @@
 #include <hub/metrics.hpp>
 #include <hub/status.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -60,6 +61,10 @@ class Circuits {
   void tick();
   // "FORCED_OPEN", "DISABLED", or "CLOSED" (a reset: a new breaker with an empty window).
   Status set_state(const std::string& service, const std::string& state, const std::string& by);
+  // FORCED_OPEN for `cool_down`, then back to the breaker's own state: what an error spike does to a
+  // service that opted in (errors.open_circuit_on_spike). An operator's state is left alone; a
+  // second spike meanwhile extends the cool-down. It survives a restart until it ends.
+  Status force_open_for(const std::string& service, std::chrono::seconds cool_down, const std::string& why);
 
   // The circuits storage kept from before a restart: an operator's state comes back as it was, an
   // open circuit keeps waiting from when it opened (through the breaker's restore hook).

@@ -95,13 +95,15 @@ Status read_gates(const Json& json, GateSettings& gates) {
       problem = number(1, 1000, gates.max_latency_ratio);
     else if (key == "min_latency_increase_ms")
       problem = number(0, 3'600'000, gates.min_latency_increase_ms);
+    else if (key == "max_new_error_events")
+      problem = number(0, 1e9, gates.max_new_error_events);
     else if (key == "require_calls") {
       if (!value.is_boolean()) return invalid("gates.require_calls: must be true or false");
       gates.require_calls = value.get<bool>();
     } else {
       return invalid("gates." + key +
                      ": unknown; the gates are healthy_seconds, min_calls, max_error_rate_increase, max_error_rate, "
-                     "max_failures, max_latency_ratio, min_latency_increase_ms, require_calls");
+                     "max_failures, max_latency_ratio, min_latency_increase_ms, require_calls, max_new_error_events");
     }
     if (problem) return problem;
   }
@@ -511,6 +513,7 @@ GateVerdict Deployments::judge_gates(const Rollout& rollout, const Live& live, c
       input.stable = tallies->second.stable;
     }
   }
+  if (parts_.new_errors) input.new_errors = parts_.new_errors(rollout.service, rollout.to_version, rollout.created_at_unix_us);
   return judge(rollout.gates, input);
 }
 

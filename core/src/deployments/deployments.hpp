@@ -49,6 +49,9 @@ class Deployments {
     const EventBus& events;
     std::shared_ptr<Clock> clock;
     std::shared_ptr<spdlog::logger> logger;
+    // The error fingerprints first seen since an instant, with how often a service's version
+    // reported each (the hub's error groups); empty when nothing reports errors.
+    std::function<std::vector<NewError>(const std::string& service, const std::string& version, int64_t since_unix_us)> new_errors;
   };
   Deployments(Parts parts, DeploymentSettings settings, MakeCoordinator make_coordinator);
   ~Deployments();  // stops the thread

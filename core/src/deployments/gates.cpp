@@ -44,6 +44,11 @@ GateVerdict judge(const GateSettings& settings, const GateInput& input) {
     return {HUB_GATE_FAILING, "new instance(s) went down after " + std::to_string(settings.healthy_seconds) + " s healthy: " + names};
   }
   if (std::string failure = judge_calls(settings, input.fresh, input.stable); !failure.empty()) return {HUB_GATE_FAILING, failure};
+  for (const NewError& error : input.new_errors)
+    if (settings.max_new_error_events && error.events >= static_cast<uint64_t>(settings.max_new_error_events))
+      return {HUB_GATE_FAILING, "a new error since the rollout began, " + error.fingerprint + " (" + error.type + "), reported " +
+                                    std::to_string(error.events) + " times by the new version (allowed: fewer than " +
+                                    std::to_string(settings.max_new_error_events) + ")"};
   const std::string calls =
       std::to_string(input.fresh.calls) + " call(s) to the new version, " + std::to_string(input.stable.calls) + " to the stable one";
   if (input.fresh_settled < input.fresh_instances)

@@ -21,11 +21,19 @@ struct Tally {
   double mean_ms() const { return timed ? duration_us / static_cast<double>(timed) / 1000 : 0; }
 };
 
+// An error fingerprint first seen since the rollout began, and how often the new version reported it.
+struct NewError {
+  std::string fingerprint;
+  std::string type;
+  uint64_t events = 0;
+};
+
 struct GateInput {
   size_t fresh_instances = 0;       // the new version's instances in rotation
   size_t fresh_settled = 0;         // of them, healthy for healthy_seconds
   std::vector<std::string> fallen;  // new instances that went down after they had settled
   Tally fresh, stable;
+  std::vector<NewError> new_errors;
 };
 
 struct GateVerdict {

@@ -25,7 +25,8 @@ Json gates_json(const GateSettings& gates) {
           {"max_failures", gates.max_failures},
           {"max_latency_ratio", gates.max_latency_ratio},
           {"min_latency_increase_ms", gates.min_latency_increase_ms},
-          {"require_calls", gates.require_calls}};
+          {"require_calls", gates.require_calls},
+          {"max_new_error_events", gates.max_new_error_events}};
 }
 
 GateSettings gates_from(const Json& json) {
@@ -38,6 +39,7 @@ GateSettings gates_from(const Json& json) {
   gates.max_latency_ratio = json.at("max_latency_ratio").get<double>();
   gates.min_latency_increase_ms = json.at("min_latency_increase_ms").get<int>();
   gates.require_calls = json.at("require_calls").get<bool>();
+  gates.max_new_error_events = json.value("max_new_error_events", gates.max_new_error_events);  // rollouts stored before it: the default
   return gates;
 }
 

@@ -69,6 +69,10 @@ ErrorGroups::Ingested ErrorGroups::ingest(const std::vector<ErrorEvent>& events)
     ++group.count;
     ++group.services[event.service];
     group.last_service = event.service;
+    if (auto counted = group.by_version.find({event.service, event.version}); counted != group.by_version.end())
+      ++counted->second;
+    else if (group.by_version.size() < kMaxValues)
+      group.by_version.emplace(std::make_pair(event.service, event.version), 1);
     if (!event.version.empty() && group.versions.size() < kMaxValues) group.versions.insert(event.version);
     if (!event.host.empty() && group.hosts.size() < kMaxValues) group.hosts.insert(event.host);
     if (settings_.samples_per_group) {
@@ -229,6 +233,18 @@ json ErrorGroups::services() {
                  {"baseline_per_minute", service.rate.baseline(now)},
                  {"spiking", service.spike.active}};
   return out;
+}
+
+std::vector<ErrorGroups::FirstSeen> ErrorGroups::first_seen_since(const std::string& service, const std::string& version,
+                                                                  int64_t since_us) const {
+  std::lock_guard lock(mutex_);
+  std::vector<FirstSeen> found;
+  for (const auto& [fingerprint, group] : groups_) {
+    if (group.first_seen_us < since_us) continue;
+    auto counted = group.by_version.find({service, version});
+    if (counted != group.by_version.end()) found.push_back({fingerprint, group.pattern.type, counted->second});
+  }
+  return found;
 }
 
 void ErrorGroups::publish(const std::string& topic, json payload, int64_t now) {

@@ -50,10 +50,11 @@ struct Group {
   std::string category, severity;
   int64_t first_seen_us = 0, last_seen_us = 0;
   uint64_t count = 0;
-  std::map<std::string, uint64_t> services;  // events per service
-  std::string last_service;                  // the service of the newest event
-  std::set<std::string> versions, hosts;     // at most kMaxValues each
-  std::deque<nlohmann::json> samples;        // the newest events, whole
+  std::map<std::string, uint64_t> services;                            // events per service
+  std::string last_service;                                            // the service of the newest event
+  std::map<std::pair<std::string, std::string>, uint64_t> by_version;  // (service, version) -> events, at most kMaxValues
+  std::set<std::string> versions, hosts;                               // at most kMaxValues each
+  std::deque<nlohmann::json> samples;                                  // the newest events, whole
   ErrorRate rate;
   Spike spike;
 };
@@ -81,6 +82,14 @@ class ErrorGroups {
   std::optional<nlohmann::json> find(const std::string& fingerprint);
   // Each service's rate, baseline and spike.
   nlohmann::json services();
+
+  struct FirstSeen {
+    std::string fingerprint, type;
+    uint64_t events = 0;  // reported by `version` of `service`
+  };
+  // The groups first seen at or after `since_us` that `version` of `service` reported: what a
+  // rollout's new version brought (its gate fails on them).
+  std::vector<FirstSeen> first_seen_since(const std::string& service, const std::string& version, int64_t since_us) const;
 
   size_t size() const;
 

@@ -12,6 +12,7 @@ GateSettings read_gates(yaml::MapReader& gates, GateSettings settings) {
   settings.min_latency_increase_ms =
       static_cast<int>(gates.integer("min_latency_increase_ms", settings.min_latency_increase_ms, 0, 3'600'000));
   settings.require_calls = gates.boolean("require_calls", settings.require_calls);
+  settings.max_new_error_events = static_cast<int>(gates.integer("max_new_error_events", settings.max_new_error_events, 0, 1'000'000'000));
   gates.finish();
   return settings;
 }

@@ -1,5 +1,7 @@
 #include "error_settings_yaml.hpp"
 
+#include "basics/service_name.hpp"
+
 namespace hub {
 
 ErrorSettings read_errors(yaml::MapReader& top) {
@@ -16,6 +18,18 @@ ErrorSettings read_errors(yaml::MapReader& top) {
   settings.samples_per_group =
       static_cast<size_t>(section.integer("samples_per_group", static_cast<int64_t>(settings.samples_per_group), 0, 100));
   settings.max_batch = static_cast<size_t>(section.integer("max_batch", static_cast<int64_t>(settings.max_batch), 1, 10'000));
+  const YAML::Node circuits = section.node("open_circuit_on_spike");
+  if (circuits.IsDefined() && !circuits.IsNull()) {
+    if (!circuits.IsMap()) section.fail_at("open_circuit_on_spike", "must map service names to cool-downs in seconds");
+    yaml::MapReader services(top.source(), circuits, section.path("open_circuit_on_spike"));
+    for (const auto& entry : circuits) {
+      const std::string service = entry.first.as<std::string>();
+      const std::string wrong = validate_service_name(services.path(service), service);
+      if (!wrong.empty()) services.fail_at(service, wrong);
+      settings.open_circuit_on_spike[service] = static_cast<int>(services.integer(service, 0, 1, 86'400));
+    }
+    services.finish();
+  }
   section.finish();
   return settings;
 }

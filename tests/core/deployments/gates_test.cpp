@@ -54,6 +54,20 @@ TEST(Gates, CompareLatencyWithARatioAndAFloor) {
   EXPECT_EQ(judge(settings, settled(calls(50, 0, 3), calls(50, 0, 1))).gate, HUB_GATE_PASSING) << "3 ms against 1: under the floor";
 }
 
+TEST(Gates, FailOnAnErrorTheNewVersionBrought) {
+  GateSettings settings;
+  settings.max_new_error_events = 5;
+  GateInput input = settled({}, {});
+  input.new_errors = {{"5f0c", "KeyError", 4}};
+  EXPECT_EQ(judge(settings, input).gate, HUB_GATE_PASSING);
+  input.new_errors.push_back({"9a1b", "TimeoutError", 5});
+  const GateVerdict failing = judge(settings, input);
+  EXPECT_EQ(failing.gate, HUB_GATE_FAILING);
+  EXPECT_NE(failing.reason.find("9a1b (TimeoutError), reported 5 times"), std::string::npos) << failing.reason;
+  settings.max_new_error_events = 0;  // off
+  EXPECT_EQ(judge(settings, input).gate, HUB_GATE_PASSING);
+}
+
 TEST(Gates, RequireCallsWaitsForTraffic) {
   GateSettings settings;
   settings.require_calls = true;

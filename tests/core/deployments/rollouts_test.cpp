@@ -225,6 +225,43 @@ TEST_F(Rollouts, ACanaryFailingItsGateAfterPromotionRollsBackWithItsConfig) {
     EXPECT_NE(std::find(topics.begin(), topics.end(), topic), topics.end()) << topic;
 }
 
+// Spikes that act: an error the new version brings (a fingerprint first seen since the rollout
+// began), reported by its instances to POST /errors, fails the gate and rolls the rollout back.
+TEST_F(Rollouts, ANewErrorOfTheNewVersionRollsItBack) {
+  start_fleet(4);
+  // Reports `count` events of one cause; its fingerprint.
+  const auto report = [&](const std::string& version, const std::string& message, int count) -> std::string {
+    Json events = Json::array();
+    for (int i = 0; i < count; ++i)
+      events.push_back({{"service", "trading-engine"},
+                        {"version", version},
+                        {"type", "KeyError"},
+                        {"message", message + std::to_string(i)},
+                        {"frames", {{{"module", "engine.orders"}, {"function", "match"}, {"in_app", true}}}}});
+    return post("/errors", {{"events", events}}, 200)["fingerprints"][0];
+  };
+  report("v2.0.0", "'order-", 20);  // an old error, known before the rollout: not the new version's doing
+  const std::string id = post("/deployments",
+                              {{"service", "trading-engine"},
+                               {"version", "v2.1.0"},
+                               {"strategy", "canary"},
+                               {"min_ready_seconds", 0},
+                               {"steps", {{{"weight", 50}, {"pause_seconds", 600}}, {{"weight", 100}, {"pause_seconds", 0}}}},
+                               {"gates", {{"healthy_seconds", 0}, {"max_new_error_events", 5}}}},
+                              201)["id"];
+  ASSERT_TRUE(eventually([&] { return versions()["v2.1.0"] == 2 && rollout(id)["gate"]["verdict"] == "passing"; })) << rollout(id).dump(2);
+  // Neither of these may fail the gate: the old error from the new version (its fingerprint was
+  // known before), and a new error from the old version. Were either counted, the reason below would
+  // name it, with its own count.
+  report("v2.1.0", "'order-", 20);
+  report("v2.0.0", "position -", 9);
+  const std::string brought = report("v2.1.0", "limit exceeded for desk ", 5);  // new since the rollout, from the new version
+  ASSERT_TRUE(ends(id, "rolled_back"));
+  const std::string reason = rollout(id)["reason"];
+  EXPECT_THAT(reason, ::testing::HasSubstr("a new error since the rollout began, " + brought + " (KeyError), reported 5 times"));
+  EXPECT_EQ(versions(), (std::map<std::string, int>{{"v2.0.0", 4}}));
+}
+
 TEST_F(Rollouts, ACanaryGetsItsWeightOfTheCallsAndNoMore) {
   start_fleet(4);
   const std::string id = post("/deployments",

@@ -1,12 +1,18 @@
 // POST /errors and GET /errors over HTTP on a live hub: batches checked whole, a service token
-// reports only its own service, new errors and spikes raised as alerts, the groups in /metrics.
+// reports only its own service, new errors and spikes raised as alerts, the groups in /metrics, and a
+// spike that opens an opted-in service's circuit.
 #include "support/registry_hub.hpp"
 #include "support/secured_hub.hpp"
+
+#include <hub/errors.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <thread>
 
 namespace hub {
 namespace {
@@ -104,6 +110,51 @@ TEST(ErrorsApi, AServiceTokenReportsItsOwnServiceOnly) {
   EXPECT_EQ(json::parse(hub.call("GET", "/errors", hub.token("reader")).body)["total"], 1);  // both in one group
   EXPECT_EQ(hub.call("GET", "/errors", "").status, 401);
   EXPECT_EQ(hub.call("POST", "/errors", kAdminToken, batch("anything", 1)).status, 200);
+}
+
+// Spikes that act: a service that opted in has its circuit forced open for the cool-down, and its
+// callers get 503 circuit_open from /lb; then the breaker's own state is back.
+TEST(ErrorsApi, AnErrorSpikeOpensTheCircuitOfAServiceThatOptedInForItsCoolDown) {
+  auto clock = std::make_shared<ManualClock>();
+  HubOptions options =
+      testing::registry_options(testing::kLiveness, clock, "{backend: memory}",
+                                "errors: {window_seconds: 60, floor_per_minute: 5, open_circuit_on_spike: {orders: 30}}\n");
+  options.housekeeping_interval = std::chrono::milliseconds(20);
+  testing::TestHub hub(std::move(options));
+  for (const char* service : {"orders", "billing"})
+    ASSERT_EQ(hub.post("/register", json{{"service_name", service}, {"host", "10.0.0.1"}, {"port", 80}}.dump()).status, 201);
+  const auto circuit = [&](const std::string& service) { return json::parse(hub.get("/circuits/" + service).body)["state"]; };
+  ASSERT_EQ(hub.post("/errors", batch("billing", 8)).status, 200);  // billing spikes, but did not opt in
+  ASSERT_EQ(hub.post("/errors", batch("orders", 4)).status, 200);   // under the floor
+  EXPECT_EQ(circuit("orders"), "CLOSED");
+  ASSERT_EQ(hub.post("/errors", batch("orders", 4)).status, 200);  // 8 a minute: a spike
+  EXPECT_EQ(circuit("orders"), "FORCED_OPEN");
+  EXPECT_EQ(circuit("billing"), "CLOSED");
+  const HttpReply refused = hub.get("/lb/orders");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_THAT(refused.body, HasSubstr("circuit_open"));
+  clock->advance(std::chrono::seconds(31));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (circuit("orders") != "CLOSED" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the next housekeeping pass ends the cool-down
+  EXPECT_EQ(circuit("orders"), "CLOSED");
+  EXPECT_EQ(hub.get("/lb/orders").status, 200);
+  // An operator's word is not overridden by a spike.
+  HttpCallOptions put;
+  put.body = R"({"state":"DISABLED"})";
+  ASSERT_EQ(http_call("PUT", hub.url() + "/circuits/orders/state", put).status, 200);
+  clock->advance(std::chrono::minutes(5));
+  ASSERT_EQ(hub.post("/errors", batch("orders", 8)).status, 200);
+  EXPECT_EQ(circuit("orders"), "DISABLED");
+}
+
+TEST(ErrorsApi, OnlyRealServiceNamesMayOptIn) {
+  EXPECT_THROW(
+      testing::registry_options(testing::kLiveness, nullptr, "{backend: memory}", "errors: {open_circuit_on_spike: {\"no way\": 30}}\n"),
+      ManifestError);
+  EXPECT_THROW(
+      testing::registry_options(testing::kLiveness, nullptr, "{backend: memory}", "errors: {open_circuit_on_spike: {orders: 0}}\n"),
+      ManifestError);
 }
 
 }  // namespace
