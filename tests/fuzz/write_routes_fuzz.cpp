@@ -4,6 +4,7 @@
 #include "api/balancing_api.hpp"
 #include "api/config_api.hpp"
 #include "api/deployments_api.hpp"
+#include "api/errors_api.hpp"
 #include "api/registry_api.hpp"
 #include "api/snapshot_api.hpp"
 #include "basics/logging.hpp"
@@ -40,12 +41,15 @@ struct Api {
       {registry, balancer, configs, *storage, board, events, clock, hub::make_logger({.level = "off"}, "fuzz")},
       hub::DeploymentSettings{},
       [](const std::string& strategy) { return hub::builtin_coordinator(strategy, {}); }};
+  hub::ErrorSettings error_settings;
+  hub::error_groups::ErrorGroups errors{error_settings, clock, events, metrics};
   hub::http::Router router;
   Api() {
     hub::add_registry_routes(router, &registry, &balancer, policy);
     hub::add_balancing_routes(router, &balancer, &circuits, clock);
     hub::config::add_config_routes(router, configs);
     hub::add_deployment_routes(router, &rollouts, &board);
+    hub::add_error_routes(router, errors, error_settings);
     hub::add_snapshot_routes(router, *storage, *clock, "fuzz", [this](const hub::StoredState& state) {
       if (!storage->export_state().empty()) return hub::Status{hub::Code::failed_precondition, "not empty"};
       storage->import_state(state);
@@ -68,6 +72,7 @@ const std::pair<const char*, const char*> kWriteRoutes[] = {
     {"POST", "/deployments"},
     {"POST", "/directives/svc/10.0.0.1:80/ack"},
     {"POST", "/snapshot/restore"},
+    {"POST", "/errors"},
 };
 
 }  // namespace
