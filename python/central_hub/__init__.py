@@ -10,6 +10,7 @@ from .error_dna import ErrorClassifier, ErrorDNA, ErrorPattern
 from .error_reporter import ErrorReporter
 from .errors import HubError, HubUnavailable
 from .monitoring import InfrastructureMonitor
+from .structured_logging import JsonFormatter, StructuredLogger, correlation
 
 __all__ = [
     "CentralHubClient",
@@ -23,5 +24,8 @@ __all__ = [
     "HubError",
     "HubUnavailable",
     "InfrastructureMonitor",
+    "JsonFormatter",
+    "StructuredLogger",
+    "correlation",
 ]
 __version__ = "0.1.0"
