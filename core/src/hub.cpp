@@ -9,6 +9,7 @@
 #include "api/errors_api.hpp"
 #include "api/health_api.hpp"
 #include "api/liveness_api.hpp"
+#include "api/performance_api.hpp"
 #include "api/registry_api.hpp"
 #include "api/security_api.hpp"
 #include "api/snapshot_api.hpp"
@@ -26,6 +27,7 @@
 #include "http/encoding.hpp"
 #include "http/server.hpp"
 #include "hub/api/v1/status.pb.h"
+#include "performance/performance_reports.hpp"
 #include "plugin_host/kinds.hpp"
 #include "plugin_set/plugin_set.hpp"
 #include "plugin_set/references.hpp"
@@ -88,8 +90,9 @@ struct Hub::Impl {
   std::unique_ptr<deployments::Deployments> rollouts;       // with the registry; stopped before what it drives
   // Released after the plugins: the plugins may hold its reporter contexts until destroyed.
   std::unique_ptr<HealthMonitor> monitor;
-  std::unique_ptr<backups::BackupJobs> backup_jobs;         // after storage, before the server
-  std::unique_ptr<error_groups::ErrorGroups> error_groups;  // what services report to POST /errors
+  std::unique_ptr<backups::BackupJobs> backup_jobs;              // after storage, before the server
+  std::unique_ptr<error_groups::ErrorGroups> error_groups;       // what services report to POST /errors
+  std::unique_ptr<performance::PerformanceReports> performance;  // what they report to POST /performance
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
   // The housekeeping thread: liveness passes, heartbeat flushes, storage reconnects.
@@ -168,6 +171,7 @@ void Hub::start() {
     impl_->configs->restore();
     // Before the rollout engine, whose gates ask it.
     impl_->error_groups = std::make_unique<error_groups::ErrorGroups>(manifest.errors, impl_->clock, impl_->events, *impl_->metrics);
+    impl_->performance = std::make_unique<performance::PerformanceReports>(impl_->clock, *impl_->metrics);
     impl_->open_deployments();
     impl_->open_circuits_on_spikes();
     impl_->open_monitor();
@@ -520,6 +524,7 @@ void Hub::Impl::release() {
   directives.reset();
   backup_jobs.reset();
   error_groups.reset();
+  performance.reset();
   configs.reset();
   liveness.reset();
   discovery.reset();
@@ -602,6 +607,7 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   add_health_routes(*router, monitor.get(), registry.get(), *clock, backup_jobs.get());
   add_backup_routes(*router, *backup_jobs, *clock);
   add_error_routes(*router, *error_groups, options.manifest.errors);
+  add_performance_routes(*router, *performance);
   router->add("GET", "/metrics", [this](const http::Request&) {
     scrape();
     return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics->prometheus_text()};

@@ -10,6 +10,7 @@ from .error_dna import ErrorClassifier, ErrorDNA, ErrorPattern
 from .error_reporter import ErrorReporter
 from .errors import HubError, HubUnavailable
 from .monitoring import InfrastructureMonitor
+from .performance import PerformanceTracker
 from .structured_logging import JsonFormatter, StructuredLogger, correlation
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "HubUnavailable",
     "InfrastructureMonitor",
     "JsonFormatter",
+    "PerformanceTracker",
     "StructuredLogger",
     "correlation",
 ]

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -19,7 +20,7 @@ namespace hub {
 
 class Metrics {
  public:
-  enum class Type { counter, gauge, summary };
+  enum class Type { counter, gauge, summary, histogram };
   using Labels = std::vector<std::pair<std::string, std::string>>;
   static constexpr size_t kMaxSeries = 10'000;
 
@@ -31,19 +32,25 @@ class Metrics {
   // A counter that something else keeps, read at the scrape: `value` never goes down.
   void counter_set(const std::string& family, double value, const Labels& labels = {});
   void observe(const std::string& family, double value, const Labels& labels = {});
-  // A counter's or gauge's value, or a summary's count; 0 if unknown.
+  // Adds to a histogram: `counts` per bucket (one per bound, then one above the last), and their
+  // sum. A family keeps the bounds of its first use; other bounds are dropped and counted.
+  void histogram_add(const std::string& family, const std::vector<double>& bounds, const std::vector<uint64_t>& counts, double sum,
+                     const Labels& labels = {});
+  // A counter's or gauge's value, or a summary's or histogram's count; 0 if unknown.
   double value(const std::string& family, const Labels& labels = {}) const;
   std::string prometheus_text() const;
 
  private:
   struct Series {
-    double value = 0;  // a counter's or gauge's value; a summary's sum
-    double count = 0;  // a summary's count
+    double value = 0;               // a counter's or gauge's value; a summary's or histogram's sum
+    double count = 0;               // a summary's or histogram's count
+    std::vector<uint64_t> buckets;  // a histogram's, per bucket (not cumulative)
   };
   struct Family {
     Type type = Type::gauge;
     std::string help;
     std::map<std::string, Series> series;  // by the label text between the braces
+    std::vector<double> bounds;            // a histogram's
   };
   Series* series(const std::string& family, Type type, const Labels& labels);
 

@@ -117,7 +117,8 @@ void guard_routes(http::Router& router, const SecuritySettings& settings, securi
       entry.action = printable_text(request.method + " " + request.path, 300);
       // Heartbeats, call outcomes and error reports come by the thousand and change no setting: they are recorded
       // only when refused, their target read from the body then, not for every one.
-      const bool heartbeat = request.path == "/heartbeat" || request.path == "/outcomes" || request.path == "/errors";
+      const bool heartbeat =
+          request.path == "/heartbeat" || request.path == "/outcomes" || request.path == "/errors" || request.path == "/performance";
       std::string heartbeat_body;
       if (heartbeat)
         heartbeat_body = request.body.substr(0, 4096);

@@ -15,6 +15,8 @@ const char* type_name(Metrics::Type type) {
       return "counter";
     case Metrics::Type::gauge:
       return "gauge";
+    case Metrics::Type::histogram:
+      return "histogram";
     default:
       return "summary";
   }
@@ -112,13 +114,38 @@ void Metrics::observe(const std::string& family, double value, const Labels& lab
   }
 }
 
+void Metrics::histogram_add(const std::string& family, const std::vector<double>& bounds, const std::vector<uint64_t>& counts, double sum,
+                            const Labels& labels) {
+  std::lock_guard lock(mutex_);
+  if (counts.size() != bounds.size() + 1) {
+    ++dropped_;
+    return;
+  }
+  auto described = families_.find(metric_name(family));
+  if (described != families_.end() && !described->second.bounds.empty() && described->second.bounds != bounds) {
+    ++dropped_;
+    return;
+  }
+  Series* found = series(family, Type::histogram, labels);
+  if (!found) return;
+  Family& target = families_.at(metric_name(family));
+  if (target.bounds.empty()) target.bounds = bounds;
+  if (found->buckets.empty()) found->buckets.assign(counts.size(), 0);
+  for (size_t i = 0; i < counts.size(); ++i) {
+    found->buckets[i] += counts[i];
+    found->count += static_cast<double>(counts[i]);
+  }
+  found->value += sum;
+}
+
 double Metrics::value(const std::string& family, const Labels& labels) const {
   std::lock_guard lock(mutex_);
   auto found = families_.find(metric_name(family));
   if (found == families_.end()) return 0;
   auto series = found->second.series.find(label_text(labels));
   if (series == found->second.series.end()) return 0;
-  return found->second.type == Type::summary ? series->second.count : series->second.value;
+  const Type type = found->second.type;
+  return type == Type::summary || type == Type::histogram ? series->second.count : series->second.value;
 }
 
 std::string Metrics::prometheus_text() const {
@@ -131,6 +158,17 @@ std::string Metrics::prometheus_text() const {
     if (family.series.empty()) continue;
     family_lines(name, family.help, type_name(family.type));
     for (const auto& [labels, series] : family.series) {
+      if (family.type == Type::histogram) {
+        uint64_t below = 0;  // buckets are cumulative in the exposition format
+        for (size_t i = 0; i < series.buckets.size(); ++i) {
+          below += series.buckets[i];
+          const std::string le = "le=\"" + (i < family.bounds.size() ? number(family.bounds[i]) : std::string("+Inf")) + "\"";
+          sample(out, name + "_bucket", labels.empty() ? le : labels + "," + le, static_cast<double>(below));
+        }
+        sample(out, name + "_sum", labels, series.value);
+        sample(out, name + "_count", labels, series.count);
+        continue;
+      }
       if (family.type != Type::summary) {
         sample(out, name, labels, series.value);
         continue;

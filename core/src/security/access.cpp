@@ -64,6 +64,8 @@ const std::vector<RouteAccess>& route_access() {
       {"GET", "/errors", read},
       {"GET", "/errors/services", read},
       {"GET", "/errors/{fingerprint}", read},
+      {"POST", "/performance", report_calls},
+      {"GET", "/performance", read},
   };
   return table;
 }

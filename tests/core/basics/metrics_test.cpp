@@ -110,3 +110,29 @@ plugins:
 }
 
 }  // namespace
+
+namespace hub {
+namespace {
+
+TEST(MetricsHistogram, BucketsAreCumulativeAndOtherBoundsAreDropped) {
+  Metrics metrics;
+  metrics.describe("op_seconds", Metrics::Type::histogram, "Durations.");
+  metrics.histogram_add("op_seconds", {0.1, 1}, {2, 1, 1}, 3.5, {{"operation", "a"}});
+  metrics.histogram_add("op_seconds", {0.1, 1}, {1, 0, 0}, 0.05, {{"operation", "a"}});
+  const std::string text = metrics.prometheus_text();
+  EXPECT_NE(text.find("# TYPE op_seconds histogram"), std::string::npos) << text;
+  EXPECT_NE(text.find("op_seconds_bucket{operation=\"a\",le=\"0.1\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("op_seconds_bucket{operation=\"a\",le=\"1\"} 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("op_seconds_bucket{operation=\"a\",le=\"+Inf\"} 5\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("op_seconds_sum{operation=\"a\"} 3.55\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("op_seconds_count{operation=\"a\"} 5\n"), std::string::npos) << text;
+  EXPECT_EQ(metrics.value("op_seconds", {{"operation", "a"}}), 5);
+  metrics.histogram_add("op_seconds", {0.5}, {1, 1}, 1, {{"operation", "b"}});  // other bounds
+  metrics.histogram_add("op_seconds", {0.1, 1}, {1}, 1, {{"operation", "a"}});   // counts that do not fit
+  EXPECT_EQ(metrics.value("op_seconds", {{"operation", "b"}}), 0);
+  EXPECT_EQ(metrics.value("op_seconds", {{"operation", "a"}}), 5);
+  EXPECT_NE(metrics.prometheus_text().find("hub_metrics_dropped_total 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hub

@@ -85,6 +85,8 @@ const std::vector<Case>& cases() {
       {"GET", "/errors", "/errors", "", "RABOD"},
       {"GET", "/errors/services", "/errors/services", "", "RABOD"},
       {"GET", "/errors/{fingerprint}", "/errors/0000", "", "RABOD"},
+      {"POST", "/performance", "/performance", R"({"service":"a","operations":[]})", "AOD"},
+      {"GET", "/performance", "/performance", "", "RABOD"},
   };
   return all;
 }
