@@ -235,14 +235,20 @@ void Circuits::tick() {
   }
 }
 
-Status Circuits::force_open_for(const std::string& service, std::chrono::seconds cool_down, const std::string& why) {
-  std::shared_ptr<Circuit> circuit;
+// The service's circuit, made if it has none yet; a Status naming why there is none.
+Status Circuits::made_for(const std::string& service, std::shared_ptr<Circuit>& circuit) {
   try {
     circuit = circuit_of(service, true);
   } catch (const std::exception& error) {
     return {Code::internal, std::string("no circuit breaker for service \"") + service + "\": " + error.what()};
   }
   if (!circuit) return {Code::not_found, "service \"" + service + "\" is not registered"};
+  return {};
+}
+
+Status Circuits::force_open_for(const std::string& service, std::chrono::seconds cool_down, const std::string& why) {
+  std::shared_ptr<Circuit> circuit;
+  if (Status missing = made_for(service, circuit)) return missing;
   std::lock_guard lock(circuit->mutex);
   if (circuit->override != Override::none && !circuit->forced_until_us)
     return {Code::failed_precondition, "the circuit of \"" + service + "\" is " + circuit->last_state + " by an operator's word"};
@@ -259,12 +265,7 @@ Status Circuits::set_state(const std::string& service, const std::string& state,
   if (state != "FORCED_OPEN" && state != "DISABLED" && state != "CLOSED")
     return {Code::invalid_argument, "state: \"" + state.substr(0, 40) + "\" is not one of FORCED_OPEN, DISABLED, CLOSED (a reset)"};
   std::shared_ptr<Circuit> circuit;
-  try {
-    circuit = circuit_of(service, true);
-  } catch (const std::exception& error) {
-    return {Code::internal, std::string("no circuit breaker for service \"") + service + "\": " + error.what()};
-  }
-  if (!circuit) return {Code::not_found, "service \"" + service + "\" is not registered"};
+  if (Status missing = made_for(service, circuit)) return missing;
   std::lock_guard lock(circuit->mutex);
   const std::string before = circuit->last_state;
   circuit->forced_until_us = 0;  // an operator's word replaces a cool-down

@@ -76,6 +76,7 @@ class Circuits {
  private:
   struct Circuit;
   std::shared_ptr<Circuit> circuit_of(const std::string& service, bool create);
+  Status made_for(const std::string& service, std::shared_ptr<Circuit>& circuit);
   std::string state_of(Circuit& circuit, int64_t now_us);
   void published(const std::string& service, Circuit& circuit, std::string before, int64_t now_us, const std::string& by = {});
 

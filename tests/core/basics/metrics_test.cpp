@@ -128,7 +128,7 @@ TEST(MetricsHistogram, BucketsAreCumulativeAndOtherBoundsAreDropped) {
   EXPECT_NE(text.find("op_seconds_count{operation=\"a\"} 5\n"), std::string::npos) << text;
   EXPECT_EQ(metrics.value("op_seconds", {{"operation", "a"}}), 5);
   metrics.histogram_add("op_seconds", {0.5}, {1, 1}, 1, {{"operation", "b"}});  // other bounds
-  metrics.histogram_add("op_seconds", {0.1, 1}, {1}, 1, {{"operation", "a"}});   // counts that do not fit
+  metrics.histogram_add("op_seconds", {0.1, 1}, {1}, 1, {{"operation", "a"}});  // counts that do not fit
   EXPECT_EQ(metrics.value("op_seconds", {{"operation", "b"}}), 0);
   EXPECT_EQ(metrics.value("op_seconds", {{"operation", "a"}}), 5);
   EXPECT_NE(metrics.prometheus_text().find("hub_metrics_dropped_total 2"), std::string::npos);
