@@ -141,8 +141,7 @@ class Transport:
             try:
                 return await self._once(method, path, body, params, timeout)
             except HubError as error:
-                retryable = error.status == 0 or error.status >= 500 or error.status == 429
-                if not retryable or attempt + 1 >= attempts:
+                if not error.transient or attempt + 1 >= attempts:
                     raise
                 await asyncio.sleep(backoff_delay(attempt, initial_backoff, max_backoff))
         raise AssertionError("unreachable")

@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict
 from typing import Any, Dict, List, Optional
 
+from ._periodic import PeriodicFlush
 from ._transport import TokenSource, Transport
 from .error_dna import ErrorDNA, ErrorPattern
 from .errors import HubError
@@ -60,10 +61,8 @@ class ErrorReporter:
         self.sent = 0
         self._transport = Transport(base_url, token=token, ca_file=ca_file)
         self._queue: List[Dict[str, Any]] = []
-        self._task: Optional["asyncio.Task[None]"] = None
-        self._wake: Optional[asyncio.Event] = None
         self._sending = asyncio.Lock()
-        self._closing = False
+        self._periodic = PeriodicFlush(self.flush, lambda: self.interval, f"central-hub errors {service}")
 
     def report(self, error: BaseException, correlation_id: str = "") -> ErrorPattern:
         """Analyzes ``error`` and queues it; returns its pattern. Call it from a running loop."""
@@ -87,26 +86,9 @@ class ErrorReporter:
         if len(self._queue) > self.max_queue:
             del self._queue[0]
             self.dropped += 1
-        self._start()
-        if len(self._queue) >= self.batch_size and self._wake is not None:
-            self._wake.set()
-
-    def _start(self) -> None:
-        if self._task is not None and not self._task.done():
-            return
-        loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._task = loop.create_task(self._send_loop(), name=f"central-hub errors {self.service}")
-
-    async def _send_loop(self) -> None:
-        assert self._wake is not None
-        while not self._closing:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
-            await self.flush()
+        self._periodic.start()
+        if len(self._queue) >= self.batch_size:
+            self._periodic.wake()
 
     async def flush(self) -> None:
         """Sends what is queued now. A batch the hub did not take stays queued (to the limit),
@@ -120,7 +102,7 @@ class ErrorReporter:
             try:
                 await self._transport.request("POST", "/errors", body={"events": batch})
             except HubError as error:
-                if error.status == 0 or error.status >= 500 or error.status == 429:
+                if error.transient:
                     log.info("errors not sent yet (%s); %d waiting", error, len(self._queue))
                     return
                 log.error("the hub refused %d error events: %s", len(batch), error)
@@ -131,14 +113,8 @@ class ErrorReporter:
 
     async def aclose(self) -> None:
         """Sends what is queued, then stops."""
-        # The loop finishes the batch it may have in flight (cancelling it there could send it again).
-        self._closing = True
-        task, self._task = self._task, None
-        if task is not None and self._wake is not None:
-            self._wake.set()
-            await task
         try:
-            await self.flush()
+            await self._periodic.close()
         finally:
             await self._transport.aclose()
 

@@ -19,6 +19,11 @@ class HubError(Exception):
         self.path = path
         super().__init__(f"{path}: {status} {code}: {message}" if path else f"{status} {code}: {message}")
 
+    @property
+    def transient(self) -> bool:
+        """No answer, a 5xx or a 429: the same request may succeed later. A 4xx would fail again."""
+        return self.status == 0 or self.status >= 500 or self.status == 429
+
 
 class HubUnavailable(HubError):
     """No hub answered: refused, reset, timed out or unresolvable. ``status`` is 0."""

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, TypeVar
 
+from ._periodic import PeriodicFlush
 from ._transport import TokenSource, Transport
 from .errors import HubError
 
@@ -85,10 +86,8 @@ class PerformanceTracker:
         self._totals: Dict[str, Histogram] = {}  # since this tracker started: what stats() shows
         self._pending: Dict[str, Histogram] = {}  # not yet taken by the hub
         self._transport = Transport(base_url, token=token, ca_file=ca_file)
-        self._task: Optional["asyncio.Task[None]"] = None
         self._sending = asyncio.Lock()
-        self._wake: Optional[asyncio.Event] = None
-        self._closing = False
+        self._periodic = PeriodicFlush(self.flush, lambda: self.interval, f"central-hub performance {service_name}")
 
     # --- measuring ---------------------------------------------------------------------------
     def record(self, operation: str, milliseconds: float) -> None:
@@ -147,26 +146,16 @@ class PerformanceTracker:
     # --- reporting ---------------------------------------------------------------------------
     def start(self) -> None:
         """Starts the background reports (the first measurement in a running loop does too)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._report_loop(), name=f"central-hub performance {self.service_name}")
+        self._periodic.start()
 
     def _start_if_running(self) -> None:
-        if self._closing or (self._task is not None and not self._task.done()):
+        if self._periodic.closing or self._periodic.running:
             return
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop: flush() sends when the service calls it
-        self.start()
-
-    async def _report_loop(self) -> None:
-        self._wake = asyncio.Event()
-        while not self._closing:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
-                pass
-            await self.flush()
+        self._periodic.start()
 
     async def flush(self) -> None:
         """Sends what was measured since the last report the hub took. While the hub is away it is
@@ -185,7 +174,7 @@ class PerformanceTracker:
             try:
                 await self._transport.request("POST", "/performance", body=body)
             except HubError as error:
-                if error.status == 0 or error.status >= 500 or error.status == 429:
+                if error.transient:
                     for name, histogram in pending.items():
                         pending_now = self._pending.setdefault(name, Histogram())
                         pending_now.merge(histogram)
@@ -195,15 +184,8 @@ class PerformanceTracker:
 
     async def aclose(self) -> None:
         """Sends a last report and stops."""
-        # The loop finishes a report it may have in flight: cancelling it there could lose or repeat one.
-        self._closing = True
-        task, self._task = self._task, None
-        if task is not None:
-            if self._wake is not None:
-                self._wake.set()
-            await task
         try:
-            await self.flush()
+            await self._periodic.close()
         finally:
             await self._transport.aclose()
 
