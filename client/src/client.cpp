@@ -1,5 +1,6 @@
 #include <hub/client.hpp>
 
+#include "connection.hpp"
 #include "directive_follower.hpp"
 #include "hub/api/v1/balancing.pb.h"
 #include "hub/api/v1/registry.pb.h"
@@ -61,8 +62,7 @@ std::chrono::milliseconds backoff_delay(int attempt, const ClientOptions& option
 struct Client::Impl {
   ClientOptions options;
   Poco::URI base;
-  mutable std::mutex session_mutex;  // one keep-alive connection, one request at a time
-  mutable std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  std::unique_ptr<client::Connection> connection;
 
   std::mutex state_mutex;
   std::condition_variable wake;
@@ -105,38 +105,11 @@ struct Client::Impl {
 
   // One request; the body and answer are binary protobuf. Throws ClientError.
   std::string call(const std::string& method, const std::string& path, const google::protobuf::Message* body, int& status) const {
-    std::lock_guard lock(session_mutex);
-    const client::QuietPipe quiet;
-    for (int attempt = 0;; ++attempt) {
-      try {
-        if (!session) {
-          session = client::open_session(base, options.ca_file);
-          session->setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(options.request_timeout).count()));
-          session->setKeepAlive(true);
-        }
-        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-        request.set("Accept", kProtobuf);
-        client::authorize(request, options.token);
-        request.setKeepAlive(true);
-        std::string payload;
-        if (body) {
-          body->SerializeToString(&payload);
-          request.setContentType(kProtobuf);
-          request.setContentLength(static_cast<std::streamsize>(payload.size()));
-        }
-        session->sendRequest(request) << payload;
-        Poco::Net::HTTPResponse response;
-        std::istream& in = session->receiveResponse(response);
-        std::string answer(std::istreambuf_iterator<char>(in), {});
-        status = response.getStatus();
-        return answer;
-      } catch (const Poco::Exception& error) {
-        session.reset();
-        // A kept-alive connection the hub closed fails once; a fresh one tells the truth.
-        if (attempt == 0) continue;
-        throw ClientError(0, "cannot reach the hub at " + options.hub_url + ": " + error.displayText());
-      }
-    }
+    std::string payload;
+    if (body) body->SerializeToString(&payload);
+    client::Reply reply = connection->exchange(method, path, body ? kProtobuf : "", payload, kProtobuf);
+    status = reply.status;
+    return std::move(reply.body);
   }
 
   template <class Answer>
@@ -228,8 +201,8 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->base = Poco::URI(impl_->options.hub_url);
   impl_->options.token = client::from_environment(impl_->options.token, "HUB_TOKEN");
   impl_->options.ca_file = client::from_environment(impl_->options.ca_file, "HUB_CA_FILE");
-  if ((impl_->base.getScheme() != "http" && impl_->base.getScheme() != "https") || impl_->base.getHost().empty())
-    throw std::invalid_argument("hub_url: \"" + impl_->options.hub_url + "\" is not an http://HOST:PORT or https://HOST:PORT URL");
+  impl_->connection = std::make_unique<client::Connection>(impl_->options.hub_url, impl_->options.token, impl_->options.ca_file,
+                                                           impl_->options.request_timeout);
   impl_->local = std::make_unique<client::LocalBalancer>(
       impl_->options.local_strategy, impl_->options.local_strategy_config, impl_->options.local_refresh,
       [impl = impl_.get()](const std::string& service) { return impl->fetch_instances(service); });

@@ -1,5 +1,7 @@
 #include <hub/error_dna.hpp>
 
+#include "rule_pattern.hpp"
+
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 
@@ -17,7 +19,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <typeinfo>
 #include <utility>
@@ -31,31 +32,24 @@ namespace {
 
 constexpr const char* kFingerprintPrefix = "errordna/1";
 
+using errordna::RulePattern;
+
 struct Replacement {
-  std::regex pattern;
+  RulePattern pattern;
   std::string with;
 };
-
-std::regex compile(const std::string& pattern, std::regex::flag_type extra = {}) {
-  try {
-    return std::regex(pattern, std::regex::ECMAScript | extra);
-  } catch (const std::regex_error& error) {
-    throw std::invalid_argument("ErrorDNA rule /" + pattern + "/ does not compile: " + error.what());
-  }
-}
 
 std::vector<Replacement> replacements(const nlohmann::json& list, bool placeholders) {
   std::vector<Replacement> out;
   for (const auto& each : list) {
-    out.push_back({compile(each.at("pattern").get<std::string>()),
+    out.push_back({RulePattern(each.at("pattern").get<std::string>()),
                    placeholders ? "<" + each.at("name").get<std::string>() + ">" : each.at("replace").get<std::string>()});
   }
   return out;
 }
 
 std::string apply(std::string text, const std::vector<Replacement>& list) {
-  // regex_replace would read '$' in a replacement as a group reference; the rules' replacements have none.
-  for (const auto& each : list) text = std::regex_replace(text, each.pattern, each.with);
+  for (const auto& each : list) text = each.pattern.replace_all(text, each.with);
   return text;
 }
 
@@ -133,13 +127,35 @@ struct ErrorDNA::Rules {
   std::vector<Replacement> parameters, types, functions;
 };
 
+nlohmann::json Frame::to_json() const {
+  nlohmann::json out = {{"module", module}, {"function", function}, {"file", file}, {"line", line}};
+  out["in_app"] = in_app ? nlohmann::json(*in_app) : nlohmann::json(nullptr);
+  return out;
+}
+
+std::optional<Frame> Frame::from_json(const nlohmann::json& frame) {
+  if (!frame.is_object()) return std::nullopt;
+  Frame read;
+  for (auto [key, field] : {std::pair{"module", &read.module}, std::pair{"function", &read.function}, std::pair{"file", &read.file}}) {
+    const auto found = frame.find(key);
+    if (found == frame.end() || found->is_null()) continue;
+    if (!found->is_string()) return std::nullopt;
+    *field = found->get<std::string>();
+  }
+  if (const auto line = frame.find("line"); line != frame.end() && !line->is_null()) {
+    if (!line->is_number_integer() || line->get<int64_t>() < 0 || line->get<int64_t>() > INT32_MAX) return std::nullopt;
+    read.line = line->get<int>();
+  }
+  if (const auto in_app = frame.find("in_app"); in_app != frame.end() && !in_app->is_null()) {
+    if (!in_app->is_boolean()) return std::nullopt;
+    read.in_app = in_app->get<bool>();
+  }
+  return read;
+}
+
 nlohmann::json ErrorPattern::to_json() const {
   nlohmann::json frames_json = nlohmann::json::array();
-  for (const auto& frame : stack) {
-    nlohmann::json each = {{"module", frame.module}, {"function", frame.function}, {"file", frame.file}, {"line", frame.line}};
-    each["in_app"] = frame.in_app ? nlohmann::json(*frame.in_app) : nlohmann::json(nullptr);
-    frames_json.push_back(std::move(each));
-  }
+  for (const auto& frame : stack) frames_json.push_back(frame.to_json());
   return {{"fingerprint", fingerprint},
           {"type", type},
           {"message", message},
@@ -244,7 +260,7 @@ std::vector<Frame> ErrorDNA::capture_stack(int skip) {
 }
 
 struct ErrorClassifier::Compiled {
-  std::optional<std::regex> types, messages;
+  std::optional<RulePattern> types, messages;
   bool always = false;
   std::string category, severity;
 };
@@ -260,8 +276,8 @@ ErrorClassifier::ErrorClassifier(const std::vector<ClassificationRule>& own) {
     if (std::find(categories.begin(), categories.end(), rule.category) == categories.end())
       throw std::invalid_argument("rule category \"" + rule.category + "\" is not one of " + categories.dump());
     Compiled each{.always = rule.types.empty() && rule.messages.empty(), .category = rule.category, .severity = rule.severity};
-    if (!rule.types.empty()) each.types = compile(rule.types, std::regex::icase);
-    if (!rule.messages.empty()) each.messages = compile(rule.messages, std::regex::icase);
+    if (!rule.types.empty()) each.types.emplace(rule.types, true);
+    if (!rule.messages.empty()) each.messages.emplace(rule.messages, true);
     compiled->push_back(std::move(each));
   }
   rules_ = std::move(compiled);
@@ -270,8 +286,7 @@ ErrorClassifier::ErrorClassifier(const std::vector<ClassificationRule>& own) {
 Classification ErrorClassifier::classify(const ErrorPattern& pattern) const {
   for (size_t i = 0; i < rules_->size(); ++i) {
     const Compiled& rule = (*rules_)[i];
-    if (rule.always || (rule.types && std::regex_search(pattern.type, *rule.types)) ||
-        (rule.messages && std::regex_search(pattern.message, *rule.messages)))
+    if (rule.always || (rule.types && rule.types->search(pattern.type)) || (rule.messages && rule.messages->search(pattern.message)))
       return {rule.category, rule.severity, i};
   }
   return {"bug", "error", rules_->size()};

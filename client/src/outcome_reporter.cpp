@@ -3,18 +3,7 @@
 namespace hub::client {
 
 OutcomeReporter::OutcomeReporter(Send send, std::chrono::milliseconds interval, size_t max_pending)
-    : send_(std::move(send)), interval_(interval), max_pending_(max_pending), thread_([this] { run(); }) {}
-
-OutcomeReporter::~OutcomeReporter() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-  std::unique_lock lock(mutex_);
-  send_some(lock);  // best effort: the hub may be gone
-}
+    : send_(std::move(send)), max_pending_(max_pending), background_([this] { flush(); }, interval) {}
 
 void OutcomeReporter::add(api::v1::CallOutcome outcome) {
   std::lock_guard lock(mutex_);
@@ -23,7 +12,7 @@ void OutcomeReporter::add(api::v1::CallOutcome outcome) {
     ++dropped_;
   }
   pending_.push_back(std::move(outcome));
-  if (pending_.size() >= kBatch) wake_.notify_all();
+  if (pending_.size() >= kBatch) background_.wake();
 }
 
 void OutcomeReporter::flush() {
@@ -35,14 +24,6 @@ void OutcomeReporter::flush() {
 uint64_t OutcomeReporter::dropped() const {
   std::lock_guard lock(mutex_);
   return dropped_;
-}
-
-void OutcomeReporter::run() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    wake_.wait_for(lock, interval_, [this] { return stopping_ || pending_.size() >= kBatch; });
-    if (!stopping_) send_some(lock);
-  }
 }
 
 // Sends one batch without holding the lock; a batch the hub does not take is dropped, counted:

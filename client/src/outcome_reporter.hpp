@@ -3,14 +3,13 @@
 // counted, so a hub that cannot be reached never grows the caller.
 #pragma once
 
+#include "background_flush.hpp"
 #include "hub/api/v1/balancing.pb.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <thread>
 
 namespace hub::client {
 
@@ -19,7 +18,7 @@ class OutcomeReporter {
   using Send = std::function<void(const api::v1::OutcomesRequest&)>;  // throws when the hub refuses or is away
 
   OutcomeReporter(Send send, std::chrono::milliseconds interval, size_t max_pending = 10'000);
-  ~OutcomeReporter();  // sends what is left, once
+  ~OutcomeReporter() = default;  // sends what is left, once
   OutcomeReporter(const OutcomeReporter&) = delete;
   OutcomeReporter& operator=(const OutcomeReporter&) = delete;
 
@@ -30,18 +29,14 @@ class OutcomeReporter {
   static constexpr int kBatch = 1000;  // the hub's limit per POST /outcomes
 
  private:
-  void run();
   bool send_some(std::unique_lock<std::mutex>& lock);
 
   Send send_;
-  const std::chrono::milliseconds interval_;
   const size_t max_pending_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
   std::deque<api::v1::CallOutcome> pending_;
   uint64_t dropped_ = 0;
-  bool stopping_ = false;
-  std::thread thread_;
+  BackgroundFlush background_;
 };
 
 }  // namespace hub::client

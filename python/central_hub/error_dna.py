@@ -82,7 +82,7 @@ def load_rules(path: Path = RULES_FILE) -> Dict[str, Any]:
 
 
 def _compile(pattern: str) -> "re.Pattern[str]":
-    return re.compile(pattern, re.ASCII)  # std::regex is ASCII: \d, \b and \s must mean the same here
+    return re.compile(pattern, re.ASCII)  # the C++ library's PCRE2 is ASCII: \d, \b and \s must mean the same here
 
 
 class ErrorDNA:

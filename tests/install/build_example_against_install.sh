@@ -31,6 +31,10 @@ cmake -S "$source_dir/tests/install/schemas_consumer" -B "$scratch/consumer" -DC
 cmake --build "$scratch/consumer" >/dev/null
 [[ $(LD_LIBRARY_PATH="$scratch/prefix/lib" "$scratch/consumer/schemas_consumer") == "tick_data EURUSD 1.0851 SIGNAL_DIRECTION_BUY" ]] ||
   fail "the schemas consumer did not read back what it wrote"
+cmake -S "$source_dir/tests/install/client_consumer" -B "$scratch/client-consumer" -DCMAKE_PREFIX_PATH="$scratch/prefix" "${sanitize[@]}" >/dev/null
+cmake --build "$scratch/client-consumer" >/dev/null
+[[ $(LD_LIBRARY_PATH="$scratch/prefix/lib" "$scratch/client-consumer/client_consumer" 2>/dev/null) == "KeyError 'order-<num>' 1 kept" ]] ||
+  fail "the client consumer did not fingerprint, time and keep as expected"
 installed_plugins=$(dirname "$(find "$scratch/prefix" -name health-probe.so -print -quit)")
 [[ $installed_plugins != . ]] || fail "the installed package has no health-probe.so"
 

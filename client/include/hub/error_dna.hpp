@@ -33,6 +33,10 @@ struct Frame {
   std::optional<bool> in_app;
 
   std::string key() const { return module + ":" + function; }
+  // {module, function, file, line, in_app}: what POST /errors takes.
+  nlohmann::json to_json() const;
+  // Reads to_json()'s shape back; nullopt when `frame` is not one.
+  static std::optional<Frame> from_json(const nlohmann::json& frame);
 };
 
 struct ErrorPattern {
