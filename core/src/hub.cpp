@@ -106,6 +106,8 @@ struct Hub::Impl {
   OutageLog heartbeat_outage{logger, "heartbeats not written to storage; they are kept in memory (bounded) meanwhile"};
   OutageLog audit_outage{logger, "audit entries not written to storage; they are logged, and kept in memory (bounded) meanwhile"};
   OutageLog circuit_outage{logger, "circuit states not written to storage; kept in memory until it answers"};
+  OutageLog error_group_outage{logger, "error groups and performance totals not written to storage; kept in memory until it answers"};
+  int64_t error_groups_saved_us = 0;  // monotonic
   OutageLog token_outage{logger, "tokens not read back from storage; tokens changed offline (hubd token) are not seen meanwhile"};
 
   std::shared_ptr<http::Router> routes();
@@ -119,6 +121,8 @@ struct Hub::Impl {
   void open_deployments();
   void open_circuits_on_spikes();
   void open_backups();
+  void open_error_groups();
+  void save_error_groups();
   Status restore_snapshot(const StoredState& state);
   void describe_metrics();
   void scrape();
@@ -170,8 +174,7 @@ void Hub::start() {
                                                            impl_->events, impl_->logger);
     impl_->configs->restore();
     // Before the rollout engine, whose gates ask it.
-    impl_->error_groups = std::make_unique<error_groups::ErrorGroups>(manifest.errors, impl_->clock, impl_->events, *impl_->metrics);
-    impl_->performance = std::make_unique<performance::PerformanceReports>(impl_->clock, *impl_->metrics);
+    impl_->open_error_groups();
     impl_->open_deployments();
     impl_->open_circuits_on_spikes();
     impl_->open_monitor();
@@ -344,6 +347,26 @@ void Hub::Impl::open_circuits_on_spikes() {
       {"errors.spike"});
 }
 
+// What services reported before the hub's last stop comes back: old errors are not new again.
+void Hub::Impl::open_error_groups() {
+  error_groups = std::make_unique<error_groups::ErrorGroups>(options.manifest.errors, clock, events, *metrics);
+  performance = std::make_unique<performance::PerformanceReports>(clock, *metrics);
+  try {
+    if (const size_t unreadable = error_groups->restore(storage->load_error_groups()))
+      logger->warn("{} stored error group(s) or rate(s) could not be read and were skipped", unreadable);
+    if (const size_t unreadable = performance->restore(storage->load_operation_timings()))
+      logger->warn("{} stored performance total(s) could not be read and were skipped", unreadable);
+  } catch (const std::exception& error) {
+    logger->warn("the error groups and performance totals before the restart were not read back, and start empty: {}", error.what());
+  }
+}
+
+// Both together: a group's row and the totals change with the same traffic.
+void Hub::Impl::save_error_groups() {
+  if (error_groups) error_groups->save(*storage);
+  if (performance) performance->save(*storage);
+}
+
 void Hub::Impl::open_backups() {
   backup_jobs = std::make_unique<backups::BackupJobs>(backups::BackupJobs::Parts{*storage, *storage, events, clock, logger, HUB_VERSION},
                                                       options.manifest.backups);
@@ -464,6 +487,12 @@ void Hub::Impl::housekeep() {
     step(
         circuit_outage, "circuits", [&] { circuits->save(*storage); }, false);
   if (credentials) step(token_outage, "tokens", read_tokens, false);
+  const int64_t now_us = clock->monotonic_us();
+  if (now_us - error_groups_saved_us >= int64_t{options.manifest.errors.save_interval_seconds} * 1'000'000) {
+    error_groups_saved_us = now_us;
+    step(
+        error_group_outage, "error_groups", [&] { save_error_groups(); }, false);
+  }
 }
 
 void Hub::Impl::stop_housekeeping() {
@@ -503,6 +532,11 @@ void Hub::Impl::release() {
     } catch (const std::exception& error) {
       logger->warn("the last circuit changes were not written at stop: {}", error.what());
     }
+  }
+  try {
+    save_error_groups();
+  } catch (const std::exception& error) {
+    logger->warn("the last error groups and performance totals were not written at stop: {}", error.what());
   }
   if (writes) writes->stop();
   if (audit) {

@@ -22,6 +22,9 @@ struct ErrorSettings {
   size_t max_groups = 10'000;    // beyond it, the group seen longest ago gives way
   size_t samples_per_group = 5;  // the newest events of each group kept whole
   size_t max_batch = 1'000;      // events in one POST /errors
+  // Changed groups, rates and performance totals go to storage this often (and at stop), so a
+  // restarted hub knows which errors are old and what is normal; at most this much is lost to a crash.
+  int save_interval_seconds = 10;
   // Services that opted in: an error spike of the service forces its circuit open for this many
   // seconds (FORCED_OPEN, then back to the breaker's own state), so callers use their fallbacks.
   std::map<std::string, int> open_circuit_on_spike;

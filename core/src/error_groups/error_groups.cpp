@@ -11,15 +11,9 @@ using nlohmann::json;
 
 namespace {
 
-json frame_json(const Frame& frame) {
-  json out = {{"module", frame.module}, {"function", frame.function}, {"file", frame.file}, {"line", frame.line}};
-  out["in_app"] = frame.in_app ? json(*frame.in_app) : json(nullptr);
-  return out;
-}
-
 json event_json(const ErrorEvent& event, int64_t received_us) {
   json frames = json::array();
-  for (const Frame& frame : event.frames) frames.push_back(frame_json(frame));
+  for (const Frame& frame : event.frames) frames.push_back(frame.to_json());
   json out = {{"service", event.service},
               {"version", event.version},
               {"host", event.host},
@@ -105,6 +99,8 @@ ErrorGroups::Ingested ErrorGroups::ingest(const std::vector<ErrorEvent>& events)
     ServiceRate& service = services_.at(name);
     judge(service.spike, service.rate, now, "errors of " + name, {{"service", name}});
   }
+  unsaved_groups_.insert(touched_groups.begin(), touched_groups.end());
+  unsaved_rates_.insert(touched_services.begin(), touched_services.end());
   metrics_.gauge_set("hub_error_groups", static_cast<double>(groups_.size()));
   return ingested;
 }
@@ -132,6 +128,7 @@ Group& ErrorGroups::group_for(const ErrorPattern& pattern, int64_t now, bool& cr
               .first_seen_us = now,
               .rate = ErrorRate(settings_.window_seconds, settings_.baseline_half_life_seconds)};
   group.pattern.stack.clear();  // the samples keep whole events; the pattern keeps what groups them
+  forgotten_.erase(pattern.fingerprint);
   return groups_.emplace(pattern.fingerprint, std::move(group)).first->second;
 }
 
@@ -141,16 +138,17 @@ void ErrorGroups::evict_oldest() {
   auto oldest = std::min_element(groups_.begin(), groups_.end(),
                                  [](const auto& a, const auto& b) { return a.second.last_seen_us < b.second.last_seen_us; });
   if (oldest == groups_.end()) return;
-  groups_.erase(oldest);
+  forget(oldest);
   metrics_.counter_add("hub_error_groups_evicted_total", 1);
 }
 
-void ErrorGroups::judge(Spike& spike, ErrorRate& rate, int64_t now, const std::string& what, const json& about) {
+// Returns whether the spike began or ended.
+bool ErrorGroups::judge(Spike& spike, ErrorRate& rate, int64_t now, const std::string& what, const json& about) {
   spike.rate = rate.window_rate(now);
   spike.baseline = rate.baseline(now);
   spike.threshold = std::max(settings_.floor_per_minute, settings_.multiplier * spike.baseline);
   const bool spiking = spike.rate > 0 && spike.rate >= spike.threshold;
-  if (spiking == spike.active) return;
+  if (spiking == spike.active) return false;
   spike.active = spiking;
   json payload = about;
   payload["rate_per_minute"] = spike.rate;
@@ -161,6 +159,7 @@ void ErrorGroups::judge(Spike& spike, ErrorRate& rate, int64_t now, const std::s
                                  " s against a baseline of " + rounded(spike.baseline) + "/min (threshold " + rounded(spike.threshold) + ")"
                            : what + " back to " + rounded(spike.rate) + "/min, under the threshold of " + rounded(spike.threshold);
   publish(spiking ? "errors.spike" : "errors.spike_ended", std::move(payload), now);
+  return true;
 }
 
 void ErrorGroups::sweep() {
@@ -169,14 +168,16 @@ void ErrorGroups::sweep() {
   const int64_t forget_before = now - int64_t{settings_.retention_days} * 86'400'000'000;
   for (auto it = groups_.begin(); it != groups_.end();) {
     if (it->second.last_seen_us < forget_before) {
-      it = groups_.erase(it);
+      it = forget(it);
       continue;
     }
-    judge(it->second.spike, it->second.rate, now, "error " + it->first + " (" + it->second.pattern.type + ")",
-          {{"fingerprint", it->first}, {"service", it->second.last_service}});
+    if (judge(it->second.spike, it->second.rate, now, "error " + it->first + " (" + it->second.pattern.type + ")",
+              {{"fingerprint", it->first}, {"service", it->second.last_service}}))
+      unsaved_groups_.insert(it->first);
     ++it;
   }
-  for (auto& [name, service] : services_) judge(service.spike, service.rate, now, "errors of " + name, {{"service", name}});
+  for (auto& [name, service] : services_)
+    if (judge(service.spike, service.rate, now, "errors of " + name, {{"service", name}})) unsaved_rates_.insert(name);
   metrics_.gauge_set("hub_error_groups", static_cast<double>(groups_.size()));
 }
 
@@ -245,6 +246,96 @@ std::vector<ErrorGroups::FirstSeen> ErrorGroups::first_seen_since(const std::str
     if (counted != group.by_version.end()) found.push_back({fingerprint, group.pattern.type, counted->second});
   }
   return found;
+}
+
+std::map<std::string, Group>::iterator ErrorGroups::forget(std::map<std::string, Group>::iterator group) {
+  unsaved_groups_.erase(group->first);
+  // Bounded while storage is away: past max_groups names, save() forgets by age instead.
+  if (forgotten_.size() < settings_.max_groups)
+    forgotten_.insert(group->first);
+  else
+    forgotten_overflow_ = true;
+  return groups_.erase(group);
+}
+
+size_t ErrorGroups::restore(const StoredErrorGroups& stored) {
+  std::lock_guard lock(mutex_);
+  const auto empty_rate = [this] { return ErrorRate(settings_.window_seconds, settings_.baseline_half_life_seconds); };
+  size_t unreadable = 0;
+  std::vector<Group> read;
+  for (const ErrorGroupRecord& record : stored.groups) {
+    auto group = group_from_document(json::parse(record.document, nullptr, false), empty_rate());
+    if (!group || group->pattern.fingerprint != record.fingerprint) {
+      ++unreadable;
+      forgotten_.insert(record.fingerprint);
+      continue;
+    }
+    read.push_back(std::move(*group));
+  }
+  // max_groups may have been lowered since: the groups seen longest ago give way.
+  std::sort(read.begin(), read.end(), [](const Group& a, const Group& b) { return a.last_seen_us > b.last_seen_us; });
+  for (Group& group : read) {
+    if (groups_.size() >= settings_.max_groups) {
+      forgotten_.insert(group.pattern.fingerprint);
+      continue;
+    }
+    groups_.insert_or_assign(group.pattern.fingerprint, std::move(group));
+  }
+  for (const ErrorRateRecord& record : stored.rates) {
+    if (services_.size() >= settings_.max_groups) break;
+    const json document = json::parse(record.document, nullptr, false);
+    ServiceRate service{empty_rate(), {}};
+    const bool readable = document.is_object() && document.contains("rate") && service.rate.restore(document["rate"]) &&
+                          document.contains("spiking") && document["spiking"].is_boolean();
+    if (!readable) {
+      ++unreadable;
+      continue;
+    }
+    service.spike.active = document["spiking"].get<bool>();
+    services_.insert_or_assign(record.service, std::move(service));
+  }
+  metrics_.gauge_set("hub_error_groups", static_cast<double>(groups_.size()));
+  return unreadable;
+}
+
+void ErrorGroups::save(ErrorGroupStore& store) {
+  ErrorGroupChanges changes;
+  {
+    std::lock_guard lock(mutex_);
+    const int64_t now = clock_->now_unix_us();
+    for (const std::string& fingerprint : unsaved_groups_) {
+      const Group& group = groups_.at(fingerprint);
+      changes.groups.push_back({fingerprint, group.last_service, group.pattern.type, group.first_seen_us, group.last_seen_us, group.count,
+                                group_document(group).dump(-1, ' ', false, json::error_handler_t::replace)});
+    }
+    changes.forgotten.assign(forgotten_.begin(), forgotten_.end());
+    if (forgotten_overflow_) {
+      changes.forget_seen_before_unix_us = now;
+      for (const auto& [fingerprint, group] : groups_)
+        changes.forget_seen_before_unix_us = std::min(changes.forget_seen_before_unix_us, group.last_seen_us);
+    }
+    for (const std::string& name : unsaved_rates_) {
+      const ServiceRate& service = services_.at(name);
+      changes.rates.push_back({name, json{{"rate", service.rate.state()}, {"spiking", service.spike.active}}.dump(), now});
+    }
+    unsaved_groups_.clear();
+    forgotten_.clear();
+    forgotten_overflow_ = false;
+    unsaved_rates_.clear();
+  }
+  if (changes.empty()) return;
+  try {
+    store.save_error_groups(changes);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    for (const ErrorGroupRecord& record : changes.groups)
+      if (groups_.count(record.fingerprint)) unsaved_groups_.insert(record.fingerprint);
+    for (const std::string& fingerprint : changes.forgotten)
+      if (!groups_.count(fingerprint)) forgotten_.insert(fingerprint);
+    forgotten_overflow_ |= changes.forget_seen_before_unix_us != 0;
+    for (const ErrorRateRecord& record : changes.rates) unsaved_rates_.insert(record.service);
+    throw;
+  }
 }
 
 void ErrorGroups::publish(const std::string& topic, json payload, int64_t now) {

@@ -5,7 +5,9 @@
 // health monitor raises as alerts.
 #pragma once
 
-#include "error_rate.hpp"
+#include "group.hpp"
+
+#include "storage/error_group_store.hpp"
 
 #include <hub/clock.hpp>
 #include <hub/error_dna.hpp>
@@ -38,25 +40,6 @@ struct ErrorEvent {
   std::string correlation_id;
   std::vector<Frame> frames;
   int64_t reported_at_unix_us = 0;  // the service's clock; rates use the hub's
-};
-
-struct Spike {
-  bool active = false;
-  double rate = 0, baseline = 0, threshold = 0;
-};
-
-struct Group {
-  ErrorPattern pattern;  // the first event's: fingerprint, type, parameterized message, frames
-  std::string category, severity;
-  int64_t first_seen_us = 0, last_seen_us = 0;
-  uint64_t count = 0;
-  std::map<std::string, uint64_t> services;                            // events per service
-  std::string last_service;                                            // the service of the newest event
-  std::map<std::pair<std::string, std::string>, uint64_t> by_version;  // (service, version) -> events, at most kMaxValues
-  std::set<std::string> versions, hosts;                               // at most kMaxValues each
-  std::deque<nlohmann::json> samples;                                  // the newest events, whole
-  ErrorRate rate;
-  Spike spike;
 };
 
 class ErrorGroups {
@@ -93,6 +76,13 @@ class ErrorGroups {
 
   size_t size() const;
 
+  // Takes back what storage kept before a restart (the newest max_groups of them); returns how many
+  // documents could not be read, which are skipped.
+  size_t restore(const StoredErrorGroups& stored);
+  // Writes the groups and rates that changed since the last save, and forgets the rows of groups
+  // forgotten. On a StorageError they stay to be written next time.
+  void save(ErrorGroupStore& store);
+
  private:
   struct ServiceRate {
     ErrorRate rate;
@@ -101,8 +91,9 @@ class ErrorGroups {
 
   Group& group_for(const ErrorPattern& pattern, int64_t now, bool& created);
   void count_for_service(const std::string& service, int64_t now, std::set<std::string>& touched);
-  void judge(Spike& spike, ErrorRate& rate, int64_t now, const std::string& what, const nlohmann::json& about);
+  bool judge(Spike& spike, ErrorRate& rate, int64_t now, const std::string& what, const nlohmann::json& about);
   void evict_oldest();
+  std::map<std::string, Group>::iterator forget(std::map<std::string, Group>::iterator group);
   nlohmann::json summary(Group& group, int64_t now);
   void publish(const std::string& topic, nlohmann::json payload, int64_t now);
 
@@ -115,6 +106,8 @@ class ErrorGroups {
   mutable std::mutex mutex_;
   std::map<std::string, Group> groups_;  // by fingerprint
   std::map<std::string, ServiceRate> services_;
+  std::set<std::string> unsaved_groups_, forgotten_, unsaved_rates_;  // what save() writes next
+  bool forgotten_overflow_ = false;                                   // more were forgotten than are named in forgotten_
 };
 
 }  // namespace hub::error_groups

@@ -52,4 +52,36 @@ double ErrorRate::baseline(int64_t now_unix_us) {
   return has_baseline_ ? baseline_ : 0.0;
 }
 
+nlohmann::json ErrorRate::state() const {
+  nlohmann::json minutes = nlohmann::json::array();
+  for (const auto& [minute, count] : minutes_) minutes.push_back({minute, count});
+  nlohmann::json out = {{"minutes", std::move(minutes)}, {"folded_minute", folded_minute_}};
+  if (has_baseline_) out["baseline"] = baseline_;
+  return out;
+}
+
+bool ErrorRate::restore(const nlohmann::json& state) {
+  constexpr size_t kMaxMinutes = 1440;  // a window is at most a day
+  if (!state.is_object()) return false;
+  const auto minutes = state.find("minutes");
+  const auto folded = state.find("folded_minute");
+  if (minutes == state.end() || !minutes->is_array() || minutes->size() > kMaxMinutes || folded == state.end() ||
+      !folded->is_number_integer())
+    return false;
+  std::deque<std::pair<int64_t, uint64_t>> read;
+  for (const auto& minute : *minutes) {
+    if (!minute.is_array() || minute.size() != 2 || !minute[0].is_number_integer() || !minute[1].is_number_unsigned()) return false;
+    if (!read.empty() && minute[0].get<int64_t>() <= read.back().first) return false;  // oldest first, each once
+    read.emplace_back(minute[0].get<int64_t>(), minute[1].get<uint64_t>());
+  }
+  const auto baseline = state.find("baseline");
+  if (baseline != state.end() && !(baseline->is_number() && std::isfinite(baseline->get<double>()) && baseline->get<double>() >= 0))
+    return false;
+  minutes_ = std::move(read);
+  folded_minute_ = folded->get<int64_t>();
+  has_baseline_ = baseline != state.end();
+  baseline_ = has_baseline_ ? baseline->get<double>() : 0.0;
+  return true;
+}
+
 }  // namespace hub::error_groups

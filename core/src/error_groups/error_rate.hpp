@@ -3,6 +3,8 @@
 // `floor` (README, "Error groups").
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <deque>
 #include <utility>
@@ -22,6 +24,11 @@ class ErrorRate {
   // The exponentially weighted mean of the per-minute counts of the minutes that ended, before the
   // window: what is normal for this group or service.
   double baseline(int64_t now_unix_us);
+
+  // What storage keeps of it: the window's minutes and the baseline.
+  nlohmann::json state() const;
+  // Takes back a state(); false, with nothing changed, when `state` is not one.
+  bool restore(const nlohmann::json& state);
 
  private:
   void advance(int64_t minute);

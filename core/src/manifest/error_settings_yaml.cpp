@@ -18,6 +18,7 @@ ErrorSettings read_errors(yaml::MapReader& top) {
   settings.samples_per_group =
       static_cast<size_t>(section.integer("samples_per_group", static_cast<int64_t>(settings.samples_per_group), 0, 100));
   settings.max_batch = static_cast<size_t>(section.integer("max_batch", static_cast<int64_t>(settings.max_batch), 1, 10'000));
+  settings.save_interval_seconds = static_cast<int>(section.integer("save_interval_seconds", settings.save_interval_seconds, 1, 3600));
   const YAML::Node circuits = section.node("open_circuit_on_spike");
   if (circuits.IsDefined() && !circuits.IsNull()) {
     if (!circuits.IsMap()) section.fail_at("open_circuit_on_spike", "must map service names to cool-downs in seconds");

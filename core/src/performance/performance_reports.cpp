@@ -2,6 +2,8 @@
 
 #include "basics/time_text.hpp"
 
+#include <cmath>
+
 namespace hub::performance {
 
 namespace {
@@ -57,6 +59,7 @@ size_t PerformanceReports::add(const std::string& service, const std::vector<Ope
     totals.count += report.count;
     totals.sum_ms += report.sum_ms;
     totals.last_report_us = now;
+    unsaved_.insert(key);
     metrics_.histogram_add("hub_operation_duration_seconds", seconds, {report.buckets.begin(), report.buckets.end()}, report.sum_ms / 1000,
                            {{"service", service}, {"operation", report.operation}});
   }
@@ -79,6 +82,51 @@ nlohmann::json PerformanceReports::list(const std::string& service) const {
                                   {"last_report", rfc3339_utc(totals.last_report_us)}};
   }
   return out;
+}
+
+size_t PerformanceReports::restore(const std::vector<OperationTimingRecord>& stored) {
+  std::lock_guard lock(mutex_);
+  static const std::vector<double> seconds = bounds_seconds();
+  size_t unreadable = 0;
+  for (const OperationTimingRecord& record : stored) {
+    if (totals_.size() >= kMaxOperations) break;
+    const nlohmann::json buckets = nlohmann::json::parse(record.buckets, nullptr, false);
+    Totals totals{.count = record.count, .sum_ms = record.sum_ms, .last_report_us = record.last_report_unix_us};
+    bool readable = buckets.is_array() && buckets.size() == kBuckets && std::isfinite(record.sum_ms) && record.sum_ms >= 0;
+    uint64_t counted = 0;
+    for (size_t i = 0; readable && i < kBuckets; ++i) {
+      readable = buckets[i].is_number_unsigned();
+      if (readable) counted += totals.buckets[i] = buckets[i].get<uint64_t>();
+    }
+    if (!readable || counted != record.count) {
+      ++unreadable;
+      continue;
+    }
+    totals_.insert_or_assign({record.service, record.operation}, totals);
+    metrics_.histogram_add("hub_operation_duration_seconds", seconds, {totals.buckets.begin(), totals.buckets.end()}, totals.sum_ms / 1000,
+                           {{"service", record.service}, {"operation", record.operation}});
+  }
+  return unreadable;
+}
+
+void PerformanceReports::save(PerformanceStore& store) {
+  std::vector<OperationTimingRecord> records;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& key : unsaved_) {
+      const Totals& totals = totals_.at(key);
+      records.push_back({key.first, key.second, nlohmann::json(totals.buckets).dump(), totals.count, totals.sum_ms, totals.last_report_us});
+    }
+    unsaved_.clear();
+  }
+  if (records.empty()) return;
+  try {
+    store.save_operation_timings(records);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    for (const OperationTimingRecord& record : records) unsaved_.insert({record.service, record.operation});
+    throw;
+  }
 }
 
 }  // namespace hub::performance

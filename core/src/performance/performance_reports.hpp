@@ -3,6 +3,8 @@
 // started, served with percentiles and exported on /metrics as hub_operation_duration_seconds.
 #pragma once
 
+#include "storage/performance_store.hpp"
+
 #include <hub/clock.hpp>
 #include <hub/metrics.hpp>
 
@@ -13,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +44,12 @@ class PerformanceReports {
   // {service: {operation: {count, sum_ms, mean_ms, p50_ms, p95_ms, p99_ms, buckets, last_report}}}
   nlohmann::json list(const std::string& service) const;
 
+  // Takes back the totals storage kept before a restart, on /metrics too; returns how many rows
+  // could not be read, which are skipped.
+  size_t restore(const std::vector<OperationTimingRecord>& stored);
+  // Writes the totals that changed since the last save; on a StorageError they stay to be written.
+  void save(PerformanceStore& store);
+
  private:
   struct Totals {
     std::array<uint64_t, kBuckets> buckets{};
@@ -53,6 +62,7 @@ class PerformanceReports {
   Metrics& metrics_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, Totals> totals_;
+  std::set<std::pair<std::string, std::string>> unsaved_;
 };
 
 // The duration below which `fraction` of the counted ones fall, interpolated within its bucket.

@@ -153,6 +153,33 @@ class MemoryStorage final : public Storage {
     return all;
   }
 
+  void save_error_groups(const ErrorGroupChanges& changes) override {
+    std::lock_guard lock(mutex_);
+    for (const ErrorGroupRecord& group : changes.groups) error_groups_[group.fingerprint] = group;
+    for (const std::string& fingerprint : changes.forgotten) error_groups_.erase(fingerprint);
+    if (changes.forget_seen_before_unix_us)
+      std::erase_if(error_groups_, [&](const auto& entry) { return entry.second.last_seen_unix_us < changes.forget_seen_before_unix_us; });
+    for (const ErrorRateRecord& rate : changes.rates) error_rates_[rate.service] = rate;
+  }
+  StoredErrorGroups load_error_groups() override {
+    std::lock_guard lock(mutex_);
+    StoredErrorGroups stored;
+    for (const auto& [fingerprint, group] : error_groups_) stored.groups.push_back(group);
+    for (const auto& [service, rate] : error_rates_) stored.rates.push_back(rate);
+    return stored;
+  }
+
+  void save_operation_timings(const std::vector<OperationTimingRecord>& timings) override {
+    std::lock_guard lock(mutex_);
+    for (const OperationTimingRecord& timing : timings) operation_timings_[{timing.service, timing.operation}] = timing;
+  }
+  std::vector<OperationTimingRecord> load_operation_timings() override {
+    std::lock_guard lock(mutex_);
+    std::vector<OperationTimingRecord> all;
+    for (const auto& [key, timing] : operation_timings_) all.push_back(timing);
+    return all;
+  }
+
   void save_rollout(const RolloutRecord& rollout) override {
     std::lock_guard lock(mutex_);
     for (const auto& [id, other] : rollouts_)
@@ -224,6 +251,9 @@ class MemoryStorage final : public Storage {
   static constexpr size_t kMaxConfigChanges = 100'000;
   std::deque<ConfigChange> config_changes_;  // by revision
   std::map<std::string, CircuitRecord> circuits_;
+  std::map<std::string, ErrorGroupRecord> error_groups_;
+  std::map<std::string, ErrorRateRecord> error_rates_;
+  std::map<std::pair<std::string, std::string>, OperationTimingRecord> operation_timings_;
   static bool active(const RolloutRecord& rollout) {
     return rollout.phase == "progressing" || rollout.phase == "paused" || rollout.phase == "rolling_back";
   }

@@ -311,6 +311,68 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return circuits;
   }
 
+  void save_error_groups(const ErrorGroupChanges& changes) override {
+    write_aside([&](pqxx::work& tx) {
+      for (const ErrorGroupRecord& record : changes.groups)
+        tx.exec_params(
+            "INSERT INTO hub_error_groups (fingerprint, service_name, error_type, first_seen, last_seen, event_count, document) "
+            "VALUES ($1, $2, $3, " +
+                timestamp("$4") + ", " + timestamp("$5") +
+                ", $6, $7) ON CONFLICT (fingerprint) DO UPDATE SET service_name = excluded.service_name, error_type = "
+                "excluded.error_type, first_seen = excluded.first_seen, last_seen = excluded.last_seen, event_count = "
+                "excluded.event_count, document = excluded.document",
+            record.fingerprint, record.service, record.type, record.first_seen_unix_us, record.last_seen_unix_us,
+            static_cast<long long>(record.count), record.document);
+      for (const std::string& fingerprint : changes.forgotten)
+        tx.exec_params("DELETE FROM hub_error_groups WHERE fingerprint = $1", fingerprint);
+      if (changes.forget_seen_before_unix_us)
+        tx.exec_params("DELETE FROM hub_error_groups WHERE last_seen < " + timestamp("$1"), changes.forget_seen_before_unix_us);
+      for (const ErrorRateRecord& record : changes.rates)
+        tx.exec_params("INSERT INTO hub_error_rates (service_name, document, updated_at) VALUES ($1, $2, " + timestamp("$3") +
+                           ") ON CONFLICT (service_name) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at",
+                       record.service, record.document, record.updated_at_unix_us);
+    });
+  }
+
+  StoredErrorGroups load_error_groups() override {
+    StoredErrorGroups stored;
+    write([&](pqxx::work& tx) {
+      for (const auto& row : tx.exec("SELECT fingerprint, service_name, error_type, " + micros("first_seen") + ", " + micros("last_seen") +
+                                     ", event_count, document FROM hub_error_groups ORDER BY fingerprint"))
+        stored.groups.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<long long>(),
+                                 row[4].as<long long>(), static_cast<uint64_t>(row[5].as<long long>()), row[6].as<std::string>()});
+      for (const auto& row :
+           tx.exec("SELECT service_name, document, " + micros("updated_at") + " FROM hub_error_rates ORDER BY service_name"))
+        stored.rates.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<long long>()});
+    });
+    return stored;
+  }
+
+  void save_operation_timings(const std::vector<OperationTimingRecord>& timings) override {
+    write_aside([&](pqxx::work& tx) {
+      for (const OperationTimingRecord& timing : timings)
+        tx.exec_params(
+            "INSERT INTO hub_operation_timings (service_name, operation, buckets, event_count, sum_ms, last_report) VALUES "
+            "($1, $2, $3, $4, $5, " +
+                timestamp("$6") +
+                ") ON CONFLICT (service_name, operation) DO UPDATE SET buckets = excluded.buckets, event_count = "
+                "excluded.event_count, sum_ms = excluded.sum_ms, last_report = excluded.last_report",
+            timing.service, timing.operation, timing.buckets, static_cast<long long>(timing.count), timing.sum_ms,
+            timing.last_report_unix_us);
+    });
+  }
+
+  std::vector<OperationTimingRecord> load_operation_timings() override {
+    std::vector<OperationTimingRecord> timings;
+    write([&](pqxx::work& tx) {
+      for (const auto& row : tx.exec("SELECT service_name, operation, buckets, event_count, sum_ms, " + micros("last_report") +
+                                     " FROM hub_operation_timings ORDER BY service_name, operation"))
+        timings.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                           static_cast<uint64_t>(row[3].as<long long>()), row[4].as<double>(), row[5].as<long long>()});
+    });
+    return timings;
+  }
+
   void save_rollout(const RolloutRecord& rollout) override {
     write([&](pqxx::work& tx) { put(tx, rollout); });
   }

@@ -63,6 +63,7 @@ class Statement {
     return value ? value : "";
   }
   int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  double real(int column) const { return sqlite3_column_double(statement_, column); }
 
  private:
   // Resets first, so a kept statement is ready for its next use.
@@ -323,6 +324,76 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     std::vector<CircuitRecord> circuits;
     while (rows.next_row()) circuits.push_back({rows.text(0), rows.text(1), rows.integer(2), rows.integer(3), rows.text(4)});
     return circuits;
+  }
+
+  void save_error_groups(const ErrorGroupChanges& changes) override {
+    transaction([&] {
+      Statement group(db_,
+                      "INSERT INTO hub_error_groups (fingerprint, service_name, error_type, first_seen, last_seen, event_count, document) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (fingerprint) DO UPDATE SET service_name = excluded.service_name, "
+                      "error_type = excluded.error_type, first_seen = excluded.first_seen, last_seen = excluded.last_seen, "
+                      "event_count = excluded.event_count, document = excluded.document");
+      for (const ErrorGroupRecord& record : changes.groups) {
+        group.bind(1, record.fingerprint).bind(2, record.service).bind(3, record.type);
+        group.bind(4, sql_timestamp_utc(record.first_seen_unix_us)).bind(5, sql_timestamp_utc(record.last_seen_unix_us));
+        group.bind(6, static_cast<int64_t>(record.count)).bind(7, record.document).run();
+      }
+      Statement forget(db_, "DELETE FROM hub_error_groups WHERE fingerprint = ?1");
+      for (const std::string& fingerprint : changes.forgotten) forget.bind(1, fingerprint).run();
+      if (changes.forget_seen_before_unix_us)
+        Statement(db_, "DELETE FROM hub_error_groups WHERE last_seen < ?1")
+            .bind(1, sql_timestamp_utc(changes.forget_seen_before_unix_us))
+            .run();
+      Statement rate(db_,
+                     "INSERT INTO hub_error_rates (service_name, document, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (service_name) "
+                     "DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at");
+      for (const ErrorRateRecord& record : changes.rates)
+        rate.bind(1, record.service).bind(2, record.document).bind(3, sql_timestamp_utc(record.updated_at_unix_us)).run();
+    });
+  }
+
+  StoredErrorGroups load_error_groups() override {
+    std::lock_guard lock(mutex_);
+    StoredErrorGroups stored;
+    const std::string groups_sql = "SELECT fingerprint, service_name, error_type, " + unix_micros("first_seen") + ", " +
+                                   unix_micros("last_seen") + ", event_count, document FROM hub_error_groups ORDER BY fingerprint";
+    Statement groups(db_, groups_sql.c_str());
+    while (groups.next_row())
+      stored.groups.push_back({groups.text(0), groups.text(1), groups.text(2), groups.integer(3), groups.integer(4),
+                               static_cast<uint64_t>(groups.integer(5)), groups.text(6)});
+    const std::string rates_sql =
+        "SELECT service_name, document, " + unix_micros("updated_at") + " FROM hub_error_rates ORDER BY service_name";
+    Statement rates(db_, rates_sql.c_str());
+    while (rates.next_row()) stored.rates.push_back({rates.text(0), rates.text(1), rates.integer(2)});
+    return stored;
+  }
+
+  void save_operation_timings(const std::vector<OperationTimingRecord>& timings) override {
+    transaction([&] {
+      Statement upsert(db_,
+                       "INSERT INTO hub_operation_timings (service_name, operation, buckets, event_count, sum_ms, last_report) VALUES "
+                       "(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (service_name, operation) DO UPDATE SET buckets = excluded.buckets, "
+                       "event_count = excluded.event_count, sum_ms = excluded.sum_ms, last_report = excluded.last_report");
+      for (const OperationTimingRecord& timing : timings)
+        upsert.bind(1, timing.service)
+            .bind(2, timing.operation)
+            .bind(3, timing.buckets)
+            .bind(4, static_cast<int64_t>(timing.count))
+            .bind(5, timing.sum_ms)
+            .bind(6, sql_timestamp_utc(timing.last_report_unix_us))
+            .run();
+    });
+  }
+
+  std::vector<OperationTimingRecord> load_operation_timings() override {
+    std::lock_guard lock(mutex_);
+    const std::string sql = "SELECT service_name, operation, buckets, event_count, sum_ms, " + unix_micros("last_report") +
+                            " FROM hub_operation_timings ORDER BY service_name, operation";
+    Statement rows(db_, sql.c_str());
+    std::vector<OperationTimingRecord> timings;
+    while (rows.next_row())
+      timings.push_back({rows.text(0), rows.text(1), rows.text(2), static_cast<uint64_t>(rows.integer(3)), rows.real(4), rows.integer(5)});
+    return timings;
   }
 
   void save_rollout(const RolloutRecord& rollout) override {

@@ -6,8 +6,10 @@
 #include "basics/component_status.hpp"
 #include "circuit_store.hpp"
 #include "config_version_store.hpp"
+#include "error_group_store.hpp"
 #include "health_store.hpp"
 #include "migrations.hpp"
+#include "performance_store.hpp"
 #include "registry_store.hpp"
 #include "rollout_store.hpp"
 #include "security_store.hpp"
@@ -29,7 +31,9 @@ class Storage : public RegistryStore,
                 public CircuitStore,
                 public RolloutStore,
                 public BackupStore,
-                public StateStore {
+                public StateStore,
+                public ErrorGroupStore,
+                public PerformanceStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;

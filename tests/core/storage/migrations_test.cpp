@@ -44,15 +44,17 @@ class SqliteMigrations : public testing::Test {
 
 TEST_F(SqliteMigrations, TheSeedTablesAreCreatedOnceAndRecorded) {
   auto storage = hub::open_sqlite_storage(file_);
-  EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 7);
+  EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 8);
   EXPECT_EQ(storage->migrate(hub::migrations_for("sqlite")), 0);
   storage.reset();
   EXPECT_THAT(column("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"),
-              testing::ElementsAre("config_changes", "health_metrics", "hub_audit", "hub_backup_runs", "hub_circuits", "hub_rollouts",
-                                   "hub_schema_migrations", "hub_tokens", "infrastructure_status", "service_configs", "service_registry"));
+              testing::ElementsAre("config_changes", "health_metrics", "hub_audit", "hub_backup_runs", "hub_circuits", "hub_error_groups",
+                                   "hub_error_rates", "hub_operation_timings", "hub_rollouts", "hub_schema_migrations", "hub_tokens",
+                                   "infrastructure_status", "service_configs", "service_registry"));
   EXPECT_THAT(column("SELECT version || ' ' || name FROM hub_schema_migrations"),
               testing::ElementsAre("1 0001_seed_tables", "2 0002_registry_columns", "3 0003_config_changes", "4 0004_health_indexes",
-                                   "5 0005_tokens_and_audit", "6 0006_circuits", "7 0007_rollouts_and_backups"));
+                                   "5 0005_tokens_and_audit", "6 0006_circuits", "7 0007_rollouts_and_backups",
+                                   "8 0008_error_groups_and_performance"));
 }
 
 TEST_F(SqliteMigrations, AFailingMigrationLeavesNothingOfItself) {
@@ -71,11 +73,10 @@ TEST_F(SqliteMigrations, AHubRefusesADatabaseFromANewerSchema) {
   options.manifest.storage.backend = hub::StorageSettings::Backend::sqlite;
   options.manifest.storage.sqlite_path = file_;
   hub::Hub hub(std::move(options));
-  EXPECT_THAT(
-      [&] { hub.start(); },
-      testing::ThrowsMessage<hub::StorageError>(HasSubstr(
-          "hub.db: the database's schema is at migration 9999_from_the_future, newer than this hub knows (0007_rollouts_and_backups); "
-          "run the hub release that wrote it, or a newer one")));
+  EXPECT_THAT([&] { hub.start(); },
+              testing::ThrowsMessage<hub::StorageError>(HasSubstr("hub.db: the database's schema is at migration 9999_from_the_future, "
+                                                                  "newer than this hub knows (0008_error_groups_and_performance); "
+                                                                  "run the hub release that wrote it, or a newer one")));
   EXPECT_FALSE(hub.running());
 }
 
@@ -106,7 +107,7 @@ TEST_F(PostgresMigrations, AHubOnAFreshDatabaseCreatesTheSeedTablesOnce) {
     hub::testing::TestHub hub(std::move(options));
   }
   pqxx::result applied = query("SELECT version, name FROM hub_schema_migrations ORDER BY version");
-  ASSERT_EQ(applied.size(), 7u);
+  ASSERT_EQ(applied.size(), 8u);
   EXPECT_EQ(applied[0][1].as<std::string>(), "0001_seed_tables");
   EXPECT_EQ(applied[1][1].as<std::string>(), "0002_registry_columns");
   EXPECT_EQ(applied[2][1].as<std::string>(), "0003_config_changes");
@@ -114,6 +115,7 @@ TEST_F(PostgresMigrations, AHubOnAFreshDatabaseCreatesTheSeedTablesOnce) {
   EXPECT_EQ(applied[4][1].as<std::string>(), "0005_tokens_and_audit");
   EXPECT_EQ(applied[5][1].as<std::string>(), "0006_circuits");
   EXPECT_EQ(applied[6][1].as<std::string>(), "0007_rollouts_and_backups");
+  EXPECT_EQ(applied[7][1].as<std::string>(), "0008_error_groups_and_performance");
 }
 
 TEST_F(PostgresMigrations, TheSeedsExample7QueriesRunAsWritten) {
