@@ -20,6 +20,7 @@
 #include "basics/logging.hpp"
 #include "basics/network.hpp"
 #include "basics/outage_log.hpp"
+#include "cluster/change_follower.hpp"
 #include "deployments/deployments.hpp"
 #include "error_groups/error_groups.hpp"
 #include "events/nats_publisher.hpp"
@@ -93,6 +94,7 @@ struct Hub::Impl {
   std::unique_ptr<backups::BackupJobs> backup_jobs;              // after storage, before the server
   std::unique_ptr<error_groups::ErrorGroups> error_groups;       // what services report to POST /errors
   std::unique_ptr<performance::PerformanceReports> performance;  // what they report to POST /performance
+  std::unique_ptr<cluster::ChangeFollower> follower;             // other hubs' changes, on a shared PostgreSQL
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
   // The housekeeping thread: liveness passes, heartbeat flushes, storage reconnects.
@@ -122,6 +124,7 @@ struct Hub::Impl {
   void open_circuits_on_spikes();
   void open_backups();
   void open_error_groups();
+  void open_cluster();
   void save_error_groups();
   Status restore_snapshot(const StoredState& state);
   void describe_metrics();
@@ -173,6 +176,7 @@ void Hub::start() {
     impl_->configs = std::make_unique<config::ConfigStore>(*impl_->storage, *impl_->writes, manifest.config_management, *impl_->clock,
                                                            impl_->events, impl_->logger);
     impl_->configs->restore();
+    impl_->open_cluster();
     // Before the rollout engine, whose gates ask it.
     impl_->open_error_groups();
     impl_->open_deployments();
@@ -347,6 +351,13 @@ void Hub::Impl::open_circuits_on_spikes() {
       {"errors.spike"});
 }
 
+// Several hubs on one PostgreSQL: each takes the others' stored changes into memory.
+void Hub::Impl::open_cluster() {
+  if (!storage->has_change_feed()) return;
+  follower = std::make_unique<cluster::ChangeFollower>(*storage, registry.get(), *configs, logger);
+  follower->start();
+}
+
 // What services reported before the hub's last stop comes back: old errors are not new again.
 void Hub::Impl::open_error_groups() {
   error_groups = std::make_unique<error_groups::ErrorGroups>(options.manifest.errors, clock, events, *metrics);
@@ -422,6 +433,8 @@ void Hub::Impl::describe_metrics() {
                     "Audit entries dropped before storage took them (storage away and the memory cap reached); each was logged.");
   metrics->describe("hub_housekeeping_failures_total", Type::counter,
                     "Housekeeping passes that failed and will be retried (storage refused a write), by task.");
+  metrics->describe("hub_change_feed_lag", Type::gauge,
+                    "Several hubs on one PostgreSQL: changes other hubs stored that this one has not taken in yet.");
   metrics->gauge_set("hub_info", 1, {{"version", HUB_VERSION}});
 }
 
@@ -429,6 +442,7 @@ void Hub::Impl::describe_metrics() {
 void Hub::Impl::scrape() {
   metrics->gauge_set("hub_uptime_seconds", static_cast<double>((clock->monotonic_us() - started_us) / 1'000'000));
   metrics->gauge_set("hub_config_watchers", static_cast<double>(configs->watching()));
+  if (follower) metrics->gauge_set("hub_change_feed_lag", static_cast<double>(std::max<int64_t>(0, follower->latest() - follower->applied())));
   const GroupCommit::Figures groups = writes->figures();
   metrics->counter_set("hub_storage_write_groups_total", static_cast<double>(groups.groups));
   metrics->counter_set("hub_storage_writes_total", static_cast<double>(groups.writes));
@@ -509,6 +523,7 @@ void Hub::Impl::publish(const std::string& topic, const std::string& json) {
 }
 
 void Hub::Impl::release() {
+  if (follower) follower->stop();  // before what it writes into
   stop_housekeeping();
   if (rollouts) rollouts->stop();
   if (backup_jobs) backup_jobs->stop();
@@ -559,6 +574,7 @@ void Hub::Impl::release() {
   backup_jobs.reset();
   error_groups.reset();
   performance.reset();
+  follower.reset();
   configs.reset();
   liveness.reset();
   discovery.reset();
@@ -690,6 +706,13 @@ http::Response Hub::Impl::health(const http::Request& request) {
         plugins_healthy = false;
       }
     }
+  }
+  if (follower) {
+    auto* cluster = body.mutable_cluster();
+    cluster->set_hub_id(storage->hub_id());
+    cluster->set_applied_revision(follower->applied());
+    cluster->set_latest_revision(follower->latest());
+    cluster->set_lag(std::max<int64_t>(0, follower->latest() - follower->applied()));
   }
   bool events_healthy = true;
   if (nats) {

@@ -91,6 +91,15 @@ class ScratchStore {
       for (const auto& row : database_->query(sql)) values.push_back(row[0].is_null() ? "NULL" : row[0].as<std::string>());
     return values;
   }
+  // A rule of the database the hub does not know of, refusing every config version of `service`:
+  // a write storage refuses on its own (a constraint), on either durable backend.
+  void refuse_configs_of(const std::string& service) const {
+    if (backend_ == Backend::postgres)
+      column("ALTER TABLE service_configs ADD CONSTRAINT refuse_" + service + " CHECK (service_name <> '" + service + "')");
+    else if (backend_ == Backend::sqlite)
+      column("CREATE TRIGGER refuse_" + service + " BEFORE INSERT ON service_configs WHEN NEW.service_name = '" + service +
+             "' BEGIN SELECT RAISE(ABORT, 'refused by a rule of the database'); END");
+  }
   bool durable() const { return backend_ != Backend::memory; }
   ScratchDatabase* database() const { return database_.get(); }  // postgres only
   const std::filesystem::path& file() const { return file_; }    // sqlite only

@@ -31,6 +31,31 @@ ConfigStore::ConfigStore(ConfigVersionStore& storage, GroupCommit& writes, const
 ConfigStore::~ConfigStore() = default;
 
 void ConfigStore::restore() {
+  std::map<std::string, Scope> loaded = load();
+  std::unique_lock lock(mutex_);
+  scopes_ = std::move(loaded);
+}
+
+void ConfigStore::catch_up() {
+  std::map<std::string, Scope> loaded = load();
+  bool changed = false;
+  {
+    std::unique_lock lock(mutex_);
+    for (auto& [name, scope] : loaded) {
+      auto held = scopes_.find(name);
+      if (held != scopes_.end() && scope.revision <= held->second.revision) continue;
+      scopes_.insert_or_assign(name, std::move(scope));
+      changed = true;
+    }
+  }
+  if (changed) wake(kGlobalConfigScope);  // every watch whose revision moved
+}
+
+// Changes first, versions after: with other hubs writing meanwhile, the versions read are then at
+// least as new as the revision, and the next change's revision brings the rest; read the other way
+// round, a revision could name a version not read, and stay wrong until the scope changed again.
+std::map<std::string, ConfigStore::Scope> ConfigStore::load() const {
+  std::vector<ConfigChange> changes = storage_.load_config_changes(static_cast<int>(kChangesKept));
   std::map<std::string, Scope> loaded;
   for (ConfigVersion& version : storage_.load_config_versions()) {
     Scope& scope = loaded[version.scope];
@@ -47,13 +72,12 @@ void ConfigStore::restore() {
     const int64_t number = version.version;
     scope.versions.emplace(number, std::move(version));
   }
-  for (ConfigChange& change : storage_.load_config_changes(static_cast<int>(kChangesKept))) {
+  for (ConfigChange& change : changes) {
     Scope& scope = loaded[change.scope];
     scope.revision = std::max(scope.revision, change.revision);
     scope.changes.push_back(std::move(change));
   }
-  std::unique_lock lock(mutex_);
-  scopes_ = std::move(loaded);
+  return loaded;
 }
 
 void ConfigStore::reload() {
@@ -206,6 +230,7 @@ void ConfigStore::apply(const ConfigWrite& write, Json content) {
   const ConfigChange& change = write.change;
   std::unique_lock lock(mutex_);
   Scope& scope = scopes_[change.scope];
+  if (change.revision <= scope.revision) return;  // catch_up() took in a newer state meanwhile
   if (write.added) scope.versions[write.added->version] = *write.added;
   for (auto& [number, stored] : scope.versions) stored.active = number == change.version;
   scope.active = change.version;

@@ -69,6 +69,9 @@ class ConfigStore {
   // restore() again, over what memory holds (a snapshot restored into storage), and wakes every
   // watch whose revision is not the one it knew: a watcher sees the reset, not stale data.
   void reload();
+  // Takes in what other hubs on the same database stored: every scope whose stored revision is newer
+  // than memory's, and wakes its watchers. A scope never goes back to an older revision.
+  void catch_up();
 
   const ConfigManagementSettings& settings() const { return settings_; }
 
@@ -113,6 +116,7 @@ class ConfigStore {
     uint64_t timer = 0;
   };
 
+  std::map<std::string, Scope> load() const;
   // The write of a change planned on memory as it stands, and what follows once it is stored.
   // `content` is the version made active, parsed.
   GroupCommit::Planned plan(std::optional<ConfigVersion> added, ConfigChange change, Json content, std::function<void(Saved)> done);

@@ -455,6 +455,23 @@ std::optional<Registry::Snapshot> Registry::snapshot(const std::string& name) co
       copy(*service->second)};
 }
 
+void Registry::take_stored(InstanceRecord record) {
+  std::unique_lock lock(mutex_);
+  if (auto service = services_.find(record.service_name); service != services_.end())
+    if (auto found = service->second->entries.find(record.instance_id); found != service->second->entries.end())
+      record.last_heartbeat_unix_us =
+          std::max(record.last_heartbeat_unix_us, found->second->beat_unix_us.load(std::memory_order_relaxed));  // a beat here counts too
+  insert_unlocked(std::move(record));
+}
+
+void Registry::drop_stored(const std::string& service_name, const std::string& instance_id) {
+  std::unique_lock lock(mutex_);
+  auto service = services_.find(service_name);
+  if (service == services_.end() || !service->second->entries.erase(instance_id)) return;
+  changed(*service->second);
+  if (service->second->entries.empty()) services_.erase(service);
+}
+
 void Registry::replace_source(const std::string& source, std::vector<InstanceRecord> records) {
   std::lock_guard write(write_mutex_);
   std::vector<std::pair<std::string, InstanceRecord>> events;

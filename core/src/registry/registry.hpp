@@ -116,6 +116,11 @@ class Registry {
   std::optional<Snapshot> snapshot(const std::string& service) const;
 
   // Instances from a discovery source (its own, never persisted).
+  // Another hub's stored change, read from the change feed: the instance as stored now (its
+  // newest heartbeat here or there), or its removal. Nothing is stored or published again.
+  void take_stored(InstanceRecord record);
+  void drop_stored(const std::string& service, const std::string& instance_id);
+
   void replace_source(const std::string& source, std::vector<InstanceRecord> records);
   void upsert_from_source(const std::string& source, InstanceRecord record);
   void remove_from_source(const std::string& source, const std::string& service, const std::string& instance_id);

@@ -6,11 +6,14 @@
 
 #include <pqxx/pqxx>
 
+#include <unistd.h>
+
 #include <limits>
 
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <variant>
 
 namespace hub {
@@ -50,6 +53,7 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     bool refused = false;
     try {
       write([&](pqxx::work& tx) {
+        begin_feed(tx);
         for (Write& write : writes) {
           write.outcome = {};  // a transaction run again after a reconnect starts over
           try {
@@ -59,12 +63,14 @@ class PostgresStorage final : public Storage, private MigrationTarget {
             throw;
           }
         }
+        tx.exec("NOTIFY hub_changes");
       });
       return;
     } catch (const StorageError&) {
       if (!refused) throw;
     }
     write([&](pqxx::work& tx) {
+      begin_feed(tx);
       // Savepoints by hand: libpqxx 6's subtransaction left the transaction aborted after a failed
       // write, and a COMMIT of an aborted transaction rolls back without an error.
       for (Write& write : writes) {
@@ -78,7 +84,16 @@ class PostgresStorage final : public Storage, private MigrationTarget {
         }
         tx.exec("RELEASE SAVEPOINT one_write");
       }
+      tx.exec("NOTIFY hub_changes");
     });
+  }
+
+  // Every hub's writing transactions take this lock first and hold it to their commit: revisions
+  // (the feed's and config_changes') are then allocated in commit order, so a reader that has
+  // seen revision N has seen every change before it.
+  static void begin_feed(pqxx::transaction_base& tx) { tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kFeedLock) + ")"); }
+  void record_feed(pqxx::transaction_base& tx, const char* kind, const std::string& service, const std::string& instance_id) {
+    tx.exec_prepared("record_feed_change", hub_id_, kind, service, instance_id);
   }
 
   void save_heartbeats(const std::vector<HeartbeatMark>& marks, const std::vector<MetricSample>& samples) override {
@@ -138,31 +153,36 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return records;
   }
 
+  static std::string instance_columns() {
+    return "SELECT service_name, instance_id, COALESCE(host, ''), COALESCE(port, 0), protocol, health_endpoint, COALESCE(version, ''), "
+           "COALESCE(dependencies, '[]')::text, tags::text, COALESCE(metadata, '{}')::text, weight, status, " +
+           micros("last_heartbeat") + ", COALESCE(" + micros("created_at") + ", 0), COALESCE(" + micros("down_since") +
+           ", 0) FROM service_registry";
+  }
+
+  static InstanceRecord instance_of(const pqxx::row& row) {
+    InstanceRecord record;
+    record.service_name = row[0].as<std::string>();
+    record.instance_id = row[1].as<std::string>();
+    record.host = row[2].as<std::string>();
+    record.port = static_cast<uint16_t>(row[3].as<int>());
+    record.protocol = row[4].as<std::string>();
+    record.health_endpoint = row[5].as<std::string>();
+    record.version = row[6].as<std::string>();
+    record.dependencies = parse_json_string_array(row[7].as<std::string>());
+    record.tags = parse_json_string_array(row[8].as<std::string>());
+    record.metadata_json = row[9].as<std::string>();
+    record.weight = static_cast<uint32_t>(row[10].as<long long>());
+    record.status = row[11].as<std::string>();
+    record.last_heartbeat_unix_us = row[12].as<long long>();
+    record.registered_at_unix_us = row[13].as<long long>();
+    record.down_since_unix_us = row[14].as<long long>();
+    return record;
+  }
+
   std::vector<InstanceRecord> read_instances(pqxx::transaction_base& tx) {
     std::vector<InstanceRecord> records;
-    const pqxx::result rows = tx.exec(
-        "SELECT service_name, instance_id, COALESCE(host, ''), COALESCE(port, 0), protocol, health_endpoint, COALESCE(version, ''), "
-        "COALESCE(dependencies, '[]')::text, tags::text, COALESCE(metadata, '{}')::text, weight, status, " +
-        micros("last_heartbeat") + ", COALESCE(" + micros("created_at") + ", 0), COALESCE(" + micros("down_since") +
-        ", 0) FROM service_registry ORDER BY service_name, instance_id");
-    for (const auto& row : rows) {
-      InstanceRecord& record = records.emplace_back();
-      record.service_name = row[0].as<std::string>();
-      record.instance_id = row[1].as<std::string>();
-      record.host = row[2].as<std::string>();
-      record.port = static_cast<uint16_t>(row[3].as<int>());
-      record.protocol = row[4].as<std::string>();
-      record.health_endpoint = row[5].as<std::string>();
-      record.version = row[6].as<std::string>();
-      record.dependencies = parse_json_string_array(row[7].as<std::string>());
-      record.tags = parse_json_string_array(row[8].as<std::string>());
-      record.metadata_json = row[9].as<std::string>();
-      record.weight = static_cast<uint32_t>(row[10].as<long long>());
-      record.status = row[11].as<std::string>();
-      record.last_heartbeat_unix_us = row[12].as<long long>();
-      record.registered_at_unix_us = row[13].as<long long>();
-      record.down_since_unix_us = row[14].as<long long>();
-    }
+    for (const auto& row : tx.exec(instance_columns() + " ORDER BY service_name, instance_id")) records.push_back(instance_of(row));
     return records;
   }
 
@@ -373,6 +393,70 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return timings;
   }
 
+  bool has_change_feed() const override { return true; }
+  std::string hub_id() const override { return hub_id_; }
+
+  int64_t latest_change() override {
+    int64_t latest = 0;
+    write([&](pqxx::work& tx) { latest = tx.exec1("SELECT COALESCE(MAX(revision), 0) FROM hub_changes")[0].as<long long>(); });
+    return latest;
+  }
+
+  int64_t oldest_change() override {
+    int64_t oldest = 0;
+    write([&](pqxx::work& tx) { oldest = tx.exec1("SELECT COALESCE(MIN(revision), 0) FROM hub_changes")[0].as<long long>(); });
+    return oldest;
+  }
+
+  std::vector<FeedChange> changes_after(int64_t revision, size_t limit) override {
+    std::vector<FeedChange> changes;
+    write_aside([&](pqxx::work& tx) {
+      changes.clear();
+      for (const auto& row : tx.exec_params("SELECT revision, hub_id, kind, service_name, instance_id FROM hub_changes WHERE revision > $1 "
+                                            "ORDER BY revision LIMIT $2",
+                                            static_cast<long long>(revision), static_cast<long long>(limit)))
+        changes.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<std::string>(),
+                           row[4].as<std::string>()});
+    });
+    return changes;
+  }
+
+  std::optional<InstanceRecord> load_instance(const std::string& service, const std::string& instance_id) override {
+    std::optional<InstanceRecord> found;
+    write_aside([&](pqxx::work& tx) {
+      found.reset();
+      const pqxx::result rows = tx.exec_params(instance_columns() + " WHERE service_name = $1 AND instance_id = $2", service, instance_id);
+      if (!rows.empty()) found = instance_of(rows[0]);
+    });
+    return found;
+  }
+
+  void prune_changes(int64_t older_than_unix_us) override {
+    write_aside([&](pqxx::work& tx) { tx.exec_params("DELETE FROM hub_changes WHERE at < " + timestamp("$1"), older_than_unix_us); });
+  }
+
+  // LISTEN on a connection of its own; a notification only wakes the reader, which reads the feed.
+  bool wait_for_change(std::chrono::milliseconds wait) override {
+    std::lock_guard lock(listen_mutex_);
+    try {
+      if (!listener_ || !listener_->is_open()) {
+        woken_.reset();
+        listener_.reset();
+        listener_ = std::make_unique<pqxx::connection>(settings_.connection_string());
+        woken_ = std::make_unique<Woken>(*listener_);
+      }
+      woken_->came = false;
+      if (listener_->get_notifs() > 0 || woken_->came) return true;
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
+      listener_->await_notification(static_cast<long>(micros / 1'000'000), static_cast<long>(micros % 1'000'000));
+      return woken_->came;
+    } catch (const std::exception& error) {
+      woken_.reset();
+      listener_.reset();
+      throw StorageError(describe() + ": the change feed's listener: " + first_line(error.what()));
+    }
+  }
+
   void save_rollout(const RolloutRecord& rollout) override {
     write([&](pqxx::work& tx) { put(tx, rollout); });
   }
@@ -507,9 +591,11 @@ class PostgresStorage final : public Storage, private MigrationTarget {
                                             " END, updated_at = LOCALTIMESTAMP WHERE service_name = $1 AND instance_id = $2");
     connection_->prepare("add_config_version",
                          "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) "
-                         "VALUES ($1, $2::jsonb, $3, TRUE, $4, " +
-                             timestamp("$5") + ")");
-    connection_->prepare("deactivate_config_version", "UPDATE service_configs SET active = FALSE WHERE service_name = $1 AND version = $2");
+                         "VALUES ($1::text, $2::jsonb, GREATEST((SELECT COALESCE(MAX(version), 0) FROM service_configs WHERE service_name = "
+                         "$1::text), (SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE service_name = $1::text)) + 1, TRUE, $3, " +
+                             timestamp("$4") + ") RETURNING version");
+    connection_->prepare("deactivate_config_versions", "UPDATE service_configs SET active = FALSE WHERE service_name = $1 AND active");
+    connection_->prepare("record_feed_change", "INSERT INTO hub_changes (hub_id, kind, service_name, instance_id) VALUES ($1, $2, $3, $4)");
     connection_->prepare("activate_config_version", "UPDATE service_configs SET active = TRUE WHERE service_name = $1 AND version = $2");
     connection_->prepare("prune_config_versions", "DELETE FROM service_configs WHERE service_name = $1 AND version <= $2 AND NOT active");
     connection_->prepare("record_config_change",
@@ -521,22 +607,32 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     tx.exec_prepared("save_instance", r.service_name, r.instance_id, r.status, r.last_heartbeat_unix_us, r.version, r.host,
                      static_cast<int>(r.port), json_string_array(r.dependencies), r.metadata_json, r.protocol, r.health_endpoint,
                      static_cast<long long>(r.weight), json_string_array(r.tags), r.registered_at_unix_us);
+    record_feed(tx, "instance", r.service_name, r.instance_id);
   }
   void store(pqxx::transaction_base& tx, const InstanceRemoval& removal, Write&) {
     tx.exec_prepared("delete_instance", removal.service_name, removal.instance_id);
+    record_feed(tx, "removal", removal.service_name, removal.instance_id);
   }
   void store(pqxx::transaction_base& tx, const StatusChange& change, Write&) {
     tx.exec_prepared("save_status", change.service_name, change.instance_id, change.status, change.down_since_unix_us);
+    record_feed(tx, "instance", change.service_name, change.instance_id);
   }
+  // Another hub may have stored versions this one has not read yet: the database numbers the new
+  // version (after every version the scope ever had), and whatever is active gives way.
   void store(pqxx::transaction_base& tx, const ConfigWrite& config, Write& write) {
-    // The previously active version and the new one by their key, not every retained version's row.
-    const ConfigChange& change = config.change;
-    tx.exec_prepared("deactivate_config_version", change.scope, config.previously_active);
-    if (const auto& added = config.added)
-      tx.exec_prepared("add_config_version", added->scope, added->content, added->version, added->created_by, added->created_at_unix_us);
-    else
-      tx.exec_prepared("activate_config_version", change.scope, change.version);
+    ConfigWrite& stored = std::get<ConfigWrite>(write.change);
+    ConfigChange& change = stored.change;
+    tx.exec_prepared("deactivate_config_versions", change.scope);
+    if (auto& added = stored.added) {
+      added->version =
+          tx.exec_prepared1("add_config_version", added->scope, added->content, added->created_by, added->created_at_unix_us)[0]
+              .as<long long>();
+      change.version = added->version;
+    } else if (tx.exec_prepared("activate_config_version", change.scope, change.version).affected_rows() == 0) {
+      throw pqxx::sql_error("version " + std::to_string(change.version) + " of " + change.scope + " is no longer stored (pruned)");
+    }
     tx.exec_prepared("prune_config_versions", change.scope, config.prune_through);
+    record_feed(tx, "config", change.scope, "");
     write.revision =
         tx.exec_prepared1("record_config_change", change.scope, change.version, change.action, change.created_by, change.at_unix_us)[0]
             .as<long long>();
@@ -544,6 +640,17 @@ class PostgresStorage final : public Storage, private MigrationTarget {
 
   // Several hubs may share one database: schema changes run under this advisory lock.
   static constexpr long long kMigrationLock = 0x48554253434d41LL;  // "HUBSCMA"
+  static constexpr long long kFeedLock = 0x4855424645454444LL;     // "HUBFEEDD"
+
+  // host:pid:random: unique among the hubs sharing the database, and readable in the feed.
+  static std::string make_hub_id() {
+    char host[64] = {};
+    gethostname(host, sizeof host - 1);
+    std::random_device random;
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "%08x", random());
+    return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+  }
 
   void connect() {
     connection_ = std::make_unique<pqxx::connection>(settings_.connection_string());
@@ -637,10 +744,20 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   }
 
   PostgresSettings settings_;
+  const std::string hub_id_ = make_hub_id();
   std::mutex mutex_;
   std::unique_ptr<pqxx::connection> connection_;
   std::mutex aside_mutex_;
   std::unique_ptr<pqxx::connection> aside_;
+  // The change feed's listener: a connection that only LISTENs.
+  struct Woken : pqxx::notification_receiver {
+    explicit Woken(pqxx::connection_base& connection) : pqxx::notification_receiver(connection, "hub_changes") {}
+    void operator()(const std::string&, int) override { came = true; }
+    bool came = false;
+  };
+  std::mutex listen_mutex_;
+  std::unique_ptr<pqxx::connection> listener_;
+  std::unique_ptr<Woken> woken_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backup_store.hpp"
+#include "change_feed_store.hpp"
 #include "basics/component_status.hpp"
 #include "circuit_store.hpp"
 #include "config_version_store.hpp"
@@ -33,7 +34,8 @@ class Storage : public RegistryStore,
                 public BackupStore,
                 public StateStore,
                 public ErrorGroupStore,
-                public PerformanceStore {
+                public PerformanceStore,
+                public ChangeFeedStore {
  public:
   virtual ~Storage() = default;
   virtual std::string backend() const = 0;

@@ -1,0 +1,45 @@
+// What several hubs on one database ask of storage: the change feed (one row per stored change of
+// an instance or a config, revisions in commit order), a way to wait for the next one, and the rows
+// a change names. Only PostgreSQL has a feed; on memory and SQLite one hub owns its storage.
+#pragma once
+
+#include "instance_record.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hub {
+
+struct FeedChange {
+  int64_t revision = 0;
+  std::string hub_id;  // the hub that stored it
+  std::string kind;    // "instance" (stored or its status changed), "removal" or "config"
+  std::string service;
+  std::string instance_id;
+};
+
+class ChangeFeedStore {
+ public:
+  virtual ~ChangeFeedStore() = default;
+  // True when other hubs may write to this storage, and the feed tells of their changes.
+  virtual bool has_change_feed() const { return false; }
+  // This process's name in the feed: its own changes carry it.
+  virtual std::string hub_id() const { return ""; }
+  // The feed's newest and oldest revisions; 0 when it is empty.
+  virtual int64_t latest_change() { return 0; }
+  virtual int64_t oldest_change() { return 0; }
+  // At most `limit` changes after `revision`, oldest first.
+  virtual std::vector<FeedChange> changes_after(int64_t, size_t) { return {}; }
+  // Waits up to `wait` for another hub's (or this one's) NOTIFY, on a connection of its own; true
+  // when one came. Throws StorageError when that connection is lost (the next call reconnects).
+  virtual bool wait_for_change(std::chrono::milliseconds) { return false; }
+  // One instance's row as stored now; nullopt when it is gone.
+  virtual std::optional<InstanceRecord> load_instance(const std::string&, const std::string&) { return std::nullopt; }
+  // Forgets the feed's rows older than `older_than_unix_us`.
+  virtual void prune_changes(int64_t) {}
+};
+
+}  // namespace hub

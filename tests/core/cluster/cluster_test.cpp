@@ -1,0 +1,119 @@
+// Three hubs on one PostgreSQL: each serves what was registered or configured through any of
+// them, concurrent config updates through two hubs both succeed in one order, and a watch on one
+// hub wakes for a change made through another.
+#include "support/registry_hub.hpp"
+#include "support/scratch_storage.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <future>
+#include <set>
+#include <thread>
+
+namespace hub {
+namespace {
+
+using Json = nlohmann::json;
+using testing::Backend;
+using namespace std::chrono_literals;
+
+template <class Condition>
+bool eventually(Condition done) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);  // polling interval
+  }
+  return true;
+}
+
+class Cluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HUB_NEED_BACKEND(Backend::postgres);
+    scratch_ = std::make_unique<testing::ScratchStore>(Backend::postgres);
+    for (int i = 0; i < 3; ++i)
+      hubs_.push_back(std::make_unique<testing::TestHub>(testing::registry_options(testing::kLiveness, nullptr, scratch_->yaml())));
+  }
+  testing::TestHub& hub(size_t i) { return *hubs_.at(i); }
+  static HttpReply put_config(testing::TestHub& hub, const std::string& service, const Json& config) {
+    HttpCallOptions put;
+    put.body = Json{{"config_data", config}}.dump();
+    return http_call("PUT", hub.url() + "/config/" + service, put);
+  }
+
+  std::unique_ptr<testing::ScratchStore> scratch_;
+  std::vector<std::unique_ptr<testing::TestHub>> hubs_;
+};
+
+TEST_F(Cluster, EveryHubServesWhatWasRegisteredThroughAny) {
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_EQ(
+        hub(i)
+            .post("/register",
+                  Json{{"service_name", "svc-" + std::to_string(i)}, {"host", "10.0.0." + std::to_string(i + 1)}, {"port", 8000}}.dump())
+            .status,
+        201);
+  for (size_t serving = 0; serving < 3; ++serving)
+    for (size_t registered = 0; registered < 3; ++registered)
+      EXPECT_TRUE(eventually([&] { return hub(serving).get("/services/svc-" + std::to_string(registered)).status == 200; }))
+          << "hub " << serving << " never served svc-" << registered;
+  // Removed through a hub that learned of it from the feed: gone everywhere.
+  const HttpReply removed = hub(2).post("/deregister", Json{{"service_name", "svc-0"}, {"instance_id", "10.0.0.1:8000"}}.dump());
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  for (size_t serving = 0; serving < 3; ++serving)
+    EXPECT_TRUE(eventually([&] { return hub(serving).get("/services/svc-0").status == 404; }))
+        << "hub " << serving << " still serves svc-0";
+}
+
+TEST_F(Cluster, ConcurrentConfigUpdatesThroughTwoHubsAllSucceedInOneOrder) {
+  constexpr int kEach = 10;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (size_t writer = 0; writer < 2; ++writer)
+    writers.emplace_back([&, writer] {
+      for (int i = 0; i < kEach; ++i) {
+        const HttpReply reply = put_config(hub(writer), "orders", {{"writer", writer}, {"i", i}});
+        if (reply.status != 201) {
+          ++failures;
+          ADD_FAILURE() << reply.status << " " << reply.body;
+        }
+      }
+    });
+  for (auto& writer : writers) writer.join();
+  ASSERT_EQ(failures, 0);
+  // Every hub ends at the same version and revision, the last of 20.
+  std::vector<Json> served(3);
+  const bool agreed = eventually([&] {
+    for (size_t i = 0; i < 3; ++i) served[i] = Json::parse(hub(i).get("/config/orders").body);
+    return served[0]["version"] == 2 * kEach && served[1] == served[0] && served[2] == served[0];
+  });
+  EXPECT_TRUE(agreed) << served[0].dump() << "\n" << served[1].dump() << "\n" << served[2].dump();
+  const Json history = Json::parse(hub(2).get("/config/orders/history?limit=100").body);
+  std::set<int64_t> versions;
+  for (const Json& version : history["versions"]) versions.insert(version["version"].get<int64_t>());
+  EXPECT_EQ(versions.size(), history["versions"].size()) << "two versions share a number";
+}
+
+TEST_F(Cluster, AWatchOnOneHubWakesForAChangeThroughAnother) {
+  ASSERT_EQ(put_config(hub(0), "pricing", {{"spread", 1}}).status, 201);
+  int64_t known = 0;
+  ASSERT_TRUE(eventually([&] {
+    known = Json::parse(hub(2).get("/config/pricing").body).value("revision", int64_t{0});
+    return known > 0;
+  }));
+  auto woken =
+      std::async(std::launch::async, [&] { return hub(2).get("/config/pricing/watch?index=" + std::to_string(known) + "&wait=10"); });
+  ASSERT_EQ(woken.wait_for(100ms), std::future_status::timeout);  // parked: nothing newer yet
+  ASSERT_EQ(put_config(hub(1), "pricing", {{"spread", 2}}).status, 201);
+  const HttpReply answer = woken.get();
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const Json changed = Json::parse(answer.body);
+  EXPECT_GT(changed["revision"].get<int64_t>(), known);
+  EXPECT_EQ(changed["config"]["spread"], 2);
+}
+
+}  // namespace
+}  // namespace hub
