@@ -66,7 +66,7 @@ async def change_latency(hubs: list, changes: int) -> None:
 
         async with session.put(f"{hubs[0].url}/config/latency", json={"config_data": {"n": -1}}) as answer:
             assert answer.status == 201, await answer.text()
-        while any(await revision(hub.url) == 0 for hub in hubs):
+        while 0 in [await revision(hub.url) for hub in hubs]:
             await asyncio.sleep(0.01)
         for n in range(changes):
             known = [await revision(hub.url) for hub in hubs]
