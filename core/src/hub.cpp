@@ -46,6 +46,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -109,7 +110,8 @@ struct Hub::Impl {
   OutageLog audit_outage{logger, "audit entries not written to storage; they are logged, and kept in memory (bounded) meanwhile"};
   OutageLog circuit_outage{logger, "circuit states not written to storage; kept in memory until it answers"};
   OutageLog error_group_outage{logger, "error groups and performance totals not written to storage; kept in memory until it answers"};
-  int64_t error_groups_saved_us = 0;  // monotonic
+  int64_t error_groups_saved_us = 0;         // monotonic
+  std::atomic<bool> liveness_leader{false};  // several hubs on one database: this one runs the liveness passes
   OutageLog token_outage{logger, "tokens not read back from storage; tokens changed offline (hubd token) are not seen meanwhile"};
 
   std::shared_ptr<http::Router> routes();
@@ -125,6 +127,7 @@ struct Hub::Impl {
   void open_backups();
   void open_error_groups();
   void open_cluster();
+  bool leads_liveness();
   void save_error_groups();
   Status restore_snapshot(const StoredState& state);
   void describe_metrics();
@@ -358,6 +361,18 @@ void Hub::Impl::open_cluster() {
   follower->start();
 }
 
+// With several hubs on one database one of them, holding the lease, judges every instance's silence,
+// from the heartbeats any hub took (each flushes them to storage every pass). When it dies, the
+// next hub to find the lease free takes it over at its next pass.
+bool Hub::Impl::leads_liveness() {
+  if (!storage->has_change_feed()) return true;  // the only hub on its storage
+  const bool held = storage->hold_lease("liveness");
+  if (held != liveness_leader.exchange(held))
+    logger->info(held ? "this hub now runs the liveness passes for the hubs on this database" : "another hub runs the liveness passes now");
+  if (held) registry->merge_heartbeats(storage->load_heartbeats());
+  return held;
+}
+
 // What services reported before the hub's last stop comes back: old errors are not new again.
 void Hub::Impl::open_error_groups() {
   error_groups = std::make_unique<error_groups::ErrorGroups>(options.manifest.errors, clock, events, *metrics);
@@ -442,7 +457,8 @@ void Hub::Impl::describe_metrics() {
 void Hub::Impl::scrape() {
   metrics->gauge_set("hub_uptime_seconds", static_cast<double>((clock->monotonic_us() - started_us) / 1'000'000));
   metrics->gauge_set("hub_config_watchers", static_cast<double>(configs->watching()));
-  if (follower) metrics->gauge_set("hub_change_feed_lag", static_cast<double>(std::max<int64_t>(0, follower->latest() - follower->applied())));
+  if (follower)
+    metrics->gauge_set("hub_change_feed_lag", static_cast<double>(std::max<int64_t>(0, follower->latest() - follower->applied())));
   const GroupCommit::Figures groups = writes->figures();
   metrics->counter_set("hub_storage_write_groups_total", static_cast<double>(groups.groups));
   metrics->counter_set("hub_storage_writes_total", static_cast<double>(groups.writes));
@@ -487,7 +503,10 @@ void Hub::Impl::housekeep() {
   const bool storage_back = !storage_failing;
   if (monitor) step(health_outage, "health_results", [&] { monitor->flush(); });
   if (registry) {
-    if (liveness && storage_back) step(liveness_outage, "liveness", [&] { liveness->run_pass(); });
+    if (liveness && storage_back)
+      step(liveness_outage, "liveness", [&] {
+        if (leads_liveness()) liveness->run_pass();
+      });
     step(heartbeat_outage, "heartbeats", [&] { registry->flush_heartbeats(); });
     circuits->tick();
     balancer->review_outliers();
@@ -713,6 +732,7 @@ http::Response Hub::Impl::health(const http::Request& request) {
     cluster->set_applied_revision(follower->applied());
     cluster->set_latest_revision(follower->latest());
     cluster->set_lag(std::max<int64_t>(0, follower->latest() - follower->applied()));
+    cluster->set_liveness_leader(liveness_leader.load());
   }
   bool events_healthy = true;
   if (nats) {

@@ -1,6 +1,7 @@
 // The C++ PerformanceTracker and ErrorReporter against a real hub: what they measure and catch
 // reaches GET /performance and GET /errors, in the background and at destruction; kept while the hub
 // is away and sent once when it is back; dropped, counted and explained when the hub refuses it.
+#include "support/eventually.hpp"
 #include "support/registry_hub.hpp"
 
 #include <hub/error_reporter.hpp>
@@ -22,15 +23,7 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-template <class Condition>
-bool eventually(Condition done) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);  // polling interval
-  }
-  return true;
-}
+using hub::testing::eventually;
 
 uint16_t closed_port() {
   Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));

@@ -464,6 +464,22 @@ void Registry::take_stored(InstanceRecord record) {
   insert_unlocked(std::move(record));
 }
 
+void Registry::merge_heartbeats(const std::vector<HeartbeatMark>& marks) {
+  const int64_t now_unix = clock_->now_unix_us();
+  const int64_t now_mono = clock_->monotonic_us();
+  std::shared_lock lock(mutex_);
+  for (const HeartbeatMark& mark : marks) {
+    auto service = services_.find(mark.service_name);
+    if (service == services_.end()) continue;
+    auto found = service->second->entries.find(mark.instance_id);
+    if (found == service->second->entries.end()) continue;
+    Entry& entry = *found->second;
+    if (mark.last_heartbeat_unix_us <= entry.beat_unix_us.load(std::memory_order_relaxed)) continue;
+    entry.beat_unix_us.store(mark.last_heartbeat_unix_us, std::memory_order_relaxed);
+    entry.beat_mono_us.store(now_mono - std::max<int64_t>(0, now_unix - mark.last_heartbeat_unix_us), std::memory_order_relaxed);
+  }
+}
+
 void Registry::drop_stored(const std::string& service_name, const std::string& instance_id) {
   std::unique_lock lock(mutex_);
   auto service = services_.find(service_name);

@@ -120,6 +120,8 @@ class Registry {
   // newest heartbeat here or there), or its removal. Nothing is stored or published again.
   void take_stored(InstanceRecord record);
   void drop_stored(const std::string& service, const std::string& instance_id);
+  // Heartbeats other hubs took, as storage holds them: each newer one counts as a beat here.
+  void merge_heartbeats(const std::vector<HeartbeatMark>& marks);
 
   void replace_source(const std::string& source, std::vector<InstanceRecord> records);
   void upsert_from_source(const std::string& source, InstanceRecord record);

@@ -40,6 +40,13 @@ class ChangeFeedStore {
   virtual std::optional<InstanceRecord> load_instance(const std::string&, const std::string&) { return std::nullopt; }
   // Forgets the feed's rows older than `older_than_unix_us`.
   virtual void prune_changes(int64_t) {}
+
+  // Work one hub does for all (the liveness pass): true while this process holds the lease called
+  // `name`. Taken when free, kept while this process's connection lives, so a hub that dies (even
+  // by kill -9) gives it up within seconds. Without a feed, the one hub always holds it.
+  virtual bool hold_lease(const std::string&) { return true; }
+  // Every instance's last heartbeat as stored, whichever hub took it (they flush them every pass).
+  virtual std::vector<HeartbeatMark> load_heartbeats() { return {}; }
 };
 
 }  // namespace hub

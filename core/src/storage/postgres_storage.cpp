@@ -6,6 +6,8 @@
 
 #include <pqxx/pqxx>
 
+#include <libpq-fe.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <limits>
@@ -14,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <variant>
 
 namespace hub {
@@ -435,26 +438,92 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     write_aside([&](pqxx::work& tx) { tx.exec_params("DELETE FROM hub_changes WHERE at < " + timestamp("$1"), older_than_unix_us); });
   }
 
-  // LISTEN on a connection of its own; a notification only wakes the reader, which reads the feed.
+  // A session advisory lock on a connection of its own (libpq itself, as the listener): PostgreSQL
+  // lets it go when the connection does, so a hub that dies gives its leases up as soon as its
+  // socket closes. Held by another hub: false. Storage away: StorageError, as any step that needs it.
+  bool hold_lease(const std::string& name) override {
+    std::lock_guard lock(lease_mutex_);
+    if (!leaser_ || PQstatus(leaser_.get()) != CONNECTION_OK) {
+      leases_.clear();  // the old connection's locks went with it
+      leaser_.reset(PQconnectdb(settings_.connection_string().c_str()));
+      if (PQstatus(leaser_.get()) != CONNECTION_OK) {
+        const std::string why = leaser_ ? PQerrorMessage(leaser_.get()) : "out of memory";
+        leaser_.reset();
+        throw StorageError(describe() + ": leases: " + first_line(why));
+      }
+    }
+    const std::string sql = leases_.count(name) ? "SELECT TRUE" : "SELECT pg_try_advisory_lock(" + std::to_string(lease_key(name)) + ")";
+    PGresult* result = PQexec(leaser_.get(), sql.c_str());
+    const bool answered = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1;
+    const bool held = answered && std::string(PQgetvalue(result, 0, 0)) == "t";
+    PQclear(result);
+    if (!answered) {
+      const std::string why = PQerrorMessage(leaser_.get());
+      leaser_.reset();
+      leases_.clear();
+      throw StorageError(describe() + ": leases: " + first_line(why));
+    }
+    if (held) leases_.insert(name);
+    return held;
+  }
+
+  std::vector<HeartbeatMark> load_heartbeats() override {
+    std::vector<HeartbeatMark> marks;
+    write_aside([&](pqxx::work& tx) {
+      marks.clear();
+      for (const auto& row : tx.exec("SELECT service_name, instance_id, " + micros("last_heartbeat") +
+                                     " FROM service_registry WHERE last_heartbeat IS NOT NULL"))
+        marks.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<long long>()});
+    });
+    return marks;
+  }
+
+  // FNV-1a of the lease's name, in the key space advisory locks share: stable across processes.
+  static long long lease_key(const std::string& name) {
+    uint64_t hash = 1469598103934665603ULL;
+    for (const char c : "hub-lease:" + name) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    return static_cast<long long>(hash);
+  }
+
+  // LISTEN on a connection of its own, through libpq itself: a notification only wakes the reader,
+  // which reads the feed. (libpqxx 6's notification receiver leaked a result when the server
+  // ended its connection.)
   bool wait_for_change(std::chrono::milliseconds wait) override {
     std::lock_guard lock(listen_mutex_);
-    try {
-      if (!listener_ || !listener_->is_open()) {
-        woken_.reset();
+    if (!listener_ || PQstatus(listener_.get()) != CONNECTION_OK) {
+      listener_.reset(PQconnectdb(settings_.connection_string().c_str()));
+      const bool listening = PQstatus(listener_.get()) == CONNECTION_OK && exec_ok(listener_.get(), "LISTEN hub_changes");
+      if (!listening) {
+        const std::string why = listener_ ? PQerrorMessage(listener_.get()) : "out of memory";
         listener_.reset();
-        listener_ = std::make_unique<pqxx::connection>(settings_.connection_string());
-        woken_ = std::make_unique<Woken>(*listener_);
+        throw StorageError(describe() + ": the change feed's listener: " + first_line(why));
       }
-      woken_->came = false;
-      if (listener_->get_notifs() > 0 || woken_->came) return true;
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(wait).count();
-      listener_->await_notification(static_cast<long>(micros / 1'000'000), static_cast<long>(micros % 1'000'000));
-      return woken_->came;
-    } catch (const std::exception& error) {
-      woken_.reset();
-      listener_.reset();
-      throw StorageError(describe() + ": the change feed's listener: " + first_line(error.what()));
     }
+    if (take_notifications()) return true;
+    pollfd socket{PQsocket(listener_.get()), POLLIN, 0};
+    if (poll(&socket, 1, static_cast<int>(wait.count())) <= 0) return false;
+    if (!PQconsumeInput(listener_.get())) {
+      const std::string why = PQerrorMessage(listener_.get());
+      listener_.reset();
+      throw StorageError(describe() + ": the change feed's listener: " + first_line(why));
+    }
+    return take_notifications();
+  }
+
+  bool take_notifications() {
+    bool any = false;
+    while (PGnotify* notification = PQnotifies(listener_.get())) {
+      PQfreemem(notification);
+      any = true;
+    }
+    return any;
+  }
+
+  static bool exec_ok(PGconn* connection, const char* sql) {
+    PGresult* result = PQexec(connection, sql);
+    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    PQclear(result);
+    return ok;
   }
 
   void save_rollout(const RolloutRecord& rollout) override {
@@ -589,11 +658,12 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     connection_->prepare("save_status", "UPDATE service_registry SET status = $3, down_since = CASE WHEN $4::bigint = 0 THEN NULL ELSE " +
                                             timestamp("$4") +
                                             " END, updated_at = LOCALTIMESTAMP WHERE service_name = $1 AND instance_id = $2");
-    connection_->prepare("add_config_version",
-                         "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) "
-                         "VALUES ($1::text, $2::jsonb, GREATEST((SELECT COALESCE(MAX(version), 0) FROM service_configs WHERE service_name = "
-                         "$1::text), (SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE service_name = $1::text)) + 1, TRUE, $3, " +
-                             timestamp("$4") + ") RETURNING version");
+    connection_->prepare(
+        "add_config_version",
+        "INSERT INTO service_configs (service_name, config_data, version, active, created_by, created_at) "
+        "VALUES ($1::text, $2::jsonb, GREATEST((SELECT COALESCE(MAX(version), 0) FROM service_configs WHERE service_name = "
+        "$1::text), (SELECT COALESCE(MAX(version), 0) FROM config_changes WHERE service_name = $1::text)) + 1, TRUE, $3, " +
+            timestamp("$4") + ") RETURNING version");
     connection_->prepare("deactivate_config_versions", "UPDATE service_configs SET active = FALSE WHERE service_name = $1 AND active");
     connection_->prepare("record_feed_change", "INSERT INTO hub_changes (hub_id, kind, service_name, instance_id) VALUES ($1, $2, $3, $4)");
     connection_->prepare("activate_config_version", "UPDATE service_configs SET active = TRUE WHERE service_name = $1 AND version = $2");
@@ -749,15 +819,14 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   std::unique_ptr<pqxx::connection> connection_;
   std::mutex aside_mutex_;
   std::unique_ptr<pqxx::connection> aside_;
-  // The change feed's listener: a connection that only LISTENs.
-  struct Woken : pqxx::notification_receiver {
-    explicit Woken(pqxx::connection_base& connection) : pqxx::notification_receiver(connection, "hub_changes") {}
-    void operator()(const std::string&, int) override { came = true; }
-    bool came = false;
+  struct Finish {
+    void operator()(PGconn* connection) const { PQfinish(connection); }
   };
+  std::mutex lease_mutex_;
+  std::unique_ptr<PGconn, Finish> leaser_;
+  std::set<std::string> leases_;
   std::mutex listen_mutex_;
-  std::unique_ptr<pqxx::connection> listener_;
-  std::unique_ptr<Woken> woken_;
+  std::unique_ptr<PGconn, Finish> listener_;  // the change feed's: it only LISTENs
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Three hubs on one PostgreSQL: each serves what was registered or configured through any of
 // them, concurrent config updates through two hubs both succeed in one order, and a watch on one
 // hub wakes for a change made through another.
+#include "support/eventually.hpp"
 #include "support/registry_hub.hpp"
 #include "support/scratch_storage.hpp"
 
@@ -19,15 +20,7 @@ using Json = nlohmann::json;
 using testing::Backend;
 using namespace std::chrono_literals;
 
-template <class Condition>
-bool eventually(Condition done) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);  // polling interval
-  }
-  return true;
-}
+using testing::eventually;
 
 class Cluster : public ::testing::Test {
  protected:
@@ -113,6 +106,63 @@ TEST_F(Cluster, AWatchOnOneHubWakesForAChangeThroughAnother) {
   const Json changed = Json::parse(answer.body);
   EXPECT_GT(changed["revision"].get<int64_t>(), known);
   EXPECT_EQ(changed["config"]["spread"], 2);
+}
+
+// One hub judges silence, from the heartbeats any hub took; when it stops, another takes over.
+class ClusterLiveness : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HUB_NEED_BACKEND(Backend::postgres);
+    scratch_ = std::make_unique<testing::ScratchStore>(Backend::postgres);
+    for (int i = 0; i < 2; ++i)
+      hubs_.push_back(std::make_unique<testing::TestHub>(testing::registry_options(testing::kLiveness, clock_, scratch_->yaml())));
+  }
+  testing::TestHub& hub(size_t i) { return *hubs_.at(i); }
+  std::string status_of(size_t i, const std::string& service) {
+    const HttpReply reply = hub(i).get("/services/" + service);
+    return reply.status == 200 ? Json::parse(reply.body)["instances"][0].value("status", "") : "gone";
+  }
+  int leader() {
+    for (size_t i = 0; i < hubs_.size(); ++i)
+      if (hubs_[i] && Json::parse(hub(i).get("/health").body).value("cluster", Json::object()).value("liveness_leader", false))
+        return static_cast<int>(i);
+    return -1;
+  }
+  std::string stored_beat(const std::string& service) {
+    const auto beats = scratch_->column("SELECT last_heartbeat FROM service_registry WHERE service_name = '" + service + "'");
+    return beats.empty() ? "" : beats[0];
+  }
+
+  std::shared_ptr<ManualClock> clock_ = std::make_shared<ManualClock>(1'800'000'000'000'000);
+  std::unique_ptr<testing::ScratchStore> scratch_;
+  std::vector<std::unique_ptr<testing::TestHub>> hubs_;
+};
+
+TEST_F(ClusterLiveness, OneHubJudgesSilenceFromHeartbeatsAnyHubTookAndAnotherTakesOver) {
+  for (const char* service : {"beating", "silent"})
+    ASSERT_EQ(hub(0).post("/register", Json{{"service_name", service}, {"host", "10.0.0.1"}, {"port", 8000}}.dump()).status, 201);
+  ASSERT_TRUE(eventually([&] { return leader() >= 0; })) << "no hub took the liveness lease";
+  ASSERT_TRUE(eventually([&] { return status_of(1, "beating") == "healthy"; }));
+  clock_->advance(80s);  // within the timeout of 90 s for both
+  // "beating" heartbeats to hub 1 only; its flush stores it, and the leader reads it from there.
+  const std::string before = stored_beat("beating");
+  ASSERT_EQ(
+      hub(1).post("/heartbeat", Json{{"service_name", "beating"}, {"instance_id", "10.0.0.1:8000"}, {"status", "healthy"}}.dump()).status,
+      200);
+  ASSERT_TRUE(eventually([&] { return stored_beat("beating") != before; }));
+  clock_->advance(60s);  // "silent": 140 s without a word; "beating": 60 s
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(eventually([&] { return status_of(i, "silent") == "down"; })) << "hub " << i << ": " << status_of(i, "silent");
+    EXPECT_EQ(status_of(i, "beating"), "healthy") << "hub " << i << " judged a heartbeat another hub took as silence";
+  }
+  // The leader stops: the other hub takes the lease over and judges on.
+  const int stopped = leader();
+  ASSERT_GE(stopped, 0);
+  hubs_[static_cast<size_t>(stopped)].reset();
+  const size_t survivor = stopped == 0 ? 1 : 0;
+  ASSERT_TRUE(eventually([&] { return leader() == static_cast<int>(survivor); })) << "the lease was not taken over";
+  clock_->advance(60s);  // "beating": 120 s without a word now
+  EXPECT_TRUE(eventually([&] { return status_of(survivor, "beating") == "down"; })) << status_of(survivor, "beating");
 }
 
 }  // namespace
