@@ -199,6 +199,9 @@ TEST(Manifest, InvalidValuesAreRefused) {
             "deploy.yaml:9:11: plugins.libraries[0].enable[1].id: 'a' is already used by another implementation; ids must be unique");
   EXPECT_EQ(error_of(std::string(kMinimal) + "events:\n  nats: {url: http://x}\n"),
             "deploy.yaml:5:15: events.nats.url: expected nats://HOST:PORT, got 'http://x'");
+  EXPECT_THAT(error_of(std::string(kMinimal) + "errors: {save_interval_seconds: 0}\n"), HasSubstr("errors.save_interval_seconds"));
+  EXPECT_EQ(parse(std::string(kMinimal) + "errors: {save_interval_seconds: 30}\n").errors.save_interval_seconds, 30);
+  EXPECT_EQ(parse(kMinimal).errors.save_interval_seconds, 10);
 }
 
 TEST(Manifest, BrokenYamlSaysWhere) {
