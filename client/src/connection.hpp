@@ -17,6 +17,12 @@ struct Reply {
   std::string body;
 };
 
+// No answer (status 0), a 5xx or a 429: the same request may be taken later, as Python's
+// HubError.transient says. A 4xx would be refused again.
+inline bool transient(int status) {
+  return status == 0 || status == 429 || status >= 500;
+}
+
 class Connection {
  public:
   // hub_url http://… or https://…; a token and CA file as the ClientOptions say (not the environment's).

@@ -46,10 +46,6 @@ std::string cut(std::string text, size_t max) {
   return text;
 }
 
-bool transient(int status) {
-  return status == 0 || status == 429 || status >= 500;
-}
-
 }  // namespace
 
 struct ErrorReporter::Impl {
@@ -133,7 +129,7 @@ struct ErrorReporter::Impl {
       const bool taken = reply.status >= 200 && reply.status < 300;
       if (!taken) {
         last_error = "POST /errors: " + (reply.status ? std::to_string(reply.status) + " " : std::string()) + reply.body.substr(0, 500);
-        if (transient(reply.status)) return false;  // kept: it goes with the next flush
+        if (client::transient(reply.status)) return false;  // kept: it goes with the next flush
         dropped += batch.size();
       } else {
         sent += batch.size();

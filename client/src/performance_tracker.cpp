@@ -50,11 +50,6 @@ struct Histogram {
   }
 };
 
-// No answer, a 5xx or a 429: the same report may be taken later (as HubError.transient in Python).
-bool transient(int status) {
-  return status == 0 || status == 429 || status >= 500;
-}
-
 constexpr size_t kMaxOperationsPerReport = 1000;  // the hub's limit for one POST /performance
 
 }  // namespace
@@ -103,7 +98,7 @@ struct PerformanceTracker::Impl {
       return true;
     }
     last_error = "POST /performance: " + (reply.status ? std::to_string(reply.status) + " " : std::string()) + reply.body.substr(0, 500);
-    if (transient(reply.status))
+    if (client::transient(reply.status))
       for (const auto& [name, histogram] : report) pending[name].merge(histogram);  // kept: merged with what comes next
     return false;
   }

@@ -126,7 +126,7 @@ struct Hub::Impl {
   void open_circuits_on_spikes();
   void open_backups();
   void open_error_groups();
-  void open_cluster();
+  void open_cluster(int64_t feed_from);
   bool leads_liveness();
   void save_error_groups();
   Status restore_snapshot(const StoredState& state);
@@ -175,11 +175,13 @@ void Hub::start() {
     impl_->plugin_host.publish = [impl = impl_.get()](const std::string& topic, const std::string& json) { impl->publish(topic, json); };
     impl_->plugins.load(manifest, impl_->options.static_plugins, impl_->plugin_host);
     check_references(manifest, impl_->plugins);
+    // Read before the registry and the configs are: every change from here on is in the feed too.
+    const int64_t feed_from = impl_->storage->has_change_feed() ? impl_->storage->latest_change() : 0;
     impl_->open_registry();
     impl_->configs = std::make_unique<config::ConfigStore>(*impl_->storage, *impl_->writes, manifest.config_management, *impl_->clock,
                                                            impl_->events, impl_->logger);
     impl_->configs->restore();
-    impl_->open_cluster();
+    impl_->open_cluster(feed_from);
     // Before the rollout engine, whose gates ask it.
     impl_->open_error_groups();
     impl_->open_deployments();
@@ -355,10 +357,10 @@ void Hub::Impl::open_circuits_on_spikes() {
 }
 
 // Several hubs on one PostgreSQL: each takes the others' stored changes into memory.
-void Hub::Impl::open_cluster() {
+void Hub::Impl::open_cluster(int64_t feed_from) {
   if (!storage->has_change_feed()) return;
   follower = std::make_unique<cluster::ChangeFollower>(*storage, registry.get(), *configs, logger);
-  follower->start();
+  follower->start(feed_from);
 }
 
 // With several hubs on one database one of them, holding the lease, judges every instance's silence,

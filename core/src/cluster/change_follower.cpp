@@ -28,17 +28,9 @@ ChangeFollower::~ChangeFollower() {
   stop();
 }
 
-// What was stored before the feed's newest revision is read again whole: the hub restored it a
-// moment ago, and a change stored in between is in storage either way.
-void ChangeFollower::start() {
-  try {
-    applied_ = feed_.latest_change();
-    latest_ = applied_.load();
-    reload_everything();
-  } catch (const std::exception& error) {
-    failing_ = true;
-    logger_->warn("the change feed could not be read at start; other hubs' changes are taken in once it can: {}", error.what());
-  }
+void ChangeFollower::start(int64_t revision) {
+  applied_ = revision;
+  latest_ = revision;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "hub-feed");
     run();

@@ -29,8 +29,9 @@ class ChangeFollower {
   ChangeFollower(const ChangeFollower&) = delete;
   ChangeFollower& operator=(const ChangeFollower&) = delete;
 
-  // Begins at the feed's newest revision: what storage held before is what the hub restored.
-  void start();
+  // Begins after `revision`, the feed's newest when the hub began restoring from storage: what came
+  // before is in what it restored, and a change in between is taken in twice, to the same end.
+  void start(int64_t revision);
   void stop();
 
   // The last revision taken in, and the feed's newest when it was last read: their difference is
