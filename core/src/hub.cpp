@@ -4,6 +4,7 @@
 #include "api/access_gate.hpp"
 #include "api/backups_api.hpp"
 #include "api/balancing_api.hpp"
+#include "api/cluster_api.hpp"
 #include "api/config_api.hpp"
 #include "api/deployments_api.hpp"
 #include "api/errors_api.hpp"
@@ -21,6 +22,7 @@
 #include "basics/network.hpp"
 #include "basics/outage_log.hpp"
 #include "cluster/change_follower.hpp"
+#include "cluster/membership.hpp"
 #include "deployments/deployments.hpp"
 #include "error_groups/error_groups.hpp"
 #include "events/nats_publisher.hpp"
@@ -96,6 +98,8 @@ struct Hub::Impl {
   std::unique_ptr<error_groups::ErrorGroups> error_groups;       // what services report to POST /errors
   std::unique_ptr<performance::PerformanceReports> performance;  // what they report to POST /performance
   std::unique_ptr<cluster::ChangeFollower> follower;             // other hubs' changes, on a shared PostgreSQL
+  std::unique_ptr<cluster::Membership> membership;               // the hubs on that PostgreSQL, sharing the checks
+  std::atomic<uint64_t> ring_epoch{1};                           // each new ring of hubs, for the health checks
   std::unique_ptr<http::Server> server;
   int64_t started_us = 0;
   // The housekeeping thread: liveness passes, heartbeat flushes, storage reconnects.
@@ -112,6 +116,7 @@ struct Hub::Impl {
   OutageLog error_group_outage{logger, "error groups and performance totals not written to storage; kept in memory until it answers"};
   int64_t error_groups_saved_us = 0;         // monotonic
   std::atomic<bool> liveness_leader{false};  // several hubs on one database: this one runs the liveness passes
+  int64_t heartbeats_read_us = 0;            // the newest heartbeat the liveness leader read from storage
   OutageLog token_outage{logger, "tokens not read back from storage; tokens changed offline (hubd token) are not seen meanwhile"};
 
   std::shared_ptr<http::Router> routes();
@@ -127,6 +132,8 @@ struct Hub::Impl {
   void open_backups();
   void open_error_groups();
   void open_cluster(int64_t feed_from);
+  void start_membership();
+  MemberRecord self() const;
   bool leads_liveness();
   void save_error_groups();
   Status restore_snapshot(const StoredState& state);
@@ -140,6 +147,8 @@ struct Hub::Impl {
 };
 
 namespace {
+
+constexpr int64_t kHeartbeatReadMarginUs = 10'000'000;
 
 // protobuf writes a line to stderr for each string of a client's that is not UTF-8: a client could flood
 // the log with them. The hub has already refused such a request with a 400 that says so.
@@ -191,6 +200,7 @@ void Hub::start() {
     impl_->server = std::make_unique<http::Server>(manifest.listen, manifest.http, impl_->routes(), manifest.security.tls);
     impl_->started_us = impl_->clock->monotonic_us();  // before serving: /health and /metrics read it
     impl_->server->start();
+    impl_->start_membership();
     if (impl_->liveness) impl_->liveness->begin_grace("the hub started serving");
     impl_->stopping = false;
     impl_->housekeeper = std::thread([impl = impl_.get()] {
@@ -361,6 +371,38 @@ void Hub::Impl::open_cluster(int64_t feed_from) {
   if (!storage->has_change_feed()) return;
   follower = std::make_unique<cluster::ChangeFollower>(*storage, registry.get(), *configs, logger);
   follower->start(feed_from);
+  const auto share = [this](std::shared_ptr<const cluster::HashRing> ring) {
+    if (!monitor) return;
+    auto ownership = std::make_shared<CheckOwnership>();
+    ownership->epoch = ++ring_epoch;
+    ownership->self = storage->hub_id();
+    ownership->owner = [ring](const std::string& key) { return ring->owner(key); };
+    monitor->share_checks(std::move(ownership));
+  };
+  membership = std::make_unique<cluster::Membership>(
+      *storage, self(), [this] { return follower->applied(); }, share, logger, cluster::Membership::Settings{});
+}
+
+// Once the server listens (its port known): the other hubs see this one, and the checks are shared.
+void Hub::Impl::start_membership() {
+  if (membership) membership->start(self().address);
+}
+
+MemberRecord Hub::Impl::self() const {
+  std::string host = options.manifest.listen.host;
+  if (host.empty() || host == "0.0.0.0" || host == "::") {  // every address: the machine's name reaches it
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    host = name;
+  }
+  const bool ipv6 = host.find(':') != std::string::npos;
+  const std::string port_text = server ? std::to_string(server->port()) : std::to_string(options.manifest.listen.port);
+  return {storage->hub_id().empty() ? "local" : storage->hub_id(),
+          (ipv6 ? "[" + host + "]" : host) + ":" + port_text,
+          HUB_VERSION,
+          clock->now_unix_us() - (clock->monotonic_us() - started_us),
+          0,
+          0};
 }
 
 // With several hubs on one database one of them, holding the lease, judges every instance's silence,
@@ -371,7 +413,13 @@ bool Hub::Impl::leads_liveness() {
   const bool held = storage->hold_lease("liveness");
   if (held != liveness_leader.exchange(held))
     logger->info(held ? "this hub now runs the liveness passes for the hubs on this database" : "another hub runs the liveness passes now");
-  if (held) registry->merge_heartbeats(storage->load_heartbeats());
+  if (held) {
+    // Only what was flushed since the last read, with a margin for flushes in flight and the hubs'
+    // clocks (each heartbeat carries the time its hub took it).
+    const std::vector<HeartbeatMark> marks = storage->load_heartbeats(heartbeats_read_us - kHeartbeatReadMarginUs);
+    for (const HeartbeatMark& mark : marks) heartbeats_read_us = std::max(heartbeats_read_us, mark.last_heartbeat_unix_us);
+    registry->merge_heartbeats(marks);
+  }
   return held;
 }
 
@@ -396,8 +444,9 @@ void Hub::Impl::save_error_groups() {
 }
 
 void Hub::Impl::open_backups() {
-  backup_jobs = std::make_unique<backups::BackupJobs>(backups::BackupJobs::Parts{*storage, *storage, events, clock, logger, HUB_VERSION},
-                                                      options.manifest.backups);
+  backups::BackupJobs::Parts parts{*storage, *storage, events, clock, logger, HUB_VERSION};
+  if (storage->has_change_feed()) parts.leads = [this] { return storage->hold_lease("backups"); };  // one hub runs them
+  backup_jobs = std::make_unique<backups::BackupJobs>(parts, options.manifest.backups);
   backup_jobs->restore();
   backup_jobs->start();
 }
@@ -433,6 +482,10 @@ void Hub::Impl::open_monitor() {
   for (const auto& instance : plugins.instances())
     if (instance->kind() == HUB_KIND_HEALTH_PROBE) probes[instance->id()] = instance.get();
   monitor = std::make_unique<HealthMonitor>(settings, std::move(probes), clock, registry.get(), *storage, events, *metrics, logger);
+  // Several hubs: none of the checks is this hub's until it knows the others (at its first beat).
+  if (storage->has_change_feed())
+    monitor->share_checks(
+        std::make_shared<CheckOwnership>(CheckOwnership{1, storage->hub_id(), [](const std::string&) { return std::string(); }}));
   monitor->start(options.health_scheduler_thread);
 }
 
@@ -544,7 +597,8 @@ void Hub::Impl::publish(const std::string& topic, const std::string& json) {
 }
 
 void Hub::Impl::release() {
-  if (follower) follower->stop();  // before what it writes into
+  if (membership) membership->stop();  // first: the other hubs take this one's checks over at once
+  if (follower) follower->stop();      // before what it writes into
   stop_housekeeping();
   if (rollouts) rollouts->stop();
   if (backup_jobs) backup_jobs->stop();
@@ -679,6 +733,8 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   add_backup_routes(*router, *backup_jobs, *clock);
   add_error_routes(*router, *error_groups, options.manifest.errors);
   add_performance_routes(*router, *performance);
+  add_cluster_routes(*router,
+                     ClusterView{storage.get(), membership.get(), follower.get(), [this] { return self(); }, {"liveness", "backups"}});
   router->add("GET", "/metrics", [this](const http::Request&) {
     scrape();
     return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", metrics->prometheus_text()};
@@ -735,6 +791,12 @@ http::Response Hub::Impl::health(const http::Request& request) {
     cluster->set_latest_revision(follower->latest());
     cluster->set_lag(std::max<int64_t>(0, follower->latest() - follower->applied()));
     cluster->set_liveness_leader(liveness_leader.load());
+    cluster->set_hubs(membership ? static_cast<uint32_t>(membership->members().size()) : 1);
+    if (monitor) {
+      const auto [owned, known] = monitor->owned_targets();
+      cluster->set_checks_owned(static_cast<uint32_t>(owned));
+      cluster->set_checks_known(static_cast<uint32_t>(known));
+    }
   }
   bool events_healthy = true;
   if (nats) {

@@ -106,6 +106,7 @@ class HealthApi {
       auto found = checked.find(record.instance_id);
       if (found != checked.end()) {
         instance["check_status"] = health_name(found->second.status);
+        if (!found->second.checked_by.empty()) instance["checked_by"] = found->second.checked_by;
         if (found->second.last) instance["check"] = check_json(*found->second.last);
         for (const CheckRecord& past : found->second.history) instance["history"].push_back(check_json(past));
       }
@@ -126,6 +127,7 @@ class HealthApi {
         entry["last_result"] = health_name(target.last->status);
         entry["last_message"] = target.last->message;
       }
+      if (!target.checked_by.empty()) entry["checked_by"] = target.checked_by;
       out[target.name] = std::move(entry);
     }
     if (jobs_) out.update(backup_targets(*jobs_, clock_));

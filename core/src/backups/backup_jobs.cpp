@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kTime = "{time}";
+constexpr int64_t kLeaseRecheckUs = 2'000'000;  // how often a hub without the backups lease asks again
 
 std::string compact_utc(int64_t unix_us) {
   const time_t seconds = static_cast<time_t>(unix_us / 1'000'000);
@@ -55,11 +56,15 @@ BackupJobs::~BackupJobs() {
 void BackupJobs::restore() {
   const std::vector<BackupRun> runs = parts_.runs.load_backup_runs(1000);
   std::lock_guard lock(mutex_);
-  for (const BackupRun& run : runs) {  // newest first within a job
+  // Newest first within a job. Runs another hub recorded since may be newer than this hub's.
+  const auto newer = [](const std::optional<BackupRun>& known, const BackupRun& run) {
+    return !known || run.started_at_unix_us > known->started_at_unix_us;
+  };
+  for (const BackupRun& run : runs) {
     auto job = jobs_.find(run.job);
     if (job == jobs_.end()) continue;
-    if (!job->second.last) job->second.last = run;
-    if (run.succeeded && !job->second.last_success) job->second.last_success = run;
+    if (newer(job->second.last, run)) job->second.last = run;
+    if (run.succeeded && newer(job->second.last_success, run)) job->second.last_success = run;
   }
   for (auto& [name, job] : jobs_)
     job.next_at_unix_us = job.last ? job.last->started_at_unix_us + int64_t{job.settings.interval_seconds} * 1'000'000 : 0;
@@ -85,6 +90,7 @@ void BackupJobs::stop() {
 
 void BackupJobs::loop() {
   std::unique_lock lock(mutex_);
+  int64_t lease_asked_us = 0;  // when another hub held the lease; 0: not since this hub last ran a job
   while (!stopping_) {
     const int64_t now_us = parts_.clock->now_unix_us();
     const Job* due = nullptr;
@@ -93,14 +99,40 @@ void BackupJobs::loop() {
       if (job.next_at_unix_us <= now_us && !due) due = &job;
       next_us = std::min(next_us, job.next_at_unix_us);
     }
+    if (due && lease_asked_us && now_us - lease_asked_us < kLeaseRecheckUs) {
+      next_us = lease_asked_us + kLeaseRecheckUs;
+      due = nullptr;
+    }
     if (!due) {
       wake_.wait_for(lock, std::chrono::microseconds(std::clamp<int64_t>(next_us - now_us, 1000, 60'000'000)));
       continue;
     }
     const BackupJobSettings settings = due->settings;
     lock.unlock();
-    run(settings);
+    if (!parts_.leads || leads_and_refresh()) {
+      lease_asked_us = 0;
+      lock.lock();
+      // The hub that held the lease before may have run it since this one last read the runs.
+      if (jobs_.at(settings.name).next_at_unix_us > parts_.clock->now_unix_us()) continue;
+      lock.unlock();
+      run(settings);
+    } else {
+      lease_asked_us = now_us;
+    }
     lock.lock();
+  }
+}
+
+// With several hubs, the one holding the lease runs the jobs, from the runs as stored: when the
+// leading hub dies, the next takes the lease and runs what is due, no job twice.
+bool BackupJobs::leads_and_refresh() {
+  try {
+    if (!parts_.leads()) return false;
+    restore();
+    return true;
+  } catch (const std::exception& error) {
+    parts_.logger->warn("scheduled backups wait: cannot tell which hub runs them: {}", error.what());
+    return false;
   }
 }
 

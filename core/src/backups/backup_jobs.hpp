@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,9 @@ class BackupJobs {
     std::shared_ptr<Clock> clock;
     std::shared_ptr<spdlog::logger> logger;
     std::string hub_version;
+    // Several hubs on one database: true while this hub holds the lease to run the scheduled jobs
+    // (throws StorageError when it cannot tell). Unset: this hub always runs them.
+    std::function<bool()> leads = {};
   };
   struct Job {
     BackupJobSettings settings;
@@ -65,6 +69,7 @@ class BackupJobs {
   void finish(const BackupJobSettings& job, BackupRun run);
   void prune(const BackupJobSettings& job) const;
   void loop();
+  bool leads_and_refresh();
 
   const Parts parts_;
   const BackupSettings settings_;

@@ -20,6 +20,12 @@ constexpr int64_t kSyncEveryUs = 1'000'000;
 constexpr int64_t kPruneEveryUs = 3'600'000'000;
 constexpr int64_t kMaxFirstSpreadUs = 10'000'000;
 
+Health health_named(const std::string& name) {
+  if (name == "healthy") return Health::healthy;
+  if (name == "degraded") return Health::degraded;
+  return name == "down" ? Health::down : Health::unknown;
+}
+
 Health health_of(hub_health status) {
   switch (status) {
     case HUB_HEALTH_HEALTHY:
@@ -53,6 +59,9 @@ struct HealthMonitor::Target {
   bool in_flight = false;
   bool present = true;  // false once its instance left the registry
   bool latency_alerted = false;
+  bool owned = true;                // this hub runs its checks
+  uint64_t ownership_epoch = 0;     // the ownership `owned` was asked of
+  Health stored = Health::unknown;  // services: the status the registry holds, whoever checked it
   HealthTracker tracker;
   std::deque<CheckRecord> history;
 };
@@ -221,6 +230,7 @@ void HealthMonitor::sync_instances() {
           now + static_cast<int64_t>(std::hash<std::string>{}(key) % static_cast<size_t>(std::min(interval, kMaxFirstSpreadUs)));
     }
     target->present = true;
+    target->stored = health_named(record.status);
     target->target = {record.service_name, record.host, record.port, record.health_endpoint, {{"protocol", record.protocol}}};
   }
   std::erase_if(targets_, [](const auto& entry) { return !entry.second->present && !entry.second->in_flight; });
@@ -234,7 +244,7 @@ int HealthMonitor::dispatch_due() {
     const int64_t now = clock_->monotonic_us();
     for (auto& [key, target] : targets_) {
       if (in_flight_ >= settings_.max_concurrent_checks) break;
-      if (target->in_flight || !target->present || target->next_due_us > now) continue;
+      if (target->in_flight || !target->present || !owned_now(key, *target, now) || target->next_due_us > now) continue;
       const double late_ms = static_cast<double>(now - target->next_due_us) / 1000.0;
       lateness_ms_.push_back(late_ms);
       if (lateness_ms_.size() > kLatenessSamples) lateness_ms_.pop_front();
@@ -250,6 +260,35 @@ int HealthMonitor::dispatch_due() {
   }
   for (ProbeRunner::Job& job : jobs) runner_->submit(std::move(job));
   return static_cast<int>(jobs.size());
+}
+
+// Called with mutex_ held.
+bool HealthMonitor::owned_now(const std::string& key, Target& target, int64_t now) {
+  if (!ownership_ || target.ownership_epoch == ownership_->epoch) return target.owned;
+  target.ownership_epoch = ownership_->epoch;
+  const bool owned = ownership_->owner(key) == ownership_->self;
+  if (owned && !target.owned) {
+    // Taken over from a hub that left: at once, since its last check may be an interval old.
+    if (!target.infrastructure && target.stored != Health::unknown) target.tracker.assume(target.stored);
+    target.next_due_us = now;
+  }
+  target.owned = owned;
+  return owned;
+}
+
+void HealthMonitor::share_checks(std::shared_ptr<const CheckOwnership> ownership) {
+  {
+    std::lock_guard lock(mutex_);
+    ownership_ = std::move(ownership);
+  }
+  wake_.notify_all();
+}
+
+std::pair<size_t, size_t> HealthMonitor::owned_targets() const {
+  std::lock_guard lock(mutex_);
+  size_t owned = 0;
+  for (const auto& [key, target] : targets_) owned += !ownership_ || ownership_->owner(key) == ownership_->self ? 1 : 0;
+  return {owned, targets_.size()};
 }
 
 void HealthMonitor::on_outcome(const std::string& key, const ProbeOutcome& outcome) {
@@ -353,7 +392,7 @@ void HealthMonitor::scheduler_loop() {
     int64_t wait_us = 250'000;
     const int64_t now = clock_->monotonic_us();
     for (const auto& [key, target] : targets_)
-      if (!target->in_flight) wait_us = std::min(wait_us, std::max<int64_t>(target->next_due_us - now, 1000));
+      if (!target->in_flight && target->owned) wait_us = std::min(wait_us, std::max<int64_t>(target->next_due_us - now, 1000));
     wake_.wait_for(lock, std::chrono::microseconds(wait_us), [&] { return stopping_; });
   }
 }
@@ -408,7 +447,9 @@ std::vector<TargetHealth> HealthMonitor::targets(bool infrastructure, const std:
     view.infrastructure = target->infrastructure;
     view.name = target->name;
     view.instance_id = target->instance_id;
-    view.status = target->tracker.confirmed();
+    // Another hub checks it: the registry holds that hub's verdict.
+    view.status = target->owned || target->infrastructure ? target->tracker.confirmed() : target->stored;
+    if (ownership_) view.checked_by = ownership_->owner(key);
     if (!target->history.empty()) view.last = target->history.back();
     if (!name.empty()) view.history.assign(target->history.begin(), target->history.end());
   }

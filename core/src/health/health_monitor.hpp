@@ -19,6 +19,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,7 @@ struct TargetHealth {
   Health status = Health::unknown;  // confirmed
   std::optional<CheckRecord> last;
   std::vector<CheckRecord> history;  // oldest first
+  std::string checked_by;            // several hubs: the id of the hub that checks it now
 };
 
 struct Alert {
@@ -64,6 +66,15 @@ struct SchedulerStats {
   int in_flight = 0;
   int stuck_threads = 0;
   double lateness_p50_ms = 0, lateness_p99_ms = 0, lateness_max_ms = 0;  // over the newest checks
+};
+
+// Several hubs on one database share the checks out: a hub runs a target's checks only while it
+// owns the target's key ("service/<name>/<instance id>" or "infrastructure/<name>"). `epoch` grows
+// with every change of the owners, so each target's ownership is asked once per change.
+struct CheckOwnership {
+  uint64_t epoch = 0;
+  std::string self;                                          // this hub's id
+  std::function<std::string(const std::string& key)> owner;  // the id of the hub that checks `key`
 };
 
 class HealthMonitor {
@@ -87,12 +98,18 @@ class HealthMonitor {
   // What is wrong with a probe instance now, by its id: threads stuck inside it.
   std::map<std::string, std::string> probe_problems() const;
   SchedulerStats stats() const;
+  // From now on, checks only the targets `ownership` gives this hub. A target it gains is checked
+  // at once, starting from the status stored for it (not alerted again).
+  void share_checks(std::shared_ptr<const CheckOwnership> ownership);
+  // How many targets this hub checks now, of how many it knows.
+  std::pair<size_t, size_t> owned_targets() const;
   HealthStore& store() { return store_; }
   const HealthMonitoringSettings& settings() const { return settings_; }
 
  private:
   struct Target;
   void add_infrastructure();
+  bool owned_now(const std::string& key, Target& target, int64_t now);
   void sync_instances();
   int dispatch_due();
   void on_outcome(const std::string& key, const ProbeOutcome& outcome);
@@ -121,6 +138,7 @@ class HealthMonitor {
   std::deque<double> lateness_ms_;
   double lateness_max_ms_ = 0;
   std::deque<Alert> alerts_;
+  std::shared_ptr<const CheckOwnership> ownership_;  // null: every target is this hub's
   std::vector<HealthRow> pending_rows_;
   int64_t last_sync_us_ = INT64_MIN;
   int64_t last_prune_us_ = INT64_MIN;

@@ -24,6 +24,12 @@ class HealthTracker {
   // The transition this result confirms, if any.
   std::optional<HealthTransition> observe(Health observed);
   Health confirmed() const { return confirmed_; }
+  // Takes `known` as confirmed without a transition: what another hub confirmed before this one
+  // took the target over, so the same change is not alerted twice.
+  void assume(Health known) {
+    confirmed_ = known;
+    worse_streak_ = better_streak_ = 0;
+  }
 
  private:
   int rise_, fall_;

@@ -66,6 +66,7 @@ const std::vector<RouteAccess>& route_access() {
       {"GET", "/errors/{fingerprint}", read},
       {"POST", "/performance", report_calls},
       {"GET", "/performance", read},
+      {"GET", "/cluster", read},
   };
   return table;
 }

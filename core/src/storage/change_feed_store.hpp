@@ -13,6 +13,16 @@
 
 namespace hub {
 
+// A hub sharing the database, as its row in hub_members says.
+struct MemberRecord {
+  std::string hub_id;
+  std::string address;  // where clients reach its API, host:port
+  std::string version;
+  int64_t started_at_unix_us = 0;
+  int64_t applied_revision = 0;  // the last feed revision it took in
+  double silent_seconds = 0;     // since its last beat, in the database's time
+};
+
 struct FeedChange {
   int64_t revision = 0;
   std::string hub_id;  // the hub that stored it
@@ -45,8 +55,17 @@ class ChangeFeedStore {
   // `name`. Taken when free, kept while this process's connection lives, so a hub that dies (even
   // by kill -9) gives it up within seconds. Without a feed, the one hub always holds it.
   virtual bool hold_lease(const std::string&) { return true; }
-  // Every instance's last heartbeat as stored, whichever hub took it (they flush them every pass).
-  virtual std::vector<HeartbeatMark> load_heartbeats() { return {}; }
+  // The hub id holding the lease called `name` now; empty when none does.
+  virtual std::string lease_holder(const std::string&) { return hub_id(); }
+  // The instances' heartbeats stored at or after `since_unix_us`, whichever hub took them (each
+  // flushes them every pass).
+  virtual std::vector<HeartbeatMark> load_heartbeats(int64_t) { return {}; }
+
+  // Writes this hub's row (its beat, in the database's time) and returns every hub that beat within
+  // `alive_within`, this one included, by hub id. Without a feed: none.
+  virtual std::vector<MemberRecord> beat_member(const MemberRecord&, std::chrono::seconds) { return {}; }
+  // Deletes this hub's row, so the others share out its work at once.
+  virtual void leave_members() {}
 };
 
 }  // namespace hub

@@ -12,6 +12,7 @@
 
 #include <limits>
 
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -445,7 +446,8 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     std::lock_guard lock(lease_mutex_);
     if (!leaser_ || PQstatus(leaser_.get()) != CONNECTION_OK) {
       leases_.clear();  // the old connection's locks went with it
-      leaser_.reset(PQconnectdb(settings_.connection_string().c_str()));
+      // Named after this hub, so any hub can tell who holds a lease (lease_holder).
+      leaser_.reset(PQconnectdb((settings_.connection_string() + " application_name=" + "'" + hub_id_ + "'").c_str()));
       if (PQstatus(leaser_.get()) != CONNECTION_OK) {
         const std::string why = leaser_ ? PQerrorMessage(leaser_.get()) : "out of memory";
         leaser_.reset();
@@ -467,15 +469,55 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return held;
   }
 
-  std::vector<HeartbeatMark> load_heartbeats() override {
+  std::vector<HeartbeatMark> load_heartbeats(int64_t since_unix_us) override {
     std::vector<HeartbeatMark> marks;
     write_aside([&](pqxx::work& tx) {
       marks.clear();
-      for (const auto& row : tx.exec("SELECT service_name, instance_id, " + micros("last_heartbeat") +
-                                     " FROM service_registry WHERE last_heartbeat IS NOT NULL"))
+      for (const auto& row : tx.exec_params("SELECT service_name, instance_id, " + micros("last_heartbeat") +
+                                                " FROM service_registry WHERE last_heartbeat >= " + timestamp("$1"),
+                                            static_cast<long long>(since_unix_us)))
         marks.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<long long>()});
     });
     return marks;
+  }
+
+  std::vector<MemberRecord> beat_member(const MemberRecord& self, std::chrono::seconds alive_within) override {
+    std::vector<MemberRecord> members;
+    write_aside([&](pqxx::work& tx) {
+      members.clear();
+      tx.exec_params(
+          "INSERT INTO hub_members (hub_id, address, version, started_at, beat_at, applied_revision) VALUES ($1, $2, $3, "
+          "to_timestamp($4::bigint / 1e6), now(), $5) ON CONFLICT (hub_id) DO UPDATE SET address = excluded.address, beat_at = now(), "
+          "applied_revision = excluded.applied_revision",
+          hub_id_, self.address, self.version, static_cast<long long>(self.started_at_unix_us),
+          static_cast<long long>(self.applied_revision));
+      tx.exec("DELETE FROM hub_members WHERE beat_at < now() - interval '1 hour'");
+      for (const auto& row : tx.exec_params("SELECT hub_id, address, version, (EXTRACT(EPOCH FROM started_at) * 1e6)::bigint, "
+                                            "applied_revision, EXTRACT(EPOCH FROM now() - beat_at)::float8 FROM hub_members "
+                                            "WHERE beat_at >= now() - make_interval(secs => $1) ORDER BY hub_id",
+                                            static_cast<double>(alive_within.count())))
+        members.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(), row[3].as<long long>(),
+                           row[4].as<long long>(), row[5].as<double>()});
+    });
+    return members;
+  }
+
+  void leave_members() override {
+    write_aside([&](pqxx::work& tx) { tx.exec_params("DELETE FROM hub_members WHERE hub_id = $1", hub_id_); });
+  }
+
+  std::string lease_holder(const std::string& name) override {
+    const auto key = static_cast<uint64_t>(lease_key(name));
+    std::string holder;
+    write_aside([&](pqxx::work& tx) {
+      const pqxx::result rows = tx.exec_params(
+          "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
+          "l.granted AND l.objsubid = 1 AND l.classid = oid($1::bigint) AND l.objid = oid($2::bigint) AND l.database = "
+          "(SELECT oid FROM pg_database WHERE datname = current_database())",
+          static_cast<long long>(key >> 32), static_cast<long long>(key & 0xffffffffULL));
+      holder = rows.empty() ? "" : rows[0][0].as<std::string>();
+    });
+    return holder;
   }
 
   // FNV-1a of the lease's name, in the key space advisory locks share: stable across processes.
@@ -716,6 +758,8 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   static std::string make_hub_id() {
     char host[64] = {};
     gethostname(host, sizeof host - 1);
+    for (char& c : host)  // it names connections too (application_name): nothing to quote
+      if (c && !std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') c = '_';
     std::random_device random;
     char suffix[16];
     std::snprintf(suffix, sizeof suffix, "%08x", random());

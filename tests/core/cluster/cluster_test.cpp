@@ -9,9 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 
 namespace hub {
 namespace {
@@ -106,6 +109,86 @@ TEST_F(Cluster, AWatchOnOneHubWakesForAChangeThroughAnother) {
   const Json changed = Json::parse(answer.body);
   EXPECT_GT(changed["revision"].get<int64_t>(), known);
   EXPECT_EQ(changed["config"]["spread"], 2);
+}
+
+TEST_F(Cluster, EachHubListsTheLiveHubsWithTheirAddressesLagAndLeases) {
+  std::set<std::string> addresses;
+  for (size_t i = 0; i < 3; ++i) addresses.insert(hub(i).url().substr(std::string("http://").size()));
+  Json cluster;
+  ASSERT_TRUE(eventually([&] {
+    cluster = Json::parse(hub(1).get("/cluster").body);
+    std::set<std::string> listed;
+    for (const Json& member : cluster["hubs"]) listed.insert(member["address"].get<std::string>());
+    return listed == addresses;
+  })) << cluster.dump();
+  EXPECT_EQ(cluster["shared"], true);
+  int selves = 0, liveness_leaders = 0;
+  for (const Json& member : cluster["hubs"]) {
+    selves += member.value("self", false) ? 1 : 0;
+    EXPECT_GE(std::stoll(member["lag"].get<std::string>()), 0);  // int64 in proto3's JSON: a string
+    EXPECT_LT(member["silent_seconds"].get<double>(), 5.0);
+    for (const Json& lease : member.value("leases", Json::array())) liveness_leaders += lease == "liveness" ? 1 : 0;
+  }
+  EXPECT_EQ(selves, 1);
+  EXPECT_LE(liveness_leaders, 1);
+  ASSERT_TRUE(eventually([&] {
+    int held = 0;
+    const Json listed = Json::parse(hub(0).get("/cluster").body);
+    for (const Json& member : listed["hubs"])
+      for (const Json& lease : member.value("leases", Json::array())) held += lease == "liveness" ? 1 : 0;
+    return held == 1;
+  })) << "no hub holds the liveness lease";
+  // A hub that stops leaves the list at once.
+  hubs_[2].reset();
+  EXPECT_TRUE(eventually([&] { return Json::parse(hub(0).get("/cluster").body)["hubs"].size() == 2; }));
+}
+
+TEST(ClusterAlone, AHubOnItsOwnStorageListsItselfWithEveryLease) {
+  testing::TestHub alone(testing::registry_options());
+  const Json cluster = Json::parse(alone.get("/cluster").body);
+  EXPECT_EQ(cluster.value("shared", false), false);
+  ASSERT_EQ(cluster["hubs"].size(), 1u);
+  EXPECT_EQ(cluster["hubs"][0]["address"], alone.url().substr(std::string("http://").size()));
+  EXPECT_EQ(cluster["hubs"][0]["self"], true);
+  EXPECT_EQ(cluster["hubs"][0]["leases"], Json::array({"liveness", "backups"}));
+}
+
+// Scheduled backups run on one hub, the lease holder; when it stops, another runs them on.
+TEST(ClusterBackups, OneHubRunsTheScheduleAndAnotherTakesItOver) {
+  HUB_NEED_BACKEND(Backend::postgres);
+  testing::ScratchStore scratch(Backend::postgres);
+  const std::filesystem::path outputs = std::filesystem::temp_directory_path() / ("cluster-backups-" + std::to_string(getpid()));
+  const std::string sections = "backups:\n  jobs:\n    - {name: marks, command: 'echo mark', interval_seconds: 2, output: '" +
+                               (outputs / "marks-{time}.txt").string() + "'}\n";
+  std::vector<std::unique_ptr<testing::TestHub>> hubs;
+  for (int i = 0; i < 2; ++i)
+    hubs.push_back(std::make_unique<testing::TestHub>(testing::registry_options(testing::kLiveness, nullptr, scratch.yaml(), sections)));
+  const auto run_starts = [&] {
+    std::vector<double> starts;
+    for (const std::string& at : scratch.column("SELECT EXTRACT(EPOCH FROM started_at) FROM hub_backup_runs ORDER BY started_at"))
+      starts.push_back(std::stod(at));
+    return starts;
+  };
+  const auto holder = [&](testing::TestHub& asked) {
+    const Json listed = Json::parse(asked.get("/cluster").body);
+    for (const Json& member : listed["hubs"])
+      for (const Json& lease : member.value("leases", Json::array()))
+        if (lease == "backups") return member["address"].get<std::string>();
+    return std::string();
+  };
+  ASSERT_TRUE(eventually([&] { return run_starts().size() >= 3; }, 20s));
+  const std::string first_holder = holder(*hubs[0]);
+  ASSERT_FALSE(first_holder.empty());
+  const size_t leading = hubs[0]->url().ends_with(first_holder) ? 0 : 1;
+  hubs[leading].reset();
+  const size_t survivor = 1 - leading;
+  const size_t before = run_starts().size();
+  ASSERT_TRUE(eventually([&] { return run_starts().size() >= before + 2; }, 20s)) << "the survivor never ran the job";
+  EXPECT_TRUE(hubs[survivor]->url().ends_with(holder(*hubs[survivor])));
+  const std::vector<double> starts = run_starts();
+  for (size_t i = 1; i < starts.size(); ++i)
+    EXPECT_GE(starts[i] - starts[i - 1], 1.5) << "runs " << i - 1 << " and " << i << " came within one interval: run twice";
+  std::filesystem::remove_all(outputs);
 }
 
 // One hub judges silence, from the heartbeats any hub took; when it stops, another takes over.

@@ -9,6 +9,7 @@
 
 #include "discovery_plugin.hpp"
 #include "health_probe_plugin.hpp"
+#include "support/eventually.hpp"
 #include "support/scripted_server.hpp"
 #include "support/storage_backend.hpp"
 #include "support/test_ca.hpp"
@@ -25,6 +26,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 using hub::testing::ScriptedServer;
@@ -464,4 +466,112 @@ TEST(HealthMonitoringLive, TheSchedulerChecksARealTargetOnItsOwn) {
   }
   EXPECT_EQ(redis["status"], "healthy");
   EXPECT_GE(json::parse(hub.get("/health/scheduler").body)["checks"].get<int>(), 1);
+}
+
+// Three hubs on one PostgreSQL share the checks out by consistent hashing: each target is checked
+// by one hub, every hub serves the verdict, and when a hub leaves the others take its targets over
+// at once, from the verdict it stored, without alerting the same change again.
+class ClusterHealthChecks : public ::testing::Test {
+ protected:
+  static constexpr int kTargets = 30;
+  void SetUp() override {
+    HUB_NEED_BACKEND(Backend::postgres);
+    store_ = std::make_unique<hub::testing::ScratchStore>(Backend::postgres);
+    {
+      std::lock_guard lock(script.mutex);
+      script.status.clear();
+      script.latency_us.clear();
+      script.hang.clear();
+    }
+    for (int i = 0; i < 3; ++i) {
+      hubs_.push_back(std::make_unique<hub::testing::TestHub>(
+          monitored("health_monitoring: {check_interval_seconds: 10, fall: 1, rise: 1, service_probe: scripted}", clock_, store_->yaml())));
+      subscriptions_.push_back((*hubs_.back())->events().subscribe([this](const hub::Event& event) {
+        if (event.topic != "alert.service_down") return;
+        std::lock_guard lock(mutex_);
+        ++downs_;
+      }));
+    }
+  }
+  void TearDown() override {
+    for (size_t i = 0; i < hubs_.size(); ++i)
+      if (hubs_[i]) (*hubs_[i])->events().unsubscribe(subscriptions_[i]);
+  }
+  json cluster_of(size_t i) { return json::parse(hubs_[i]->get("/health").body)["cluster"]; }
+  // Every due check on every running hub, after the clock moved by `by`; how many each ran.
+  std::vector<int> round(std::chrono::seconds by) {
+    clock_->advance(by);
+    std::vector<int> ran;
+    for (auto& hub : hubs_) ran.push_back(hub ? (*hub)->run_health_checks() : 0);
+    return ran;
+  }
+  static int sum(const std::vector<int>& counts) { return std::accumulate(counts.begin(), counts.end(), 0); }
+
+  std::shared_ptr<hub::ManualClock> clock_ = std::make_shared<hub::ManualClock>();
+  std::unique_ptr<hub::testing::ScratchStore> store_;
+  std::vector<std::unique_ptr<hub::testing::TestHub>> hubs_;
+  std::vector<uint64_t> subscriptions_;
+  std::mutex mutex_;
+  int downs_ = 0;
+};
+
+TEST_F(ClusterHealthChecks, EachTargetIsCheckedByOneHubAndALeavingHubsShareMovesAtOnce) {
+  for (int i = 0; i < kTargets; ++i)
+    ASSERT_EQ(hubs_[0]
+                  ->post("/register", json{{"service_name", "svc-" + std::to_string(i)},
+                                           {"host", "10.0.1." + std::to_string(i + 1)},
+                                           {"port", 8000},
+                                           {"health_endpoint", "/health"}}
+                                          .dump())
+                  .status,
+              201);
+  // Every hub knows the three and, from the feed, every target.
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(hub::testing::eventually([&] {
+      (*hubs_[i])->run_health_checks();  // syncs the targets from the registry
+      const json cluster = cluster_of(i);
+      return cluster["hubs"] == 3 && cluster["checks_known"] == kTargets;
+    })) << "hub "
+        << i << ": " << cluster_of(i).dump();
+  int owned = 0;
+  for (size_t i = 0; i < 3; ++i) owned += cluster_of(i)["checks_owned"].get<int>();
+  EXPECT_EQ(owned, kTargets) << "the shares overlap or leave targets out";
+
+  const std::vector<int> first = round(10s);
+  EXPECT_EQ(sum(first), kTargets) << "each target checked once per interval, by one hub";
+  for (size_t i = 0; i < 3; ++i) EXPECT_GT(first[i], 0) << "hub " << i << " checks nothing";
+
+  // svc-7 goes down; whichever hub checks it, every hub serves the verdict.
+  set_status("svc-7", HUB_HEALTH_DOWN);
+  round(10s);
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_TRUE(hub::testing::eventually([&] {
+      return json::parse(hubs_[i]->get("/services/svc-7").body)["instances"][0]["status"] == "down";
+    })) << "hub "
+        << i;
+  const json detail = json::parse(hubs_[1]->get("/health/services/svc-7").body);
+  const std::string checker = detail["instances"][0].value("checked_by", "");
+  ASSERT_FALSE(checker.empty()) << detail.dump();
+
+  // The hub that checks svc-7 stops: the other two take its share at their next pass.
+  size_t leaving = 0;
+  for (size_t i = 0; i < 3; ++i)
+    if (cluster_of(i)["hub_id"] == checker) leaving = i;
+  const int its_share = first[leaving];
+  hubs_[leaving].reset();
+  for (size_t i = 0; i < 3; ++i) {
+    if (hubs_[i]) {
+      ASSERT_TRUE(hub::testing::eventually([&] { return cluster_of(i)["hubs"] == 2; })) << "hub " << i;
+    }
+  }
+  const std::vector<int> taken_over = round(0s);  // not a second later on the clock: at once
+  EXPECT_EQ(sum(taken_over), its_share) << "the leaving hub's targets were not taken over at once";
+  EXPECT_EQ(sum(round(10s)), kTargets) << "after the move, each target is still checked once per interval";
+  for (size_t i = 0; i < 3; ++i) {
+    if (hubs_[i]) {
+      EXPECT_EQ(json::parse(hubs_[i]->get("/services/svc-7").body)["instances"][0]["status"], "down");
+    }
+  }
+  std::lock_guard lock(mutex_);
+  EXPECT_EQ(downs_, 1) << "svc-7 going down was alerted again by the hub that took it over";
 }

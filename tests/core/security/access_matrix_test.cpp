@@ -87,6 +87,7 @@ const std::vector<Case>& cases() {
       {"GET", "/errors/{fingerprint}", "/errors/0000", "", "RABOD"},
       {"POST", "/performance", "/performance", R"({"service":"a","operations":[]})", "AOD"},
       {"GET", "/performance", "/performance", "", "RABOD"},
+      {"GET", "/cluster", "/cluster", "", "RABOD"},
   };
   return all;
 }

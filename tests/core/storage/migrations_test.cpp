@@ -107,7 +107,7 @@ TEST_F(PostgresMigrations, AHubOnAFreshDatabaseCreatesTheSeedTablesOnce) {
     hub::testing::TestHub hub(std::move(options));
   }
   pqxx::result applied = query("SELECT version, name FROM hub_schema_migrations ORDER BY version");
-  ASSERT_EQ(applied.size(), 9u);
+  ASSERT_EQ(applied.size(), 10u);
   EXPECT_EQ(applied[0][1].as<std::string>(), "0001_seed_tables");
   EXPECT_EQ(applied[1][1].as<std::string>(), "0002_registry_columns");
   EXPECT_EQ(applied[2][1].as<std::string>(), "0003_config_changes");
@@ -117,6 +117,7 @@ TEST_F(PostgresMigrations, AHubOnAFreshDatabaseCreatesTheSeedTablesOnce) {
   EXPECT_EQ(applied[6][1].as<std::string>(), "0007_rollouts_and_backups");
   EXPECT_EQ(applied[7][1].as<std::string>(), "0008_error_groups_and_performance");
   EXPECT_EQ(applied[8][1].as<std::string>(), "0009_change_feed");
+  EXPECT_EQ(applied[9][1].as<std::string>(), "0010_hub_members");
 }
 
 TEST_F(PostgresMigrations, TheSeedsExample7QueriesRunAsWritten) {
