@@ -61,7 +61,6 @@ std::chrono::milliseconds backoff_delay(int attempt, const ClientOptions& option
 
 struct Client::Impl {
   ClientOptions options;
-  Poco::URI base;
   std::unique_ptr<client::Connection> connection;
 
   std::mutex state_mutex;
@@ -198,7 +197,6 @@ struct Client::Impl {
 
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
-  impl_->base = Poco::URI(impl_->options.hub_url);
   impl_->options.token = client::from_environment(impl_->options.token, "HUB_TOKEN");
   impl_->options.ca_file = client::from_environment(impl_->options.ca_file, "HUB_CA_FILE");
   impl_->connection = std::make_unique<client::Connection>(impl_->options.hub_url, impl_->options.token, impl_->options.ca_file,
@@ -256,7 +254,7 @@ void Client::stop() {
 }
 
 void Client::on_directive(std::function<DirectiveResult(const Directive&)> handler) {
-  client::DirectiveFollower::Target target{impl_->base, impl_->options.token, impl_->options.ca_file, "", "", nullptr};
+  client::DirectiveFollower::Target target{impl_->options.hub_url, impl_->options.token, impl_->options.ca_file, "", "", nullptr};
   {
     std::lock_guard lock(impl_->state_mutex);
     if (!impl_->registered) throw ClientError(0, "on_directive: register_service() first");

@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
 
+#include "hub_addresses.hpp"
 #include "hub_session.hpp"
 
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -55,7 +57,7 @@ struct ConfigClient::Impl {
   std::string service;
   Json safe_defaults;
   ConfigClientOptions options;
-  Poco::URI base;
+  std::unique_ptr<client::HubAddresses> hubs;
 
   mutable std::mutex mutex;  // guards what follows
   Layer2 current;
@@ -75,42 +77,67 @@ struct ConfigClient::Impl {
     std::cerr << "[config-client " << service << "] " << level << ": " << message << "\n";
   }
 
-  // One GET against the hub; throws std::runtime_error when unreachable or refused.
+  // One GET, to the first hub that takes it (a watch resumes on another hub from the same index:
+  // revisions are the database's, the same on every hub). Throws std::runtime_error when no hub
+  // can be reached or the hub refused.
   Json get(const std::string& path, std::chrono::milliseconds timeout) {
     const client::QuietPipe quiet;
-    try {
-      const std::unique_ptr<Poco::Net::HTTPClientSession> opened = client::open_session(base, options.ca_file);
-      Poco::Net::HTTPClientSession& session = *opened;
-      session.setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count()));
-      Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
-      client::authorize(request, options.token);
-      {
-        std::lock_guard lock(wake_mutex);
-        if (stopping) throw std::runtime_error("stopping");
-        session.sendRequest(request);
-        in_flight = &session;
-      }
-      struct Done {
-        Impl& impl;
-        ~Done() {
-          std::lock_guard lock(impl.wake_mutex);
-          impl.in_flight = nullptr;
+    std::string unreachable;
+    std::optional<std::pair<int, std::string>> failing;
+    for (const size_t hub : hubs->order()) {
+      try {
+        std::pair<int, std::string> answer = get_from(hub, path, timeout);
+        if (!client::hub_failing(answer.first)) {
+          hubs->succeeded(hub);
+          return checked(path, answer.first, answer.second);
         }
-      } done{*this};
-      Poco::Net::HTTPResponse response;
-      std::istream& in = session.receiveResponse(response);
-      const std::string body(std::istreambuf_iterator<char>(in), {});
-      Json parsed = Json::parse(body, nullptr, false);
-      if (response.getStatus() != 200) {
-        const std::string why =
-            parsed.is_object() && parsed.contains("message") ? parsed["message"].get<std::string>() : body.substr(0, 200);
-        throw std::runtime_error("GET " + path + ": " + std::to_string(response.getStatus()) + " " + why);
+        failing = std::move(answer);
+      } catch (const Poco::Exception& error) {
+        unreachable += (unreachable.empty() ? "" : "; ") + hubs->url(hub) + ": " + error.displayText();
       }
-      if (!parsed.is_object()) throw std::runtime_error("GET " + path + ": the answer is not a JSON object");
-      return parsed;
-    } catch (const Poco::Exception& error) {
-      throw std::runtime_error("cannot reach the hub at " + options.hub_url + ": " + error.displayText());
+      hubs->failed(hub);
+      std::lock_guard lock(wake_mutex);
+      if (stopping) throw std::runtime_error("stopping");
     }
+    if (failing) return checked(path, failing->first, failing->second);
+    throw std::runtime_error("cannot reach the hub at " + unreachable);
+  }
+
+  // Its status and body; throws Poco::Exception when it cannot be reached.
+  std::pair<int, std::string> get_from(size_t hub, const std::string& path, std::chrono::milliseconds timeout) {
+    const std::unique_ptr<Poco::Net::HTTPClientSession> opened = client::open_session(hubs->uri(hub), options.ca_file);
+    Poco::Net::HTTPClientSession& session = *opened;
+    session.setTimeout(Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count()));
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    client::authorize(request, options.token);
+    {
+      std::lock_guard lock(wake_mutex);
+      if (stopping) throw std::runtime_error("stopping");
+      session.sendRequest(request);
+      in_flight = &session;
+    }
+    struct Done {
+      Impl& impl;
+      ~Done() {
+        std::lock_guard lock(impl.wake_mutex);
+        impl.in_flight = nullptr;
+      }
+    } done{*this};
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session.receiveResponse(response);
+    return {response.getStatus(), std::string(std::istreambuf_iterator<char>(in), {})};
+  }
+
+  static Json checked(const std::string& path, int status, const std::string& body) {
+    Json parsed = Json::parse(body, nullptr, false);
+    if (status != 200) {
+      const std::string why = parsed.is_object() && parsed.contains("message") && parsed["message"].is_string()
+                                  ? parsed["message"].get<std::string>()
+                                  : body.substr(0, 200);
+      throw std::runtime_error("GET " + path + ": " + std::to_string(status) + " " + why);
+    }
+    if (!parsed.is_object()) throw std::runtime_error("GET " + path + ": the answer is not a JSON object");
+    return parsed;
   }
 
   static Layer2 layer2_of(const Json& answer) {
@@ -233,7 +260,7 @@ ConfigClient::ConfigClient(std::string service_name, nlohmann::json safe_default
   impl_->options = std::move(options);
   if (impl_->options.cache_file.empty())
     impl_->options.cache_file = std::filesystem::temp_directory_path() / "central-hub-config" / (impl_->service + ".json");
-  impl_->base = Poco::URI(impl_->options.hub_url);
+  impl_->hubs = std::make_unique<client::HubAddresses>(impl_->options.hub_url);
   impl_->options.token = client::from_environment(impl_->options.token, "HUB_TOKEN");
   impl_->options.ca_file = client::from_environment(impl_->options.ca_file, "HUB_CA_FILE");
 }

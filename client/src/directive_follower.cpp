@@ -24,7 +24,7 @@ std::string path_escape(const std::string& text) {
 
 DirectiveFollower::DirectiveFollower(Target target, std::function<DirectiveResult(const Directive&)> handler,
                                      std::chrono::milliseconds retry_wait)
-    : target_(std::move(target)), handler_(std::move(handler)), retry_wait_(retry_wait) {
+    : target_(std::move(target)), hubs_(target_.hub_url), handler_(std::move(handler)), retry_wait_(retry_wait) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -111,7 +111,8 @@ std::string DirectiveFollower::exchange(const std::string& method, const std::st
     std::lock_guard lock(mutex_);
     if (stopping_) throw ClientError(0, "stopping");
     if (!session_) {
-      session_ = open_session(target_.hub, target_.ca_file);
+      session_hub_ = hubs_.order().front();
+      session_ = open_session(hubs_.uri(session_hub_), target_.ca_file);
       session_->setTimeout(Poco::Timespan(kWatchSeconds + 10, 0));
       session_->setKeepAlive(true);
     }
@@ -130,11 +131,20 @@ std::string DirectiveFollower::exchange(const std::string& method, const std::st
     Poco::Net::HTTPResponse response;
     std::istream& in = session->receiveResponse(response);
     status = response.getStatus();
-    return std::string(std::istreambuf_iterator<char>(in), {});
+    std::string answer(std::istreambuf_iterator<char>(in), {});
+    if (hub_failing(status)) {
+      std::lock_guard lock(mutex_);
+      hubs_.failed(session_hub_);
+      session_.reset();
+    } else {
+      hubs_.succeeded(session_hub_);
+    }
+    return answer;
   } catch (const Poco::Exception& error) {
     std::lock_guard lock(mutex_);
+    hubs_.failed(session_hub_);
     session_.reset();
-    throw ClientError(0, "cannot reach the hub: " + error.displayText());
+    throw ClientError(0, "cannot reach the hub at " + hubs_.url(session_hub_) + ": " + error.displayText());
   }
 }
 

@@ -1,12 +1,12 @@
 // Follows one instance's directives from the hub (GET /directives/{service}/{instance}, a blocking
 // watch) on a thread of its own with its own connection, hands each to the service's handler and
-// acknowledges its answer. A directive already answered, or an upgrade to the version the instance
-// runs (the new process after an upgrade sees the directive that started it), is not handed again.
+// acknowledges its answer. When its hub fails, the next watch goes to another of the hubs given. A directive already answered, or an
+// upgrade to the version the instance runs (the new process after an upgrade sees the directive that started it), is not handed again.
 #pragma once
 
 #include <hub/client.hpp>
 
-#include <Poco/URI.h>
+#include "hub_addresses.hpp"
 
 #include <condition_variable>
 #include <functional>
@@ -24,7 +24,7 @@ namespace hub::client {
 class DirectiveFollower {
  public:
   struct Target {
-    Poco::URI hub;
+    std::string hub_url;  // one, or several separated by commas
     std::string token, ca_file;
     std::string service, instance_id;
     std::function<std::string()> version;  // what the instance runs now
@@ -44,6 +44,8 @@ class DirectiveFollower {
   bool pause(std::chrono::milliseconds wait);
 
   const Target target_;
+  HubAddresses hubs_;
+  size_t session_hub_ = 0;  // the hub session_ is open to
   const std::function<DirectiveResult(const Directive&)> handler_;
   const std::chrono::milliseconds retry_wait_;
   std::mutex mutex_;

@@ -29,7 +29,9 @@
 namespace hub {
 
 struct ClientOptions {
-  std::string hub_url = "http://127.0.0.1:8001";  // https://… for a hub with TLS
+  // https://… for a hub with TLS. Several hubs on one database: their URLs separated by commas; a
+  // request a hub cannot take (no answer, a 5xx) goes on to the next, with a backoff per hub.
+  std::string hub_url = "http://127.0.0.1:8001";
   // Sent as "Authorization: Bearer …"; empty: the environment's HUB_TOKEN (a service:NAME token).
   std::string token;
   // HTTPS: the CA file that signed the hub's certificate; empty: HUB_CA_FILE, else the system's CAs.

@@ -29,9 +29,11 @@
 namespace hub {
 
 struct ConfigClientOptions {
-  std::string hub_url = "http://127.0.0.1:8001";  // https://… for a hub with TLS
-  std::string token;                              // empty: the environment's HUB_TOKEN
-  std::string ca_file;                            // HTTPS: empty: HUB_CA_FILE, else the system's CAs
+  // https://… for a hub with TLS. Several hubs on one database: their URLs separated by commas; a
+  // request a hub cannot take (no answer, a 5xx) goes on to the next, with a backoff per hub.
+  std::string hub_url = "http://127.0.0.1:8001";
+  std::string token;    // empty: the environment's HUB_TOKEN
+  std::string ca_file;  // HTTPS: empty: HUB_CA_FILE, else the system's CAs
   // Where the last good config is kept; empty: <temp dir>/central-hub-config/<service>.json.
   std::filesystem::path cache_file;
   std::chrono::milliseconds request_timeout{2000};

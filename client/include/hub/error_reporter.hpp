@@ -24,9 +24,9 @@
 namespace hub {
 
 struct ErrorReporterOptions {
-  std::string hub_url = "http://127.0.0.1:8001";
-  std::string token;    // empty: the environment's HUB_TOKEN (a service:NAME token reports only NAME)
-  std::string ca_file;  // HTTPS: empty means HUB_CA_FILE, else the system's CAs
+  std::string hub_url = "http://127.0.0.1:8001";  // or several, separated by commas (Client)
+  std::string token;                              // empty: the environment's HUB_TOKEN (a service:NAME token reports only NAME)
+  std::string ca_file;                            // HTTPS: empty means HUB_CA_FILE, else the system's CAs
   std::chrono::milliseconds request_timeout{2000};
   std::string version;                       // the service's version: a rollout's gate counts the errors of its new one
   std::string host;                          // empty: this machine's host name

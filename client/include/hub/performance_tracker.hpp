@@ -26,9 +26,9 @@
 namespace hub {
 
 struct PerformanceTrackerOptions {
-  std::string hub_url = "http://127.0.0.1:8001";
-  std::string token;    // empty: the environment's HUB_TOKEN
-  std::string ca_file;  // HTTPS: empty means HUB_CA_FILE, else the system's CAs
+  std::string hub_url = "http://127.0.0.1:8001";  // or several, separated by commas (Client)
+  std::string token;                              // empty: the environment's HUB_TOKEN
+  std::string ca_file;                            // HTTPS: empty means HUB_CA_FILE, else the system's CAs
   std::chrono::milliseconds request_timeout{2000};
   std::chrono::milliseconds interval{10000};  // how often a report goes
   size_t max_operations = 1000;               // names tracked (at most 1000, one report's worth); others are counted in dropped()
