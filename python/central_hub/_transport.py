@@ -14,7 +14,8 @@ import json
 import os
 import random
 import ssl
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import aiohttp
 
@@ -27,10 +28,63 @@ TokenSource = Union[None, str, Callable[[], Optional[str]]]
 
 
 def resolve_base_url(base_url: Optional[str]) -> str:
-    url = base_url or os.environ.get("CENTRAL_HUB_URL") or DEFAULT_URL
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"hub URL {url!r} must start with http:// or https://")
-    return url.rstrip("/")
+    """The first of :func:`resolve_base_urls`: where a client that needs one address goes."""
+    return resolve_base_urls(base_url)[0]
+
+
+def resolve_base_urls(base_url: Union[None, str, Sequence[str]]) -> List[str]:
+    """The hubs to try: one URL, several separated by commas, or a list of them."""
+    given = base_url or os.environ.get("CENTRAL_HUB_URL") or DEFAULT_URL
+    urls = [part.strip() for part in (given.split(",") if isinstance(given, str) else given) if part and part.strip()]
+    if not urls:
+        raise ValueError("no hub URL given: one, or several separated by commas")
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"hub URL {url!r} must start with http:// or https://")
+    return [url.rstrip("/") for url in urls]
+
+
+FAILING_STATUSES = (500, 502, 503, 504)
+"""A hub answering so is in trouble: another hub on the same database may take the request. A 4xx,
+or a 501 (not enabled in that deployment), would be the same everywhere."""
+
+
+class HubAddresses:
+    """Several hubs on one database. Requests go to the hub that answered last; a hub that fails
+    is set aside for a backoff that doubles with each failure in a row (0.25 s up to 30 s). When
+    every hub is set aside they are tried anyway, the one whose backoff ends first first."""
+
+    FIRST_BACKOFF = 0.25
+    LONGEST_BACKOFF = 30.0
+
+    def __init__(self, urls: List[str]) -> None:
+        self.urls = urls
+        self._failures = [0] * len(urls)
+        self._retry_at = [0.0] * len(urls)
+        self._preferred = 0
+
+    @property
+    def preferred(self) -> str:
+        return self.urls[self._preferred]
+
+    def order(self) -> List[int]:
+        now = time.monotonic()
+        turns = [(self._preferred + i) % len(self.urls) for i in range(len(self.urls))]
+        ready = [hub for hub in turns if self._retry_at[hub] <= now]
+        waiting = sorted((hub for hub in turns if self._retry_at[hub] > now), key=lambda hub: self._retry_at[hub])
+        return ready + waiting
+
+    def succeeded(self, hub: int) -> None:
+        self._failures[hub] = 0
+        self._retry_at[hub] = 0.0
+        self._preferred = hub
+
+    def failed(self, hub: int) -> None:
+        backoff = min(self.LONGEST_BACKOFF, self.FIRST_BACKOFF * (2 ** min(self._failures[hub], 30)))
+        self._failures[hub] += 1
+        self._retry_at[hub] = time.monotonic() + backoff
+        if self._preferred == hub:
+            self._preferred = (hub + 1) % len(self.urls)
 
 
 def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
@@ -41,17 +95,17 @@ def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
 
 
 class Transport:
-    """HTTP to one hub, shared by a client's calls. Not a public class."""
+    """HTTP to the hub (or one of several), shared by a client's calls. Not a public class."""
 
     def __init__(
         self,
-        base_url: Optional[str] = None,
+        base_url: Union[None, str, Sequence[str]] = None,
         *,
         token: TokenSource = None,
         ca_file: Optional[str] = None,
         timeout: float = 10.0,
     ) -> None:
-        self.base_url = resolve_base_url(base_url)
+        self.hubs = HubAddresses(resolve_base_urls(base_url))
         self._token = token
         self._ca_file = ca_file or os.environ.get("HUB_CA_FILE") or None
         self.timeout = timeout
@@ -59,6 +113,15 @@ class Transport:
         self._owner: Tuple[int, Optional[asyncio.AbstractEventLoop]] = (0, None)
         self._ssl: Union[None, ssl.SSLContext] = None
         self._closed = False
+
+    @property
+    def base_url(self) -> str:
+        """The hub requests go to now."""
+        return self.hubs.preferred
+
+    def set_aside(self) -> None:
+        """The hub in use failed outside a request (a stream ended): the next goes to another."""
+        self.hubs.failed(self.hubs.urls.index(self.hubs.preferred))
 
     # --- credentials -------------------------------------------------------------------------
     def token(self) -> Optional[str]:
@@ -73,7 +136,7 @@ class Transport:
         return {"Authorization": f"Bearer {token}"} if token else {}
 
     def ssl_context(self) -> Union[None, ssl.SSLContext]:
-        if not self.base_url.startswith("https://"):
+        if not any(url.startswith("https://") for url in self.hubs.urls):
             return None
         if self._ssl is None:
             self._ssl = ssl.create_default_context(cafile=self._ca_file)
@@ -149,18 +212,41 @@ class Transport:
     async def _once(
         self, method: str, path: str, body: Any, params: Optional[Dict[str, Any]], timeout: Optional[float]
     ) -> Tuple[int, Any]:
+        """One request, to the first hub that takes it: a hub that gives no answer or a 5xx is
+        passed over for the next (they share one database, so any of them may answer)."""
+        failure: Optional[HubError] = None
+        for hub in self.hubs.order():
+            try:
+                answer = await self._ask(self.hubs.urls[hub], method, path, body, params, timeout)
+            except HubUnavailable as error:
+                failure = error
+            except HubError as error:
+                if error.status not in FAILING_STATUSES:
+                    self.hubs.succeeded(hub)  # it answered; the same request would get the same answer elsewhere
+                    raise
+                failure = error
+            else:
+                self.hubs.succeeded(hub)
+                return answer
+            self.hubs.failed(hub)
+        assert failure is not None
+        raise failure
+
+    async def _ask(
+        self, base_url: str, method: str, path: str, body: Any, params: Optional[Dict[str, Any]], timeout: Optional[float]
+    ) -> Tuple[int, Any]:
         query = {k: str(v) for k, v in (params or {}).items() if v is not None}
         limit = aiohttp.ClientTimeout(total=timeout if timeout is not None else self.timeout)
         try:
             async with self.session().request(
-                method, self.base_url + path, json=body, params=query, headers=self.headers(), timeout=limit
+                method, base_url + path, json=body, params=query, headers=self.headers(), timeout=limit
             ) as response:
                 text = await response.text()
                 status = response.status
         except asyncio.TimeoutError as error:
-            raise HubUnavailable(f"no answer from {self.base_url} within {limit.total} s", path, error) from error
+            raise HubUnavailable(f"no answer from {base_url} within {limit.total} s", path, error) from error
         except aiohttp.ClientError as error:
-            raise HubUnavailable(f"{self.base_url}: {error}", path, error) from error
+            raise HubUnavailable(f"{base_url}: {error}", path, error) from error
         return status, parse_answer(status, text, path)
 
 

@@ -292,6 +292,8 @@ class ConfigClient:
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ConfigRefused, ValueError) as error:
                 self.last_error = str(error) or type(error).__name__
                 log.info("config watch for %s: %s; trying again", self.service_name, self.last_error)
+                if stream and isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
+                    self._transport.set_aside()  # the stream's hub: the next goes to another, from the same revision
             await asyncio.sleep(backoff_delay(attempt, self.initial_backoff, self.max_backoff))
             attempt += 1
 

@@ -68,7 +68,8 @@ plugins:
 
 
 class Hub:
-    """One hubd process on 127.0.0.1; ``restart()`` keeps its port and its SQLite file."""
+    """One hubd process on 127.0.0.1; ``restart()`` keeps its port and its SQLite file (or the
+    ``storage`` given, a manifest's storage section in YAML flow style)."""
 
     def __init__(
         self,
@@ -78,8 +79,10 @@ class Hub:
         host: str = "127.0.0.1",
         env: Optional[dict] = None,
         ca_file: Optional[str] = None,
+        storage: Optional[str] = None,
     ) -> None:
         self.folder = folder
+        self.storage = storage or f"{{backend: sqlite, sqlite: {{path: {folder / 'hub.db'}}}}}"
         self.port = port or free_port()
         self.host = host
         self.extra = extra
@@ -101,7 +104,7 @@ class Hub:
     def write_manifest(self) -> None:
         self.manifest.write_text(
             f"listen: 127.0.0.1:{self.port}\n"
-            f"storage: {{backend: sqlite, sqlite: {{path: {self.folder / 'hub.db'}}}}}\n"
+            f"storage: {self.storage}\n"
             "logging: {level: warn, format: text}\n"
             "registration: {denied_networks: []}\n"
             "health_monitoring:\n  check_interval_seconds: 60\n  service_probe: http\n" + self.extra + PLUGINS

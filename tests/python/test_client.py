@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 from central_hub import CentralHubClient, HubError, HubUnavailable
-from conftest import Hub, eventually
+from conftest import Hub, eventually, free_port
 
 
 def register(hub: Hub, service: str, host: str, port: int, **extra) -> None:
@@ -209,3 +209,36 @@ def test_the_client_makes_no_threads(hub: Hub, tmp_path):
             await config.aclose()
 
     asyncio.run(main())
+
+
+def test_several_hubs_a_dead_or_failing_one_is_passed_over(hub: Hub):
+    from aiohttp import web
+
+    async def scenario():
+        async def unavailable(request):
+            return web.json_response({"error": "unavailable", "message": "storage is away"}, status=503)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", unavailable)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        failing = web.TCPSite(runner, "127.0.0.1", 0)
+        await failing.start()
+        failing_url = f"http://127.0.0.1:{failing._server.sockets[0].getsockname()[1]}"
+        dead_url = f"http://127.0.0.1:{free_port()}"
+        async with CentralHubClient(f"{dead_url}, {failing_url},{hub.url}") as client:
+            await client.register_service(service_name="quotes", host="10.0.0.5", port=8002)
+            assert await client.discover_service("quotes") == "http://10.0.0.5:8002"
+            assert client.base_url == hub.url  # the hub that answered is asked first from now on
+        async with CentralHubClient(f"{dead_url},{failing_url}", register_attempts=1) as client:
+            with pytest.raises(HubError) as refused:
+                await client.get_services()
+            assert refused.value.status == 503  # every hub failed: the last answer, as it was
+        await runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+def test_a_bad_address_in_the_list_is_refused_with_its_name():
+    with pytest.raises(ValueError, match="ftp://hub-2"):
+        CentralHubClient("http://127.0.0.1:8001,ftp://hub-2")
