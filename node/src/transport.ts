@@ -1,4 +1,5 @@
-// HTTP to one hub for the client classes: its address, credentials, keep-alive agent and retries.
+// HTTP to the hub (or one of several on one database) for the client classes: its addresses,
+// credentials, keep-alive agents and retries.
 // node:http rather than fetch, so a private CA (HUB_CA_FILE) needs no extra package.
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -13,8 +14,9 @@ export const DEFAULT_URL = "http://central-hub:8001";
 export type TokenSource = string | (() => string | undefined) | undefined;
 
 export interface HubOptions {
-  /** Defaults to CENTRAL_HUB_URL, then http://central-hub:8001. */
-  baseUrl?: string;
+  /** Defaults to CENTRAL_HUB_URL, then http://central-hub:8001. Several hubs on one database: their
+   * URLs separated by commas (or a list); a request a hub cannot take goes on to the next. */
+  baseUrl?: string | string[];
   /** Defaults to HUB_TOKEN. */
   token?: TokenSource;
   /** The CA of an https:// hub; defaults to HUB_CA_FILE, then the system's CAs. */
@@ -29,6 +31,57 @@ export function backoffDelay(attempt: number, initialMs: number, maxMs: number):
   return step / 2 + Math.random() * (step / 2);
 }
 
+/** The hubs to try, from one URL, several separated by commas, or a list. */
+export function hubUrls(given: string | string[] | undefined): string[] {
+  const source = given && given.length ? given : process.env.CENTRAL_HUB_URL || DEFAULT_URL;
+  const urls = (Array.isArray(source) ? source : source.split(",")).map((url) => url.trim().replace(/\/+$/, "")).filter(Boolean);
+  if (!urls.length) throw new Error("no hub URL given: one, or several separated by commas");
+  for (const url of urls) if (!/^https?:\/\//.test(url)) throw new Error(`hub URL ${JSON.stringify(url)} must start with http:// or https://`);
+  return urls;
+}
+
+/** A hub answering so is in trouble: another hub on the same database may take the request. A 4xx,
+ * or a 501 (not enabled in that deployment), would be the same everywhere. */
+const FAILING = new Set([500, 502, 503, 504]);
+
+/** Requests go to the hub that answered last; a hub that fails is set aside for a backoff that
+ * doubles with each failure in a row (250 ms up to 30 s). When every hub is set aside they are
+ * tried anyway, the one whose backoff ends first first. */
+export class HubAddresses {
+  private readonly failures: number[];
+  private readonly retryAt: number[];
+  private preferred = 0;
+
+  constructor(readonly urls: string[]) {
+    this.failures = urls.map(() => 0);
+    this.retryAt = urls.map(() => 0);
+  }
+
+  get current(): string {
+    return this.urls[this.preferred];
+  }
+
+  order(): number[] {
+    const now = Date.now();
+    const turns = this.urls.map((_, i) => (this.preferred + i) % this.urls.length);
+    const ready = turns.filter((hub) => this.retryAt[hub] <= now);
+    const waiting = turns.filter((hub) => this.retryAt[hub] > now).sort((a, b) => this.retryAt[a] - this.retryAt[b]);
+    return [...ready, ...waiting];
+  }
+
+  succeeded(hub: number): void {
+    this.failures[hub] = 0;
+    this.retryAt[hub] = 0;
+    this.preferred = hub;
+  }
+
+  failed(hub: number): void {
+    this.retryAt[hub] = Date.now() + Math.min(30_000, 250 * 2 ** Math.min(this.failures[hub], 30));
+    this.failures[hub] += 1;
+    if (this.preferred === hub) this.preferred = (hub + 1) % this.urls.length;
+  }
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 
 export interface RequestOptions {
@@ -41,23 +94,25 @@ export interface RequestOptions {
 }
 
 export class Transport {
-  readonly baseUrl: string;
+  readonly hubs: HubAddresses;
   readonly timeoutMs: number;
   private readonly token: TokenSource;
-  private readonly agent: http.Agent;
-  private readonly secure: boolean;
+  private readonly agents: { http: http.Agent; https: https.Agent };
 
   constructor(options: HubOptions = {}) {
-    const url = (options.baseUrl || process.env.CENTRAL_HUB_URL || DEFAULT_URL).replace(/\/+$/, "");
-    if (!/^https?:\/\//.test(url)) throw new Error(`hub URL ${JSON.stringify(url)} must start with http:// or https://`);
-    this.baseUrl = url;
+    this.hubs = new HubAddresses(hubUrls(options.baseUrl));
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.token = options.token;
-    this.secure = url.startsWith("https://");
     const caFile = options.caFile || process.env.HUB_CA_FILE;
-    this.agent = this.secure
-      ? new https.Agent({ keepAlive: true, maxSockets: 32, ca: caFile ? readFileSync(caFile) : undefined })
-      : new http.Agent({ keepAlive: true, maxSockets: 32 });
+    this.agents = {
+      http: new http.Agent({ keepAlive: true, maxSockets: 32 }),
+      https: new https.Agent({ keepAlive: true, maxSockets: 32, ca: caFile ? readFileSync(caFile) : undefined }),
+    };
+  }
+
+  /** The hub requests go to now. */
+  get baseUrl(): string {
+    return this.hubs.current;
   }
 
   private currentToken(): string | undefined {
@@ -81,8 +136,29 @@ export class Transport {
     }
   }
 
-  private once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
-    const url = new URL(this.baseUrl + path);
+  /** One request, to the first hub that takes it: a hub that gives no answer or a 5xx is passed
+   * over for the next (they share one database, so any of them may answer). */
+  private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+    let failure: unknown;
+    for (const hub of this.hubs.order()) {
+      try {
+        const answer = await this.ask<T>(this.hubs.urls[hub], method, path, options);
+        this.hubs.succeeded(hub);
+        return answer;
+      } catch (error) {
+        if (!(error instanceof HubError) || (error.status !== 0 && !FAILING.has(error.status))) {
+          if (error instanceof HubError) this.hubs.succeeded(hub); // it answered: the same everywhere
+          throw error;
+        }
+        failure = error;
+        this.hubs.failed(hub);
+      }
+    }
+    throw failure;
+  }
+
+  private ask<T>(baseUrl: string, method: string, path: string, options: RequestOptions): Promise<T> {
+    const url = new URL(baseUrl + path);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const headers: Record<string, string | number> = { Accept: "application/json" };
@@ -90,12 +166,14 @@ export class Transport {
     const token = this.currentToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const send = this.secure ? https.request : http.request;
+    const secure = baseUrl.startsWith("https://");
+    const send = secure ? https.request : http.request;
+    const agent = secure ? this.agents.https : this.agents.http;
     return new Promise<T>((resolve, reject) => {
-      const request = send(url, { method, headers, agent: this.agent, timeout: timeoutMs }, (response) => {
+      const request = send(url, { method, headers, agent, timeout: timeoutMs }, (response) => {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("error", (error) => reject(new HubUnavailable(`${this.baseUrl}: ${error.message}`, path)));
+        response.on("error", (error) => reject(new HubUnavailable(`${baseUrl}: ${error.message}`, path)));
         response.on("end", () => {
           try {
             resolve(parseAnswer<T>(response.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"), path));
@@ -105,13 +183,14 @@ export class Transport {
         });
       });
       request.on("timeout", () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      request.on("error", (error) => reject(new HubUnavailable(`${this.baseUrl}: ${error.message}`, path)));
+      request.on("error", (error) => reject(new HubUnavailable(`${baseUrl}: ${error.message}`, path)));
       request.end(body);
     });
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 }
 

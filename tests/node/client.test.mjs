@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import { join } from "node:path";
 
 import { CentralHubClient, ConfigClient, HubError, HubUnavailable } from "../../node/dist/index.js";
-import { Hub, eventually } from "./hub.mjs";
+import { Hub, eventually, freePort } from "./hub.mjs";
 
 let hub;
 before(async () => {
@@ -130,4 +130,25 @@ test("config: a hub down at start, then up; a refused config keeps the old one",
   assert.deepEqual(seen, [100, 250]);
   await client.close();
   await late.remove();
+});
+
+test("given several hubs, a dead one and one answering 503 are passed over", async () => {
+  const http = await import("node:http");
+  const failing = http.createServer((request, response) => {
+    response.writeHead(503, { "Content-Type": "application/json" });
+    response.end(JSON.stringify({ error: "unavailable", message: "storage is away" }));
+  });
+  await new Promise((resolve) => failing.listen(0, "127.0.0.1", resolve));
+  const failingUrl = `http://127.0.0.1:${failing.address().port}`;
+  const deadUrl = `http://127.0.0.1:${await freePort()}`;
+  const client = new CentralHubClient({ baseUrl: `${deadUrl}, ${failingUrl},${hub.url}` });
+  await client.registerService({ name: "ledger", host: "10.0.0.7", port: 9000 });
+  assert.equal(await client.discoverService("ledger"), "http://10.0.0.7:9000");
+  assert.equal(client.baseUrl, hub.url, "the hub that answered is asked first from now on");
+  await client.close();
+  const stranded = new CentralHubClient({ baseUrl: [deadUrl, failingUrl], registerAttempts: 1 });
+  await assert.rejects(stranded.getServices(), (error) => error instanceof HubError && error.status === 503);
+  await stranded.close();
+  failing.close();
+  assert.throws(() => new CentralHubClient("http://127.0.0.1:8001,ftp://hub-2"), /ftp:\/\/hub-2/);
 });
