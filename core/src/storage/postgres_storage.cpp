@@ -14,6 +14,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -100,16 +101,71 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     tx.exec_prepared("record_feed_change", hub_id_, kind, service, instance_id);
   }
 
+  // One statement per batch rather than per row: 100,000 instances beating every 30 s are 3,300
+  // rows a second, and a round trip each held the group commit's connection for most of a second.
   void save_heartbeats(const std::vector<HeartbeatMark>& marks, const std::vector<MetricSample>& samples) override {
     write([&](pqxx::work& tx) {
-      for (const HeartbeatMark& mark : marks)
-        tx.exec_params("UPDATE service_registry SET last_heartbeat = " + timestamp("$3") + " WHERE service_name = $1 AND instance_id = $2",
-                       mark.service_name, mark.instance_id, mark.last_heartbeat_unix_us);
-      for (const MetricSample& sample : samples)
-        tx.exec_params("INSERT INTO health_metrics (service_name, metric_type, metric_value, status, timestamp) VALUES ($1, $2, $3, $4, " +
-                           timestamp("$5") + ")",
-                       sample.service_name, sample.metric_type, sample.value, sample.status, sample.unix_us);
+      for (size_t from = 0; from < marks.size(); from += kBatchRows) {
+        const size_t to = std::min(marks.size(), from + kBatchRows);
+        std::vector<std::string> services, instances, ats;
+        for (size_t i = from; i < to; ++i) {
+          services.push_back(marks[i].service_name);
+          instances.push_back(marks[i].instance_id);
+          ats.push_back(std::to_string(marks[i].last_heartbeat_unix_us));
+        }
+        tx.exec_params("UPDATE service_registry r SET last_heartbeat = " + timestamp("v.at") +
+                           " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS v(service, instance, at) "
+                           "WHERE r.service_name = v.service AND r.instance_id = v.instance",
+                       array_literal(services), array_literal(instances), array_literal(ats, false));
+      }
+      for (size_t from = 0; from < samples.size(); from += kBatchRows) {
+        const size_t to = std::min(samples.size(), from + kBatchRows);
+        std::vector<std::string> services, types, values, statuses, ats;
+        for (size_t i = from; i < to; ++i) {
+          services.push_back(samples[i].service_name);
+          types.push_back(samples[i].metric_type);
+          values.push_back(exact_number(samples[i].value));
+          statuses.push_back(samples[i].status);
+          ats.push_back(std::to_string(samples[i].unix_us));
+        }
+        tx.exec_params(
+            "INSERT INTO health_metrics (service_name, metric_type, metric_value, status, timestamp) SELECT service, kind, "
+            "value, status, " +
+                timestamp("at") +
+                " FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[], $5::bigint[]) AS v(service, kind, value, "
+                "status, at)",
+            array_literal(services), array_literal(types), array_literal(values, false), array_literal(statuses),
+            array_literal(ats, false));
+      }
     });
+  }
+
+  static constexpr size_t kBatchRows = 5000;
+
+  // A PostgreSQL array literal: {"a","b"}, each text element quoted and escaped; numbers as they are.
+  static std::string array_literal(const std::vector<std::string>& elements, bool quoted = true) {
+    std::string literal = "{";
+    for (const std::string& element : elements) {
+      if (literal.size() > 1) literal += ',';
+      if (!quoted) {
+        literal += element;
+        continue;
+      }
+      literal += '"';
+      for (const char c : element) {
+        if (c == '"' || c == '\\') literal += '\\';
+        literal += c;
+      }
+      literal += '"';
+    }
+    return literal + "}";
+  }
+
+  static std::string exact_number(double value) {
+    if (!std::isfinite(value)) return "NaN";
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    return text;
   }
 
   void save_health_rows(const std::vector<HealthRow>& rows) override {

@@ -184,6 +184,39 @@ TEST_F(PostgresRegistry, RegistrationsSurviveARestart) {
   EXPECT_EQ(metrics[0][1].as<std::string>(), "degraded");
 }
 
+// The heartbeats' flush is one statement per batch (arrays): quotes, backslashes, braces and commas
+// in a metric's name, and a word like NULL, arrive as they were sent; many instances land at once.
+TEST_F(PostgresRegistry, HeartbeatsLandInBatchesWithEveryNameAsSent) {
+  auto clock = std::make_shared<hub::ManualClock>();
+  hub::HubOptions options = hub::testing::registry_options(hub::testing::kLiveness, clock);
+  options.manifest.storage = storage_;
+  hub::testing::TestHub hub(std::move(options));
+  constexpr int kInstances = 5050;  // more than one batch of 5,000
+  for (int i = 0; i < kInstances; ++i)
+    ASSERT_EQ(hub.post("/register", R"({"service_name": "fleet", "host": "10.1.)" + std::to_string(i / 250) + "." +
+                                        std::to_string(i % 250) + R"(", "port": 80})")
+                  .status,
+              201);
+  clock->advance(std::chrono::seconds(10));
+  for (int i = 0; i < kInstances; ++i)
+    ASSERT_EQ(hub.post("/heartbeat", R"({"service_name": "fleet", "instance_id": "10.1.)" + std::to_string(i / 250) + "." +
+                                         std::to_string(i % 250) + R"(:80"})")
+                  .status,
+              200);
+  ASSERT_EQ(hub.post("/heartbeat",
+                     R"({"service_name": "fleet", "instance_id": "10.1.0.0:80", "metrics": {"p99 \"ms\", {a\\b}": 2.5, "NULL": 1}})")
+                .status,
+            200);
+  hub->flush_heartbeats();
+  EXPECT_EQ(database_->query("SELECT COUNT(*) FROM service_registry WHERE last_heartbeat > created_at")[0][0].as<int>(), kInstances);
+  const pqxx::result metrics =
+      database_->query("SELECT metric_type, metric_value FROM health_metrics WHERE metric_type <> 'heartbeat' ORDER BY metric_type");
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_EQ(metrics[0][0].as<std::string>(), "NULL");
+  EXPECT_EQ(metrics[1][0].as<std::string>(), R"(p99 "ms", {a\b})");
+  EXPECT_EQ(metrics[1][1].as<double>(), 2.5);
+}
+
 TEST_F(PostgresRegistry, NoAcknowledgedRegistrationIsLostWhenTheHubIsKilled) {
   const hub::PostgresSettings& pg = storage_.postgres;
   no_acknowledged_registration_is_lost_to_a_kill("{backend: postgres, postgres: {host: " + pg.host + ", port: " + std::to_string(pg.port) +
