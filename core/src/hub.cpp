@@ -482,6 +482,8 @@ void Hub::Impl::open_monitor() {
   for (const auto& instance : plugins.instances())
     if (instance->kind() == HUB_KIND_HEALTH_PROBE) probes[instance->id()] = instance.get();
   monitor = std::make_unique<HealthMonitor>(settings, std::move(probes), clock, registry.get(), *storage, events, *metrics, logger);
+  // Several hubs: alerts each may raise on its own go out once, from the first to claim them.
+  if (storage->has_change_feed()) monitor->claim_alerts([this](const std::string& key) { return storage->claim_alert(key); });
   // Several hubs: none of the checks is this hub's until it knows the others (at its first beat).
   if (storage->has_change_feed())
     monitor->share_checks(

@@ -13,3 +13,11 @@ CREATE TABLE hub_members (
 );
 -- The liveness leader reads only the heartbeats flushed since its last read.
 CREATE INDEX service_registry_by_heartbeat ON service_registry (last_heartbeat);
+-- Alerts every hub may observe on its own (a new error, a spike, a circuit that opens) are sent by
+-- the first hub to claim them here, so operators get each once.
+CREATE TABLE hub_alert_claims (
+    alert_key VARCHAR(700) PRIMARY KEY,
+    claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    hub_id VARCHAR(100) NOT NULL
+);
+CREATE INDEX hub_alert_claims_by_time ON hub_alert_claims (claimed_at);

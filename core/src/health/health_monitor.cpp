@@ -185,6 +185,7 @@ std::vector<const PluginInstance*> HealthMonitor::stop() {
   }
   wake_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
+  if (claimer_.joinable()) claimer_.join();
   std::vector<const PluginInstance*> stuck;
   if (runner_) {
     std::chrono::milliseconds longest{settings_.timeout_ms};
@@ -366,8 +367,63 @@ void HealthMonitor::alert_on(const Target& target, const HealthTransition& trans
          record.at_unix_us});
 }
 
+namespace {
+
+// Alerts every hub may raise from what it sees itself; the others are decided by one hub.
+bool raised_by_every_hub(const std::string& type) {
+  return type == "new_error" || type.starts_with("error_spike") || type.starts_with("circuit_") || type == "instance_ejected";
+}
+
+// The same alert from several hubs has the same key: a new error once for good, the others once per
+// five minutes for their subject.
+std::string claim_key(const Alert& alert) {
+  const std::string subject = alert.type + "/" + alert.name + "/" + alert.instance_id;
+  if (alert.type == "new_error") return subject + "/" + alert.message;
+  return subject + "/" + std::to_string(alert.at_unix_us / 300'000'000);
+}
+
+constexpr size_t kMaxUnclaimed = 1000;
+
+}  // namespace
+
+void HealthMonitor::claim_alerts(std::function<bool(const std::string&)> claim) {
+  std::lock_guard lock(mutex_);
+  claim_ = std::move(claim);
+  if (!claimer_.joinable()) claimer_ = std::thread([this] { claim_loop(); });
+}
+
+void HealthMonitor::claim_loop() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || !unclaimed_.empty(); });
+    if (stopping_) return;
+    Alert alert = std::move(unclaimed_.front());
+    unclaimed_.pop_front();
+    const auto claim = claim_;
+    lock.unlock();
+    bool first = true;
+    try {
+      first = claim(claim_key(alert));
+    } catch (const std::exception& error) {  // storage away: twice is better than never
+      logger_->warn("alert {} for {} sent without asking the other hubs: {}", alert.type, alert.name, error.what());
+    }
+    lock.lock();
+    if (first && !stopping_) deliver(std::move(alert));
+  }
+}
+
 // Called with mutex_ held; everything it calls must not block.
 void HealthMonitor::raise(Alert alert) {
+  if (claim_ && raised_by_every_hub(alert.type)) {
+    if (unclaimed_.size() < kMaxUnclaimed) unclaimed_.push_back(std::move(alert));
+    wake_.notify_all();
+    return;
+  }
+  deliver(std::move(alert));
+}
+
+// Called with mutex_ held.
+void HealthMonitor::deliver(Alert alert) {
   const std::string json = alert.json();
   const std::string subject = alert.instance_id.empty() ? alert.name : alert.name + "/" + alert.instance_id;
   if (alert.status == "healthy")

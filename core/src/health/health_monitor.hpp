@@ -101,6 +101,10 @@ class HealthMonitor {
   // From now on, checks only the targets `ownership` gives this hub. A target it gains is checked
   // at once, starting from the status stored for it (not alerted again).
   void share_checks(std::shared_ptr<const CheckOwnership> ownership);
+  // Several hubs on one database: an alert each may raise on its own (a new error, a spike, a
+  // circuit, an ejection; not the checks' and liveness's, which one hub decides) is delivered only
+  // when `claim(key)` says this hub is the first. Claims run on a thread of the monitor's own.
+  void claim_alerts(std::function<bool(const std::string& key)> claim);
   // How many targets this hub checks now, of how many it knows.
   std::pair<size_t, size_t> owned_targets() const;
   HealthStore& store() { return store_; }
@@ -116,6 +120,8 @@ class HealthMonitor {
   void alert_on(const Target& target, const HealthTransition& transition, const CheckRecord& record);
   void on_hub_event(const Event& event);
   void raise(Alert alert);
+  void deliver(Alert alert);
+  void claim_loop();
   void scheduler_loop();
 
   HealthMonitoringSettings settings_;
@@ -139,6 +145,9 @@ class HealthMonitor {
   double lateness_max_ms_ = 0;
   std::deque<Alert> alerts_;
   std::shared_ptr<const CheckOwnership> ownership_;  // null: every target is this hub's
+  std::function<bool(const std::string&)> claim_;    // set: shared alerts wait in unclaimed_
+  std::deque<Alert> unclaimed_;
+  std::thread claimer_;
   std::vector<HealthRow> pending_rows_;
   int64_t last_sync_us_ = INT64_MIN;
   int64_t last_prune_us_ = INT64_MIN;

@@ -66,6 +66,10 @@ class ChangeFeedStore {
   virtual std::vector<MemberRecord> beat_member(const MemberRecord&, std::chrono::seconds) { return {}; }
   // Deletes this hub's row, so the others share out its work at once.
   virtual void leave_members() {}
+
+  // True when this hub is the first to claim `key` (an alert several hubs may raise on their own);
+  // claims older than a day are forgotten. Without a feed: always true.
+  virtual bool claim_alert(const std::string&) { return true; }
 };
 
 }  // namespace hub

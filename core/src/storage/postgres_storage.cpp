@@ -558,6 +558,17 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return members;
   }
 
+  bool claim_alert(const std::string& key) override {
+    bool claimed = false;
+    write_aside([&](pqxx::work& tx) {
+      claimed = !tx.exec_params("INSERT INTO hub_alert_claims (alert_key, hub_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+                                key.substr(0, 700), hub_id_)
+                     .empty();
+      if (claimed && ++claims_ % 1000 == 1) tx.exec("DELETE FROM hub_alert_claims WHERE claimed_at < now() - interval '1 day'");
+    });
+    return claimed;
+  }
+
   void leave_members() override {
     write_aside([&](pqxx::work& tx) { tx.exec_params("DELETE FROM hub_members WHERE hub_id = $1", hub_id_); });
   }
@@ -922,6 +933,7 @@ class PostgresStorage final : public Storage, private MigrationTarget {
   struct Finish {
     void operator()(PGconn* connection) const { PQfinish(connection); }
   };
+  uint64_t claims_ = 0;  // under aside_mutex_: every thousandth claim prunes the old ones
   std::mutex lease_mutex_;
   std::unique_ptr<PGconn, Finish> leaser_;
   std::set<std::string> leases_;

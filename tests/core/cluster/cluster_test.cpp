@@ -11,6 +11,8 @@
 #include <atomic>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -151,6 +153,47 @@ TEST(ClusterAlone, AHubOnItsOwnStorageListsItselfWithEveryLease) {
   EXPECT_EQ(cluster["hubs"][0]["address"], alone.url().substr(std::string("http://").size()));
   EXPECT_EQ(cluster["hubs"][0]["self"], true);
   EXPECT_EQ(cluster["hubs"][0]["leases"], Json::array({"liveness", "backups"}));
+}
+
+// An alert every hub may raise from what it sees itself (here, a new error reported to each) goes
+// out once: the first hub to claim it in PostgreSQL sends it.
+TEST_F(Cluster, ANewErrorReportedToTwoHubsIsAlertedOnce) {
+  for (size_t i = 0; i < 2; ++i)  // alerts come from health monitoring
+    hubs_[i] = std::make_unique<testing::TestHub>(
+        testing::registry_options(testing::kLiveness, nullptr, scratch_->yaml(), "health_monitoring: {check_interval_seconds: 60}\n"));
+  std::mutex mutex;
+  std::map<std::string, int> alerts;  // by message
+  std::vector<uint64_t> subscriptions;
+  for (size_t i = 0; i < 2; ++i)
+    subscriptions.push_back(hub(i)->events().subscribe([&](const Event& event) {
+      if (event.topic != "alert.new_error") return;
+      std::lock_guard lock(mutex);
+      ++alerts[Json::parse(event.json).value("message", "")];
+    }));
+  const auto report = [&](size_t i, const std::string& type) {
+    const Json events = {{"events",
+                          {{{"service", "orders"},
+                            {"version", "1.0.0"},
+                            {"host", "web-1"},
+                            {"type", type},
+                            {"message", "order 17 not found"},
+                            {"frames", {{{"module", "orders.api"}, {"function", "load"}, {"line", 10}, {"in_app", true}}}}}}}};
+    return hub(i).post("/errors", events.dump()).status;
+  };
+  const auto count = [&](const std::string& type) {
+    std::lock_guard lock(mutex);
+    int total = 0;
+    for (const auto& [message, times] : alerts) total += message.find(type) != std::string::npos ? times : 0;
+    return total;
+  };
+  ASSERT_EQ(report(0, "KeyError"), 200);
+  ASSERT_TRUE(eventually([&] { return count("KeyError") == 1; }));
+  ASSERT_EQ(report(1, "KeyError"), 200);  // new to hub 1 too
+  // Claims are taken in order: once hub 1 alerted the next new error, it has judged the first.
+  ASSERT_EQ(report(1, "ValueError"), 200);
+  ASSERT_TRUE(eventually([&] { return count("ValueError") == 1; }));
+  EXPECT_EQ(count("KeyError"), 1) << "hub 1 alerted a new error hub 0 had alerted already";
+  for (size_t i = 0; i < 2; ++i) hub(i)->events().unsubscribe(subscriptions[i]);
 }
 
 // Scheduled backups run on one hub, the lease holder; when it stops, another runs them on.
