@@ -40,13 +40,14 @@ def psql(sql: str) -> None:
 
 
 class PostgresHub(conftest.Hub):
+    sections = "health_monitoring:\n  check_interval_seconds: 60\n  service_probe: http\n"  # the manifest's own sections
+
     def write_manifest(self) -> None:
         self.manifest.write_text(
             f"listen: 127.0.0.1:{self.port}\n"
             f"storage: {{backend: postgres, postgres: {{host: {PG['host']}, port: {PG['port']}, dbname: {DATABASE}, user: {PG['user']}}}}}\n"
             "logging: {level: warn, format: text}\n"
-            "registration: {denied_networks: []}\n"
-            "health_monitoring:\n  check_interval_seconds: 60\n  service_probe: http\n" + conftest.PLUGINS
+            "registration: {denied_networks: []}\n" + self.sections + conftest.PLUGINS
         )
 
 

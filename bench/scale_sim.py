@@ -25,26 +25,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "python"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import conftest  # noqa: E402 - the tests' hub launcher
-from cluster_bench import PG, DATABASE, psql  # noqa: E402
+import cluster_bench  # noqa: E402
+from cluster_bench import DATABASE, PG, psql  # noqa: E402
 
 SERVICES = 1000
 HEARTBEAT_SECONDS = 30.0
 CONNECTIONS = 16
 
 
-class PostgresHub(conftest.Hub):
-    def write_manifest(self) -> None:
-        self.manifest.write_text(
-            f"listen: 127.0.0.1:{self.port}\n"
-            f"storage: {{backend: postgres, postgres: {{host: {PG['host']}, port: {PG['port']}, dbname: {DATABASE}, user: {PG['user']}}}}}\n"
-            "logging: {level: warn, format: text}\n"
-            "registration: {denied_networks: []}\n"
-            "http: {max_queued: 65536, max_connections: 19600}\n" + conftest.PLUGINS
-        )
+class ScaleHub(cluster_bench.PostgresHub):
+    sections = "http: {max_queued: 65536, max_connections: 19600}\n"  # no health checks: the load is heartbeats and watches
 
 
 class Connection:
@@ -215,7 +207,7 @@ async def main(count: int, watcher_count: int, seconds: float) -> None:
         sys.exit(f"{watcher_count:,} watchers need that many open files; this shell allows {most:,} (ulimit -Hn)")
     psql(f"CREATE DATABASE {DATABASE}")
     folder = Path(f"/tmp/hub-scale-sim-{os.getpid()}")
-    hub = PostgresHub(folder)
+    hub = ScaleHub(folder)
     try:
         hub.start()
         pid = hub.process.pid

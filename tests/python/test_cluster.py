@@ -86,6 +86,19 @@ def start_hubs(postgres: Postgres, tmp_path: Path, count: int, database: str) ->
     return hubs
 
 
+async def write_configs(api: ConfigAPI, stop: asyncio.Event, written: list, pause: float) -> None:
+    """Config updates n = 1, 2, ...; each acknowledged one is kept with when it was."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+        try:
+            await api.update_config("pricer", {"n": n})
+            written.append((n, time.monotonic()))
+        except HubError:
+            pass  # refused (the database away) or unanswered: not acknowledged
+        await asyncio.sleep(pause)
+
+
 def leases(hub: Hub) -> dict:
     return {lease: member["address"] for member in hub.call("GET", "/cluster")["hubs"] for lease in member.get("leases", [])}
 
@@ -107,7 +120,7 @@ def test_kill_9_of_the_hub_in_use_under_load(postgres: Postgres, tmp_path: Path,
         await watcher.init_async()
         await watcher.watch_config(lambda config: seen.append(config.get("n", 0)))
         registered: List[str] = []
-        written: List[int] = []
+        written: List[tuple] = []  # (n, acknowledged at)
         stop = asyncio.Event()
 
         async def registrations() -> None:
@@ -123,25 +136,15 @@ def test_kill_9_of_the_hub_in_use_under_load(postgres: Postgres, tmp_path: Path,
                 except HubError:
                     pass  # not acknowledged: it may or may not have landed
 
-        async def config_updates() -> None:
-            n = 0
-            while not stop.is_set():
-                n += 1
-                try:
-                    await api.update_config("pricer", {"n": n})
-                    written.append(n)
-                except HubError:
-                    pass
-                await asyncio.sleep(0.01)
 
-        load = [asyncio.create_task(registrations()), asyncio.create_task(config_updates())]
+        load = [asyncio.create_task(registrations()), asyncio.create_task(write_configs(api, stop, written, 0.01))]
         await eventually(lambda: len(registered) >= 20 and len(written) >= 20, what="load before the kill")
         hubs[0].stop(signal.SIGKILL)
         before = (len(registered), len(written))
         await eventually(lambda: len(registered) >= before[0] + 20 and len(written) >= before[1] + 20, what="load after the kill")
         stop.set()
         await asyncio.gather(*load)
-        final = written[-1]
+        final = written[-1][0]
         await eventually(lambda: bool(seen) and seen[-1] == final, what=f"the watcher reaching n={final} (it saw {seen[-5:]})")
         assert seen == sorted(set(seen)), f"the watch went back in time or repeated itself: {seen}"
         await client.aclose()
@@ -198,18 +201,8 @@ def test_a_postgres_restart_under_load(postgres: Postgres, tmp_path: Path) -> No
                     reads["failed"] += 1
                 await asyncio.sleep(0.005)
 
-        async def writing() -> None:
-            n = 0
-            while not stop.is_set():
-                n += 1
-                try:
-                    await api.update_config("pricer", {"n": n})
-                    written.append((n, time.monotonic()))
-                except HubError:
-                    pass  # refused while the database is away: not acknowledged
-                await asyncio.sleep(0.02)
 
-        load = [asyncio.create_task(reading()), asyncio.create_task(writing())]
+        load = [asyncio.create_task(reading()), asyncio.create_task(write_configs(api, stop, written, 0.02))]
         await eventually(lambda: len(written) >= 10, what="writes before the restart")
         await asyncio.to_thread(postgres.stop)
         await asyncio.to_thread(postgres.start)
