@@ -1,5 +1,7 @@
 #include "change_follower.hpp"
 
+#include <set>
+
 #include <hub/errors.hpp>
 
 #include <pthread.h>
@@ -90,6 +92,8 @@ bool ChangeFollower::catch_up() {
         if (change.hub_id != mine) {
           if (change.kind == "config")
             configs_changed = true;
+          else if (change.kind == "reload")
+            reload_everything();
           else
             apply(change);
         }
@@ -120,10 +124,21 @@ void ChangeFollower::apply(const FeedChange& change) {
     registry_->drop_stored(change.service, change.instance_id);
 }
 
+// What storage holds, in place of what memory does: an instance stored by no one any more (removed
+// while this hub was away, or by a restored snapshot) goes too. Discovery sources' instances are
+// never stored and stay.
 void ChangeFollower::reload_everything() {
-  if (registry_)
-    for (InstanceRecord& record : feed_.load_instances()) registry_->take_stored(std::move(record));
-  configs_.catch_up();
+  if (registry_) {
+    std::set<std::pair<std::string, std::string>> stored;
+    for (InstanceRecord& record : feed_.load_instances()) {
+      stored.emplace(record.service_name, record.instance_id);
+      registry_->take_stored(std::move(record));
+    }
+    for (const InstanceRecord& held : registry_->instances())
+      if (held.source == "self" && !stored.count({held.service_name, held.instance_id}))
+        registry_->drop_stored(held.service_name, held.instance_id);
+  }
+  configs_.catch_up();  // a scope never goes back to an older revision
 }
 
 }  // namespace hub::cluster

@@ -26,7 +26,7 @@ struct MemberRecord {
 struct FeedChange {
   int64_t revision = 0;
   std::string hub_id;  // the hub that stored it
-  std::string kind;    // "instance" (stored or its status changed), "removal" or "config"
+  std::string kind;    // "instance" (stored or its status changed), "removal", "config", or "reload" (a snapshot replaced everything)
   std::string service;
   std::string instance_id;
 };

@@ -710,6 +710,7 @@ class PostgresStorage final : public Storage, private MigrationTarget {
 
   void import_state(const StoredState& state) override {
     write([&](pqxx::work& tx) {
+      begin_feed(tx);
       tx.exec(
           "DELETE FROM service_registry; DELETE FROM service_configs; DELETE FROM config_changes; DELETE FROM hub_rollouts; "
           "DELETE FROM hub_circuits");
@@ -739,6 +740,9 @@ class PostgresStorage final : public Storage, private MigrationTarget {
                      newest > 0);
       for (const RolloutRecord& rollout : state.rollouts) put(tx, rollout);
       for (const CircuitRecord& circuit : state.circuits) put(tx, circuit);
+      // The other hubs on this database read everything again, removals included.
+      record_feed(tx, "reload", "", "");
+      tx.exec("NOTIFY hub_changes");
     });
   }
 

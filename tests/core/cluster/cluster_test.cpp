@@ -145,6 +145,28 @@ TEST_F(Cluster, EachHubListsTheLiveHubsWithTheirAddressesLagAndLeases) {
   EXPECT_TRUE(eventually([&] { return Json::parse(hub(0).get("/cluster").body)["hubs"].size() == 2; }));
 }
 
+// A snapshot restored through one hub replaces what the others hold too: the import writes one
+// "reload" row to the feed, and they read everything again.
+TEST_F(Cluster, ASnapshotRestoredThroughOneHubIsServedByTheOthers) {
+  std::string snapshot;
+  {
+    testing::TestHub source(testing::registry_options());
+    ASSERT_EQ(source.post("/register", Json{{"service_name", "ledger"}, {"host", "10.0.0.7"}, {"port", 9000}}.dump()).status, 201);
+    ASSERT_EQ(put_config(source, "ledger", {{"limit", 7}}).status, 201);
+    snapshot = source.get("/snapshot").body;
+  }
+  const HttpReply restored = hub(0).post("/snapshot/restore", snapshot);
+  ASSERT_EQ(restored.status, 200) << restored.body;
+  for (size_t i = 1; i < 3; ++i) {
+    EXPECT_TRUE(eventually([&] { return hub(i).get("/services/ledger").status == 200; })) << "hub " << i;
+    EXPECT_TRUE(eventually([&] {
+      const HttpReply config = hub(i).get("/config/ledger");
+      return config.status == 200 && Json::parse(config.body)["config"]["limit"] == 7;
+    })) << "hub "
+        << i;
+  }
+}
+
 TEST(ClusterAlone, AHubOnItsOwnStorageListsItselfWithEveryLease) {
   testing::TestHub alone(testing::registry_options());
   const Json cluster = Json::parse(alone.get("/cluster").body);
