@@ -1,0 +1,294 @@
+#include "commands.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace hubctl {
+
+namespace {
+
+// A subcommand whose callback chooses `body` to run after parsing.
+CLI::App* command(CLI::App& parent, const std::string& name, const std::string& what, Context& context, std::function<int()> body) {
+  CLI::App* sub = parent.add_subcommand(name, what);
+  sub->callback([&context, body = std::move(body)] { context.run = body; });
+  return sub;
+}
+
+std::string scope_path(const std::string& service) {
+  return service == "global" ? "/global-config" : "/config/" + escaped(service);
+}
+
+bool confirmed(Context& context, const std::string& question) {
+  context.err << question << " [y/N] " << std::flush;
+  std::string answer;
+  std::getline(context.in, answer);
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+void print_diff(Context& context, const Json& changes) {
+  for (const Json& change : changes) {
+    const std::string kind = change.value("change", "");
+    const std::string path = change.value("path", "");
+    if (kind == "added")
+      context.out << "+ " << path << ": " << text_of(change["to"]) << "\n";
+    else if (kind == "removed")
+      context.out << "- " << path << ": " << text_of(change["from"]) << "\n";
+    else
+      context.out << "~ " << path << ": " << text_of(change["from"]) << " -> " << text_of(change["to"]) << "\n";
+  }
+}
+
+// The changes from `before` to `after`, as the hub's diff names them, for the confirmation.
+void local_diff(const Json& before, const Json& after, const std::string& at, Json& changes) {
+  if (before.is_object() && after.is_object()) {
+    for (const auto& [key, value] : before.items()) {
+      const std::string path = at.empty() ? key : at + "." + key;
+      if (!after.contains(key))
+        changes.push_back({{"change", "removed"}, {"path", path}, {"from", value}});
+      else
+        local_diff(value, after[key], path, changes);
+    }
+    for (const auto& [key, value] : after.items())
+      if (!before.contains(key)) changes.push_back({{"change", "added"}, {"path", at.empty() ? key : at + "." + key}, {"to", value}});
+  } else if (before != after) {
+    changes.push_back({{"change", "changed"}, {"path", at}, {"from", before}, {"to", after}});
+  }
+}
+
+void add_services(CLI::App& app, Context& context) {
+  CLI::App* services = app.add_subcommand("services", "registered services and their instances");
+  services->require_subcommand(1);
+  static std::string status, tag, name;
+  command(*services, "list", "every instance, optionally by --status or --tag", context,
+          [&context] {
+            std::string path = "/services";
+            if (!status.empty()) path += "?status=" + escaped(status);
+            if (!tag.empty()) path += std::string(status.empty() ? "?" : "&") + "tag=" + escaped(tag);
+            const Json answer = context.api().get(path);
+            context.output().table(answer["services"],
+                                   {{"SERVICE", "service_name"},
+                                    {"INSTANCE", "instance_id"},
+                                    {"STATUS", "status"},
+                                    {"VERSION", "version"},
+                                    {"URL", "url"},
+                                    {"LAST HEARTBEAT", "last_heartbeat"}},
+                                   answer);
+            return Exit::ok;
+          })
+      ->add_option("--status", status, "healthy, degraded or down")
+      ->check(CLI::IsMember({"healthy", "degraded", "down"}));
+  services->get_subcommand("list")->add_option("--tag", tag, "only instances with this tag");
+  command(*services, "get", "one service's instances", context,
+          [&context] {
+            const Json answer = context.api().get("/services/" + escaped(name));
+            context.output().table(answer["instances"],
+                                   {{"INSTANCE", "instance_id"},
+                                    {"STATUS", "status"},
+                                    {"VERSION", "version"},
+                                    {"URL", "url"},
+                                    {"WEIGHT", "weight"},
+                                    {"LAST HEARTBEAT", "last_heartbeat"}},
+                                   answer);
+            return Exit::ok;
+          })
+      ->add_option("name", name, "the service")
+      ->required();
+  static std::string discovered;
+  command(app, "discover", "a healthy instance's URL, as services discover it", context,
+          [&context] {
+            const Json answer = context.api().get("/discover/" + escaped(discovered));
+            if (context.output().human())
+              context.out << answer.value("url", "") << "\n";
+            else
+              context.output().document(answer);
+            return Exit::ok;
+          })
+      ->add_option("service", discovered, "the service")
+      ->required();
+}
+
+void add_config(CLI::App& app, Context& context) {
+  CLI::App* config = app.add_subcommand("config", "versioned configs: a service's, or 'global'");
+  config->require_subcommand(1);
+  static std::string service, file, created_by;
+  static int64_t from = 0, to = 0, version = 0;
+  static bool yes = false;
+  command(*config, "get", "the config in force", context,
+          [&context] {
+            const Json answer = context.api().get(scope_path(service));
+            if (context.output().human())
+              context.out << "# version " << answer.value("version", 0) << ", revision " << answer.value("revision", 0) << "\n"
+                          << answer.value("config", Json::object()).dump(2) << "\n";
+            else
+              context.output().document(answer);
+            return Exit::ok;
+          })
+      ->add_option("service", service, "the service, or global")
+      ->required();
+  command(
+      *config, "history", "its versions and changes", context,
+      [&context] {
+        const Json answer = context.api().get(scope_path(service) + "/history");
+        context.output().table(
+            answer["versions"],
+            {{"VERSION", "version"}, {"ACTIVE", "active"}, {"CREATED BY", "created_by"}, {"CREATED AT", "created_at"}, {"BYTES", "bytes"}},
+            answer);
+        return Exit::ok;
+      })
+      ->add_option("service", service, "the service, or global")
+      ->required();
+  CLI::App* diff = command(*config, "diff", "what changed between two versions", context, [&context] {
+    std::string path = scope_path(service) + "/diff?from=" + std::to_string(from);
+    if (to) path += "&to=" + std::to_string(to);
+    const Json answer = context.api().get(path);
+    if (context.output().human())
+      print_diff(context, answer["changes"]);
+    else
+      context.output().document(answer);
+    return Exit::ok;
+  });
+  diff->add_option("service", service, "the service, or global")->required();
+  diff->add_option("--from", from, "the older version")->required();
+  diff->add_option("--to", to, "the newer version (default: the one in force)");
+  CLI::App* set =
+      command(*config, "set", "a new version from a file (- for standard input), after a diff and a confirmation", context, [&context] {
+        std::string text;
+        if (file == "-") {
+          text.assign(std::istreambuf_iterator<char>(context.in), {});
+        } else {
+          std::ifstream input(file);
+          if (!input) throw CLI::ValidationError("--file", file + ": cannot be read");
+          text.assign(std::istreambuf_iterator<char>(input), {});
+        }
+        const Json next = Json::parse(text, nullptr, false);
+        if (next.is_discarded() || !next.is_object())
+          throw CLI::ValidationError("--file", file + ": not a JSON object; nothing was changed");
+        Json current = Json::object();
+        try {
+          current = context.api().get(scope_path(service)).value("config", Json::object());
+        } catch (const HubFailure& failure) {
+          if (failure.status() != 404) throw;
+        }
+        Json changes = Json::array();
+        local_diff(current, next, "", changes);
+        if (changes.empty()) {
+          context.err << "no change: the config in force is the same\n";
+          return Exit::ok;
+        }
+        print_diff(context, changes);
+        if (!yes && !confirmed(context, "Store this as a new version of " + service + "?")) return Exit::cancelled;
+        Json body = {{"config_data", next}};
+        if (!created_by.empty()) body["created_by"] = created_by;
+        const Json answer = context.api().put(scope_path(service), body);
+        context.output().object(answer);
+        return Exit::ok;
+      });
+  set->add_option("service", service, "the service, or global")->required();
+  set->add_option("-f,--file", file, "a JSON object; - reads standard input")->required();
+  set->add_flag("-y,--yes", yes, "store without asking");
+  set->add_option("--created-by", created_by, "who made the change, for the history");
+  CLI::App* rollback = command(*config, "rollback", "make an earlier version the one in force", context, [&context] {
+    if (!yes && !confirmed(context, "Roll " + service + " back to version " + std::to_string(version) + "?")) return Exit::cancelled;
+    const Json answer = context.api().post(scope_path(service) + "/rollback", {{"version", version}});
+    context.output().object(answer);
+    return Exit::ok;
+  });
+  rollback->add_option("service", service, "the service, or global")->required();
+  rollback->add_option("version", version, "the version to return to")->required();
+  rollback->add_flag("-y,--yes", yes, "roll back without asking");
+  static int watch_count = 0;
+  CLI::App* watch = command(*config, "watch", "print each new version as it comes (blocking queries)", context, [&context] {
+    int64_t index = context.api().get(scope_path(service)).value("revision", int64_t{0});
+    for (int seen = 0; watch_count == 0 || seen < watch_count;) {
+      const Json answer = context.api().get(scope_path(service) + "/watch?index=" + std::to_string(index) + "&wait=60");
+      if (!answer.value("changed", false)) continue;
+      index = answer.value("revision", index);
+      ++seen;
+      if (context.output().human())
+        context.out << "# version " << answer.value("version", 0) << ", revision " << index << "\n"
+                    << answer.value("config", Json::object()).dump() << "\n"
+                    << std::flush;
+      else
+        context.out << answer.dump() << "\n" << std::flush;  // one JSON document per line
+    }
+    return Exit::ok;
+  });
+  watch->add_option("service", service, "the service, or global")->required();
+  watch->add_option("--count", watch_count, "stop after this many changes (default: never)");
+}
+
+void add_state(CLI::App& app, Context& context) {
+  CLI::App* health = command(app, "health", "the hub's own health", context, [&context] {
+    context.output().object(context.api().get("/health"));
+    return Exit::ok;
+  });
+  command(*health, "services", "every service's health", context, [&context] {
+    const Json answer = context.api().get("/health/services");
+    Json rows = Json::array();
+    for (const auto& [name, entry] : answer.items()) {
+      Json row = entry;
+      row["name"] = name;
+      rows.push_back(row);
+    }
+    context.output().table(
+        rows,
+        {{"SERVICE", "name"}, {"STATUS", "status"}, {"INSTANCES", "instances"}, {"LATENCY MS", "latency"}, {"LAST CHECK", "last_check"}},
+        answer);
+    return Exit::ok;
+  });
+  command(*health, "infrastructure", "every infrastructure component's health", context, [&context] {
+    const Json answer = context.api().get("/health/infrastructure");
+    Json rows = Json::array();
+    for (const auto& [name, entry] : answer.items()) {
+      Json row = entry;
+      row["name"] = name;
+      rows.push_back(row);
+    }
+    context.output().table(rows,
+                           {{"COMPONENT", "name"},
+                            {"STATUS", "status"},
+                            {"RESPONSE MS", "response_time_ms"},
+                            {"CHECKED AT", "checked_at"},
+                            {"ERROR", "error_message"}},
+                           answer);
+    return Exit::ok;
+  });
+  command(app, "alerts", "the recent alerts", context, [&context] {
+    const Json answer = context.api().get("/health/alerts");
+    context.output().table(
+        answer["alerts"],
+        {{"AT", "at"}, {"TYPE", "type"}, {"NAME", "name"}, {"INSTANCE", "instance_id"}, {"STATUS", "status"}, {"MESSAGE", "message"}},
+        answer);
+    return Exit::ok;
+  });
+  command(app, "circuits", "every service's circuit", context, [&context] {
+    const Json answer = context.api().get("/circuits");
+    context.output().table(answer["circuits"], {{"SERVICE", "service"}, {"STATE", "state"}, {"SINCE", "since"}}, answer);
+    return Exit::ok;
+  });
+  command(app, "cluster", "the hubs sharing this hub's database", context, [&context] {
+    const Json answer = context.api().get("/cluster");
+    context.output().table(answer["hubs"],
+                           {{"HUB", "hub_id"},
+                            {"ADDRESS", "address"},
+                            {"VERSION", "version"},
+                            {"LAG", "lag"},
+                            {"SILENT S", "silent_seconds"},
+                            {"LEASES", "leases"},
+                            {"SELF", "self"}},
+                           answer);
+    return Exit::ok;
+  });
+}
+
+}  // namespace
+
+void add_commands(CLI::App& app, Context& context) {
+  add_services(app, context);
+  add_config(app, context);
+  add_state(app, context);
+}
+
+}  // namespace hubctl

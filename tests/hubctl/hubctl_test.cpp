@@ -1,0 +1,136 @@
+// hubctl against a live hub: tables and -o json/yaml, the exit codes scripts rely on, the hub's
+// address from a flag, the environment or a config file, config set with its diff and
+// confirmation, rollback, and watch.
+#include "support/config_hub.hpp"
+#include "support/registry_hub.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+namespace {
+
+using hub::testing::Json;
+using testing::HasSubstr;
+using namespace std::chrono_literals;
+
+struct Outcome {
+  int code = -1;
+  std::string out;  // standard output and error, in order
+};
+
+// `arguments` through the shell, so a test can pipe into hubctl; stderr joins stdout.
+Outcome hubctl(const std::string& arguments, const std::string& environment = "") {
+  const std::string command = environment + " " + HUBCTL_PATH + " " + arguments + " 2>&1";
+  Outcome run;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return run;
+  std::array<char, 4096> buffer;
+  while (size_t got = std::fread(buffer.data(), 1, buffer.size(), pipe)) run.out.append(buffer.data(), got);
+  const int status = ::pclose(pipe);
+  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+class Hubctl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(hub_.post("/register", R"({"service_name": "orders", "host": "10.0.0.1", "port": 8000, "version": "1.2.0"})").status, 201);
+    ASSERT_EQ(hub::testing::put_config(hub_.url() + "/config/orders", R"({"config_data": {"limit": 10}})").status, 201);
+  }
+  std::string at() const { return "-H " + hub_.url() + " "; }
+  std::filesystem::path scratch(const std::string& name) const {
+    return std::filesystem::temp_directory_path() / ("hubctl-test-" + std::to_string(::getpid()) + "-" + name);
+  }
+
+  hub::testing::TestHub hub_{hub::testing::registry_options()};
+};
+
+TEST_F(Hubctl, ListsAsATableOrWholeAsJsonAndYaml) {
+  const Outcome table = hubctl(at() + "services list");
+  EXPECT_EQ(table.code, 0) << table.out;
+  EXPECT_THAT(table.out, HasSubstr("SERVICE"));
+  EXPECT_THAT(table.out, HasSubstr("orders   10.0.0.1:8000  healthy  1.2.0"));
+  const Outcome json = hubctl(at() + "-o json services list");
+  ASSERT_EQ(json.code, 0) << json.out;
+  EXPECT_EQ(Json::parse(json.out)["services"][0]["instance_id"], "10.0.0.1:8000");
+  const Outcome yaml = hubctl(at() + "-o yaml config get orders");
+  EXPECT_EQ(yaml.code, 0);
+  EXPECT_THAT(yaml.out, HasSubstr("config:\n  limit: 10\n"));
+  EXPECT_EQ(hubctl(at() + "discover orders").out, "http://10.0.0.1:8000\n");
+}
+
+TEST_F(Hubctl, ExitCodesSayHowItWent) {
+  const Outcome missing = hubctl(at() + "services get nobody");
+  EXPECT_EQ(missing.code, 3);
+  EXPECT_THAT(missing.out, HasSubstr("404"));
+  const Outcome away = hubctl("-H http://127.0.0.1:1 cluster");
+  EXPECT_EQ(away.code, 5);
+  EXPECT_THAT(away.out, HasSubstr("cannot reach the hub at http://127.0.0.1:1"));
+  EXPECT_EQ(hubctl(at() + "no-such-command").code, 2);
+  EXPECT_EQ(hubctl(at() + "-o xml cluster").code, 2);
+  const Outcome refused = hubctl(at() + "config rollback orders 99 --yes");
+  EXPECT_EQ(refused.code, 3) << refused.out;  // no such version
+}
+
+TEST_F(Hubctl, TheHubComesFromAFlagTheEnvironmentOrTheConfigFile) {
+  EXPECT_EQ(hubctl("cluster", "HUB_URL=" + hub_.url()).code, 0);
+  const std::filesystem::path file = scratch("config.yaml");
+  std::ofstream(file) << "hub: " << hub_.url() << "\n";
+  EXPECT_EQ(hubctl("--config " + file.string() + " cluster", "HOME=/nonexistent").code, 0);
+  std::ofstream(file) << "hub: [not, a, string]\n";
+  const Outcome broken = hubctl("--config " + file.string() + " cluster");
+  EXPECT_EQ(broken.code, 2);
+  EXPECT_THAT(broken.out, HasSubstr(file.string() + ": hub must be a string"));
+  std::filesystem::remove(file);
+  // Several hubs: a dead one first is passed over.
+  EXPECT_EQ(hubctl("-H http://127.0.0.1:1," + hub_.url() + " services list").code, 0);
+}
+
+TEST_F(Hubctl, ConfigSetShowsTheDiffAndStoresOnlyWhenConfirmed) {
+  const std::filesystem::path file = scratch("orders.json");
+  std::ofstream(file) << R"({"limit": 20, "region": "eu"})";
+  const Outcome no = hubctl(at() + "config set orders -f " + file.string() + " < /dev/null");  // no answer is no
+  EXPECT_EQ(no.code, 6) << no.out;
+  EXPECT_THAT(no.out, HasSubstr("~ limit: 10 -> 20"));
+  EXPECT_THAT(no.out, HasSubstr("+ region: eu"));
+  EXPECT_EQ(Json::parse(hub_.get("/config/orders").body)["version"], 1) << "a declined change was stored";
+  const Outcome yes = hubctl(at() + "config set orders -f - --yes --created-by ops < " + file.string());
+  EXPECT_EQ(yes.code, 0) << yes.out;
+  EXPECT_EQ(Json::parse(hub_.get("/config/orders").body)["config"]["region"], "eu");
+  std::ofstream(file) << "not json";
+  const Outcome bad = hubctl(at() + "config set orders -f " + file.string() + " --yes");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.out, HasSubstr("not a JSON object; nothing was changed"));
+  const Outcome history = hubctl(at() + "config history orders");
+  EXPECT_THAT(history.out, HasSubstr("ops"));
+  const Outcome back = hubctl(at() + "config rollback orders 1 --yes");
+  EXPECT_EQ(back.code, 0) << back.out;
+  EXPECT_EQ(Json::parse(hub_.get("/config/orders").body)["config"], Json::parse(R"({"limit": 10})"));
+  const Outcome diff = hubctl(at() + "config diff orders --from 2 --to 1");
+  EXPECT_THAT(diff.out, HasSubstr("- region: eu"));
+  std::filesystem::remove(file);
+}
+
+TEST_F(Hubctl, ConfigWatchPrintsEachNewVersion) {
+  auto watched = std::async(std::launch::async, [&] { return hubctl(at() + "-o json config watch orders --count 1"); });
+  // The watch parks on the hub before the change: the gauge says so.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (hub_.get("/metrics").body.find("\nhub_config_watchers 1") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);  // polling the hub's gauge, bounded by the deadline
+  ASSERT_EQ(hub::testing::put_config(hub_.url() + "/config/orders", R"({"config_data": {"limit": 11}})").status, 201);
+  ASSERT_EQ(watched.wait_for(10s), std::future_status::ready);
+  const Outcome run = watched.get();
+  EXPECT_EQ(run.code, 0);
+  EXPECT_EQ(Json::parse(run.out)["config"]["limit"], 11);
+}
+
+}  // namespace
