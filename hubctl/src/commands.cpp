@@ -1,5 +1,7 @@
 #include "commands.hpp"
 
+#include "command_kit.hpp"
+
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -8,24 +10,6 @@
 namespace hubctl {
 
 namespace {
-
-// A subcommand whose callback chooses `body` to run after parsing.
-CLI::App* command(CLI::App& parent, const std::string& name, const std::string& what, Context& context, std::function<int()> body) {
-  CLI::App* sub = parent.add_subcommand(name, what);
-  sub->callback([&context, body = std::move(body)] { context.run = body; });
-  return sub;
-}
-
-std::string scope_path(const std::string& service) {
-  return service == "global" ? "/global-config" : "/config/" + escaped(service);
-}
-
-bool confirmed(Context& context, const std::string& question) {
-  context.err << question << " [y/N] " << std::flush;
-  std::string answer;
-  std::getline(context.in, answer);
-  return answer == "y" || answer == "Y" || answer == "yes";
-}
 
 void print_diff(Context& context, const Json& changes) {
   for (const Json& change : changes) {
@@ -154,14 +138,7 @@ void add_config(CLI::App& app, Context& context) {
   diff->add_option("--to", to, "the newer version (default: the one in force)");
   CLI::App* set =
       command(*config, "set", "a new version from a file (- for standard input), after a diff and a confirmation", context, [&context] {
-        std::string text;
-        if (file == "-") {
-          text.assign(std::istreambuf_iterator<char>(context.in), {});
-        } else {
-          std::ifstream input(file);
-          if (!input) throw CLI::ValidationError("--file", file + ": cannot be read");
-          text.assign(std::istreambuf_iterator<char>(input), {});
-        }
+        const std::string text = read_input(context, file);
         const Json next = Json::parse(text, nullptr, false);
         if (next.is_discarded() || !next.is_object())
           throw CLI::ValidationError("--file", file + ": not a JSON object; nothing was changed");
@@ -265,7 +242,8 @@ void add_state(CLI::App& app, Context& context) {
   });
   command(app, "circuits", "every service's circuit", context, [&context] {
     const Json answer = context.api().get("/circuits");
-    context.output().table(answer["circuits"], {{"SERVICE", "service"}, {"STATE", "state"}, {"SINCE", "since"}}, answer);
+    context.output().table(answer["circuits"],
+                           {{"SERVICE", "service_name"}, {"STATE", "state"}, {"OPENED AT", "opened_at"}, {"CALLS", "calls"}}, answer);
     return Exit::ok;
   });
   command(app, "cluster", "the hubs sharing this hub's database", context, [&context] {
@@ -289,6 +267,8 @@ void add_commands(CLI::App& app, Context& context) {
   add_services(app, context);
   add_config(app, context);
   add_state(app, context);
+  add_operations(app, context);
+  add_completion(app, context);
 }
 
 }  // namespace hubctl

@@ -20,22 +20,34 @@ HubApi::HubApi(const Settings& settings)
 
 HubApi::~HubApi() = default;
 
-Json HubApi::call(const std::string& method, const std::string& path, const Json& body) const {
+namespace {
+
+[[noreturn]] void refuse(const std::string& method, const std::string& path, const hub::client::Reply& reply) {
+  const Json answer = Json::parse(reply.body, nullptr, false);
+  const std::string message =
+      answer.is_object() && answer.contains("message") ? answer["message"].get<std::string>() : reply.body.substr(0, 300);
+  throw HubFailure(reply.status, method + " " + path + ": " + std::to_string(reply.status) + " " + message);
+}
+
+}  // namespace
+
+std::string HubApi::raw(const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& content_type) const {
   hub::client::Reply reply;
   try {
-    reply = connection_->exchange(method, path, body.is_null() ? "" : "application/json", body.is_null() ? "" : body.dump(),
-                                  "application/json");
+    reply = connection_->exchange(method, path, content_type, body, "application/octet-stream, application/json");
   } catch (const hub::ClientError& error) {
     throw HubFailure(0, error.what());
   }
-  Json answer = Json::parse(reply.body, nullptr, false);
-  if (reply.status >= 400) {
-    const std::string message =
-        answer.is_object() && answer.contains("message") ? answer["message"].get<std::string>() : reply.body.substr(0, 300);
-    throw HubFailure(reply.status, method + " " + path + ": " + std::to_string(reply.status) + " " + message);
-  }
-  if (answer.is_discarded()) throw HubFailure(reply.status, method + " " + path + ": the answer is not JSON");
-  return answer;
+  if (reply.status >= 400) refuse(method, path, reply);
+  return reply.body;
+}
+
+Json HubApi::call(const std::string& method, const std::string& path, const Json& body) const {
+  const std::string answer = raw(method, path, body.is_null() ? "" : body.dump(), body.is_null() ? "" : "application/json");
+  Json parsed = Json::parse(answer, nullptr, false);
+  if (parsed.is_discarded()) throw HubFailure(200, method + " " + path + ": the answer is not JSON");
+  return parsed;
 }
 
 std::string escaped(const std::string& text) {

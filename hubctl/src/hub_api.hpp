@@ -50,6 +50,8 @@ class HubApi {
   Json post(const std::string& path, const Json& body) const { return call("POST", path, body); }
   Json put(const std::string& path, const Json& body) const { return call("PUT", path, body); }
   Json call(const std::string& method, const std::string& path, const Json& body) const;
+  // The answer's bytes as they are (a snapshot); throws HubFailure as call() does.
+  std::string raw(const std::string& method, const std::string& path, const std::string& body, const std::string& content_type) const;
 
  private:
   std::unique_ptr<hub::client::Connection> connection_;

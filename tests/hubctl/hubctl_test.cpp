@@ -27,17 +27,21 @@ struct Outcome {
   std::string out;  // standard output and error, in order
 };
 
-// `arguments` through the shell, so a test can pipe into hubctl; stderr joins stdout.
-Outcome hubctl(const std::string& arguments, const std::string& environment = "") {
-  const std::string command = environment + " " + HUBCTL_PATH + " " + arguments + " 2>&1";
+// A shell command line; stderr joins stdout.
+Outcome shell(const std::string& command) {
   Outcome run;
-  FILE* pipe = ::popen(command.c_str(), "r");
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   if (!pipe) return run;
   std::array<char, 4096> buffer;
   while (size_t got = std::fread(buffer.data(), 1, buffer.size(), pipe)) run.out.append(buffer.data(), got);
   const int status = ::pclose(pipe);
   run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return run;
+}
+
+// hubctl with `arguments` through the shell, so a test can redirect its input.
+Outcome hubctl(const std::string& arguments, const std::string& environment = "") {
+  return shell(environment + " " + HUBCTL_PATH + " " + arguments);
 }
 
 class Hubctl : public ::testing::Test {
@@ -131,6 +135,41 @@ TEST_F(Hubctl, ConfigWatchPrintsEachNewVersion) {
   const Outcome run = watched.get();
   EXPECT_EQ(run.code, 0);
   EXPECT_EQ(Json::parse(run.out)["config"]["limit"], 11);
+}
+
+TEST_F(Hubctl, OperatesInstancesCircuitsAndSnapshots) {
+  EXPECT_EQ(hubctl(at() + "instances drain orders 10.0.0.1:8000").code, 0);
+  EXPECT_EQ(Json::parse(hub_.get("/services/orders").body)["instances"][0]["status"], "healthy");
+  const Outcome forced = hubctl(at() + "circuit orders FORCED_OPEN");
+  EXPECT_EQ(forced.code, 0) << forced.out;
+  EXPECT_THAT(hubctl(at() + "circuits").out, HasSubstr("orders   FORCED_OPEN"));
+  EXPECT_EQ(hubctl(at() + "circuit orders SIDEWAYS").code, 1);  // the hub refuses an unknown state
+  const Outcome no_tokens = hubctl(at() + "tokens list");
+  EXPECT_EQ(no_tokens.code, 4) << no_tokens.out;  // 409: auth is disabled here
+  EXPECT_THAT(no_tokens.out, HasSubstr("auth is disabled"));
+  EXPECT_EQ(hubctl(at() + "rollouts status no-such-rollout").code, 3);
+  const std::filesystem::path file = scratch("hub.snapshot");
+  ASSERT_EQ(hubctl(at() + "snapshot save " + file.string()).code, 0);
+  hub::testing::TestHub empty(hub::testing::registry_options());
+  const Outcome restored = hubctl("-H " + empty.url() + " snapshot restore " + file.string() + " --yes");
+  EXPECT_EQ(restored.code, 0) << restored.out;
+  EXPECT_EQ(Json::parse(empty.get("/config/orders").body)["config"]["limit"], 10);
+  EXPECT_EQ(hubctl(at() + "instances deregister orders 10.0.0.1:8000 < /dev/null").code, 6);
+  EXPECT_EQ(hubctl(at() + "instances deregister orders 10.0.0.1:8000 --yes").code, 0);
+  EXPECT_EQ(hub_.get("/services/orders").status, 404);
+  std::filesystem::remove(file);
+}
+
+TEST_F(Hubctl, CompletionScriptsComeFromTheCommandTree) {
+  const Outcome bash = hubctl("completion bash");
+  EXPECT_EQ(bash.code, 0);
+  EXPECT_THAT(bash.out, HasSubstr("complete -F _hubctl hubctl"));
+  EXPECT_THAT(bash.out, HasSubstr("\"hubctl config\") words=\"get history diff set rollback watch"));
+  const Outcome completed = shell("bash -c 'source <(" + std::string(HUBCTL_PATH) +
+                                  " completion bash); COMP_WORDS=(hubctl rollouts pa); COMP_CWORD=2; _hubctl; echo ${COMPREPLY[@]}'");
+  EXPECT_EQ(completed.out, "pause\n");
+  EXPECT_THAT(hubctl("completion zsh").out, HasSubstr("#compdef hubctl"));
+  EXPECT_EQ(hubctl("completion fish").code, 2);
 }
 
 }  // namespace
