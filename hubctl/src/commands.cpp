@@ -2,10 +2,14 @@
 
 #include "command_kit.hpp"
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
+
+#include <unistd.h>
 
 namespace hubctl {
 
@@ -93,6 +97,49 @@ void add_services(CLI::App& app, Context& context) {
       ->required();
 }
 
+Json config_in_force(Context& context, const std::string& service) {
+  try {
+    return context.api().get(scope_path(service)).value("config", Json::object());
+  } catch (const HubFailure& failure) {
+    if (failure.status() != 404) throw;
+    return Json::object();  // none yet: the first version
+  }
+}
+
+// Shows what `next` changes against the config in force, asks unless `yes`, and stores it.
+int store_config(Context& context, const std::string& service, const Json& next, bool yes, const std::string& created_by) {
+  Json changes = Json::array();
+  local_diff(config_in_force(context, service), next, "", changes);
+  if (changes.empty()) {
+    context.err << "no change: the config in force is the same\n";
+    return Exit::ok;
+  }
+  print_diff(context, changes);
+  if (!yes && !confirmed(context, "Store this as a new version of " + service + "?")) return Exit::cancelled;
+  Json body = {{"config_data", next}};
+  if (!created_by.empty()) body["created_by"] = created_by;
+  context.output().object(context.api().put(scope_path(service), body));
+  return Exit::ok;
+}
+
+// The config in force in $VISUAL or $EDITOR (vi), then checked, diffed and confirmed as set does.
+int edit_config(Context& context, const std::string& service, bool yes, const std::string& created_by) {
+  const std::string file =
+      (std::filesystem::temp_directory_path() / ("hubctl-" + std::to_string(::getpid()) + "-" + service + ".json")).string();
+  std::ofstream(file) << config_in_force(context, service).dump(2) << "\n";
+  const char* visual = std::getenv("VISUAL");
+  const char* editor = visual && *visual ? visual : std::getenv("EDITOR");
+  const std::string command = std::string(editor && *editor ? editor : "vi") + " '" + file + "'";
+  if (std::system(command.c_str()) != 0)
+    throw CLI::ValidationError("editor", command + " failed; nothing was changed, the text is in " + file);
+  const Json next = Json::parse(read_input(context, file), nullptr, false);
+  if (next.is_discarded() || !next.is_object())
+    throw CLI::ValidationError("editor", "not a JSON object; nothing was changed, the text is in " + file);
+  const int code = store_config(context, service, next, yes, created_by);
+  std::filesystem::remove(file);
+  return code;
+}
+
 void add_config(CLI::App& app, Context& context) {
   CLI::App* config = app.add_subcommand("config", "versioned configs: a service's, or 'global'");
   config->require_subcommand(1);
@@ -142,30 +189,17 @@ void add_config(CLI::App& app, Context& context) {
         const Json next = Json::parse(text, nullptr, false);
         if (next.is_discarded() || !next.is_object())
           throw CLI::ValidationError("--file", file + ": not a JSON object; nothing was changed");
-        Json current = Json::object();
-        try {
-          current = context.api().get(scope_path(service)).value("config", Json::object());
-        } catch (const HubFailure& failure) {
-          if (failure.status() != 404) throw;
-        }
-        Json changes = Json::array();
-        local_diff(current, next, "", changes);
-        if (changes.empty()) {
-          context.err << "no change: the config in force is the same\n";
-          return Exit::ok;
-        }
-        print_diff(context, changes);
-        if (!yes && !confirmed(context, "Store this as a new version of " + service + "?")) return Exit::cancelled;
-        Json body = {{"config_data", next}};
-        if (!created_by.empty()) body["created_by"] = created_by;
-        const Json answer = context.api().put(scope_path(service), body);
-        context.output().object(answer);
-        return Exit::ok;
+        return store_config(context, service, next, yes, created_by);
       });
   set->add_option("service", service, "the service, or global")->required();
   set->add_option("-f,--file", file, "a JSON object; - reads standard input")->required();
   set->add_flag("-y,--yes", yes, "store without asking");
   set->add_option("--created-by", created_by, "who made the change, for the history");
+  CLI::App* edit = command(*config, "edit", "the config in force in $VISUAL or $EDITOR, then a diff and a confirmation", context,
+                           [&context] { return edit_config(context, service, yes, created_by); });
+  edit->add_option("service", service, "the service, or global")->required();
+  edit->add_flag("-y,--yes", yes, "store without asking");
+  edit->add_option("--created-by", created_by, "who made the change, for the history");
   CLI::App* rollback = command(*config, "rollback", "make an earlier version the one in force", context, [&context] {
     if (!yes && !confirmed(context, "Roll " + service + " back to version " + std::to_string(version) + "?")) return Exit::cancelled;
     const Json answer = context.api().post(scope_path(service) + "/rollback", {{"version", version}});

@@ -124,6 +124,20 @@ TEST_F(Hubctl, ConfigSetShowsTheDiffAndStoresOnlyWhenConfirmed) {
   std::filesystem::remove(file);
 }
 
+TEST_F(Hubctl, ConfigEditOpensTheEditorAndStoresWhatItLeaves) {
+  const Outcome edited = hubctl(at() + "config edit orders --yes", "EDITOR='sed -i s/10/12/'");
+  EXPECT_EQ(edited.code, 0) << edited.out;
+  EXPECT_THAT(edited.out, HasSubstr("~ limit: 10 -> 12"));
+  EXPECT_EQ(Json::parse(hub_.get("/config/orders").body)["config"]["limit"], 12);
+  const Outcome same = hubctl(at() + "config edit orders", "EDITOR=true");
+  EXPECT_EQ(same.code, 0);
+  EXPECT_THAT(same.out, HasSubstr("no change"));
+  const Outcome broken = hubctl(at() + "config edit orders --yes", "EDITOR='truncate -s 0'");
+  EXPECT_EQ(broken.code, 2);
+  EXPECT_THAT(broken.out, HasSubstr("not a JSON object; nothing was changed, the text is in "));
+  EXPECT_EQ(Json::parse(hub_.get("/config/orders").body)["version"], 2);
+}
+
 TEST_F(Hubctl, ConfigWatchPrintsEachNewVersion) {
   auto watched = std::async(std::launch::async, [&] { return hubctl(at() + "-o json config watch orders --count 1"); });
   // The watch parks on the hub before the change: the gauge says so.
@@ -164,7 +178,7 @@ TEST_F(Hubctl, CompletionScriptsComeFromTheCommandTree) {
   const Outcome bash = hubctl("completion bash");
   EXPECT_EQ(bash.code, 0);
   EXPECT_THAT(bash.out, HasSubstr("complete -F _hubctl hubctl"));
-  EXPECT_THAT(bash.out, HasSubstr("\"hubctl config\") words=\"get history diff set rollback watch"));
+  EXPECT_THAT(bash.out, HasSubstr("\"hubctl config\") words=\"get history diff set edit rollback watch"));
   const Outcome completed = shell("bash -c 'source <(" + std::string(HUBCTL_PATH) +
                                   " completion bash); COMP_WORDS=(hubctl rollouts pa); COMP_CWORD=2; _hubctl; echo ${COMPREPLY[@]}'");
   EXPECT_EQ(completed.out, "pause\n");
