@@ -8,7 +8,10 @@ namespace hubctl {
 
 CLI::App* command(CLI::App& parent, const std::string& name, const std::string& what, Context& context, std::function<int()> body) {
   CLI::App* sub = parent.add_subcommand(name, what);
-  sub->callback([&context, body = std::move(body)] { context.run = body; });
+  // CLI11 calls a parent's callback after its chosen subcommand's: `health services` is not `health`.
+  sub->callback([&context, sub, body = std::move(body)] {
+    if (sub->get_subcommands().empty()) context.run = body;
+  });
   return sub;
 }
 

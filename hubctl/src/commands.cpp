@@ -230,6 +230,17 @@ void add_config(CLI::App& app, Context& context) {
   watch->add_option("--count", watch_count, "stop after this many changes (default: never)");
 }
 
+// {"a": {...}, "b": {...}} as rows, each with its key as "name".
+Json rows_by_name(const Json& object) {
+  Json rows = Json::array();
+  for (const auto& [name, entry] : object.items()) {
+    Json row = entry;
+    row["name"] = name;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 void add_state(CLI::App& app, Context& context) {
   CLI::App* health = command(app, "health", "the hub's own health", context, [&context] {
     context.output().object(context.api().get("/health"));
@@ -237,12 +248,7 @@ void add_state(CLI::App& app, Context& context) {
   });
   command(*health, "services", "every service's health", context, [&context] {
     const Json answer = context.api().get("/health/services");
-    Json rows = Json::array();
-    for (const auto& [name, entry] : answer.items()) {
-      Json row = entry;
-      row["name"] = name;
-      rows.push_back(row);
-    }
+    const Json rows = rows_by_name(answer);
     context.output().table(
         rows,
         {{"SERVICE", "name"}, {"STATUS", "status"}, {"INSTANCES", "instances"}, {"LATENCY MS", "latency"}, {"LAST CHECK", "last_check"}},
@@ -251,12 +257,7 @@ void add_state(CLI::App& app, Context& context) {
   });
   command(*health, "infrastructure", "every infrastructure component's health", context, [&context] {
     const Json answer = context.api().get("/health/infrastructure");
-    Json rows = Json::array();
-    for (const auto& [name, entry] : answer.items()) {
-      Json row = entry;
-      row["name"] = name;
-      rows.push_back(row);
-    }
+    const Json rows = rows_by_name(answer);
     context.output().table(rows,
                            {{"COMPONENT", "name"},
                             {"STATUS", "status"},

@@ -55,7 +55,8 @@ class Hubctl : public ::testing::Test {
     return std::filesystem::temp_directory_path() / ("hubctl-test-" + std::to_string(::getpid()) + "-" + name);
   }
 
-  hub::testing::TestHub hub_{hub::testing::registry_options()};
+  hub::testing::TestHub hub_{hub::testing::registry_options(hub::testing::kLiveness, nullptr, "{backend: memory}",
+                                                            "health_monitoring: {check_interval_seconds: 60}\n")};
 };
 
 TEST_F(Hubctl, ListsAsATableOrWholeAsJsonAndYaml) {
@@ -70,6 +71,9 @@ TEST_F(Hubctl, ListsAsATableOrWholeAsJsonAndYaml) {
   EXPECT_EQ(yaml.code, 0);
   EXPECT_THAT(yaml.out, HasSubstr("config:\n  limit: 10\n"));
   EXPECT_EQ(hubctl(at() + "discover orders").out, "http://10.0.0.1:8000\n");
+  const Outcome services = hubctl(at() + "health services");  // the subcommand, not its parent `health`
+  EXPECT_THAT(services.out, HasSubstr("SERVICE  STATUS   INSTANCES"));
+  EXPECT_THAT(services.out, HasSubstr("orders   healthy  1"));
 }
 
 TEST_F(Hubctl, ExitCodesSayHowItWent) {
