@@ -178,6 +178,31 @@ TEST_F(Hubctl, OperatesInstancesCircuitsAndSnapshots) {
   std::filesystem::remove(file);
 }
 
+// A rollout the test's fleet never follows: it waits at its first batch while the operator pauses,
+// resumes and aborts it; watch then ends with 4 (it ended without succeeding).
+TEST_F(Hubctl, StartsFollowsAndStopsARollout) {
+  const std::filesystem::path file = scratch("rollout.json");
+  std::ofstream(file) << R"({"service": "orders", "version": "1.3.0", "min_ready_seconds": 0})";
+  const Outcome started = hubctl(at() + "-o json rollouts start -f " + file.string());
+  ASSERT_EQ(started.code, 0) << started.out;
+  const std::string id = Json::parse(started.out)["id"];
+  EXPECT_THAT(hubctl(at() + "rollouts list").out, HasSubstr(id));
+  const Outcome status = hubctl(at() + "rollouts status " + id);
+  EXPECT_EQ(status.code, 0) << status.out;
+  EXPECT_THAT(status.out, HasSubstr("orders 1.2.0 -> 1.3.0"));
+  EXPECT_THAT(status.out, HasSubstr("batches, progressing"));
+  EXPECT_THAT(hubctl(at() + "rollouts pause " + id).out, HasSubstr("paused"));
+  EXPECT_THAT(hubctl(at() + "rollouts resume " + id).out, HasSubstr("progressing"));
+  auto watched = std::async(std::launch::async, [&] { return hubctl(at() + "-o json rollouts watch " + id + " --every 0.1"); });
+  EXPECT_EQ(hubctl(at() + "rollouts abort " + id).code, 0);
+  ASSERT_EQ(watched.wait_for(20s), std::future_status::ready);
+  const Outcome watch = watched.get();
+  EXPECT_EQ(watch.code, 4) << watch.out;
+  EXPECT_THAT(watch.out, HasSubstr(R"("phase":)"));
+  EXPECT_EQ(hubctl(at() + "rollouts abort " + id).code, 4) << "aborting an ended rollout is a conflict";
+  std::filesystem::remove(file);
+}
+
 TEST_F(Hubctl, CompletionScriptsComeFromTheCommandTree) {
   const Outcome bash = hubctl("completion bash");
   EXPECT_EQ(bash.code, 0);
