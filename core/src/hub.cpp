@@ -380,12 +380,12 @@ void Hub::Impl::open_cluster(int64_t feed_from) {
     monitor->share_checks(std::move(ownership));
   };
   membership = std::make_unique<cluster::Membership>(
-      *storage, self(), [this] { return follower->applied(); }, share, logger, cluster::Membership::Settings{});
+      *storage, [this] { return follower->applied(); }, share, logger, cluster::Membership::Settings{});
 }
 
-// Once the server listens (its port known): the other hubs see this one, and the checks are shared.
+// Once the server listens (its port and start known): the other hubs see this one, and the checks are shared.
 void Hub::Impl::start_membership() {
-  if (membership) membership->start(self().address);
+  if (membership) membership->start(self());
 }
 
 MemberRecord Hub::Impl::self() const {

@@ -6,24 +6,16 @@
 
 namespace hub::cluster {
 
-Membership::Membership(Storage& storage, MemberRecord self, std::function<int64_t()> applied,
-                       std::function<void(std::shared_ptr<const HashRing>)> changed, std::shared_ptr<spdlog::logger> logger,
-                       Settings settings)
-    : storage_(storage),
-      self_(std::move(self)),
-      applied_(std::move(applied)),
-      changed_(std::move(changed)),
-      logger_(std::move(logger)),
-      settings_(settings) {
-  self_.hub_id = storage_.hub_id();
-}
+Membership::Membership(Storage& storage, std::function<int64_t()> applied, std::function<void(std::shared_ptr<const HashRing>)> changed,
+                       std::shared_ptr<spdlog::logger> logger, Settings settings)
+    : storage_(storage), applied_(std::move(applied)), changed_(std::move(changed)), logger_(std::move(logger)), settings_(settings) {}
 
 Membership::~Membership() {
   stop();
 }
 
-void Membership::start(const std::string& address) {
-  self_.address = address;
+void Membership::start(MemberRecord self) {
+  self_ = std::move(self);
   beat();
   thread_ = std::thread([this] { run(); });
 }
@@ -65,9 +57,9 @@ bool Membership::beat() {
       std::lock_guard lock(mutex_);
       if (!failing_) logger_->warn("this hub's membership beat failed; it keeps its share of the checks meanwhile: {}", error.what());
       failing_ = true;
-      if (!ring_) {  // never knew the others: it checks everything rather than nothing
+      if (ids_.empty()) {  // never knew the others: it checks everything rather than nothing
         ids_ = {self_.hub_id};
-        ring_ = alone = std::make_shared<const HashRing>(ids_);
+        alone = std::make_shared<const HashRing>(ids_);
       }
     }
     if (alone) changed_(alone);
@@ -88,7 +80,7 @@ bool Membership::beat() {
       for (const std::string& id : ids) names += (names.empty() ? "" : ", ") + id;
       logger_->info("{} hub(s) share this database now: {}", ids.size(), names);
       ids_ = ids;
-      ring_ = ring = std::make_shared<const HashRing>(ids);
+      ring = std::make_shared<const HashRing>(ids);
     }
   }
   if (ring) changed_(ring);
@@ -98,11 +90,6 @@ bool Membership::beat() {
 std::vector<MemberRecord> Membership::members() const {
   std::lock_guard lock(mutex_);
   return members_;
-}
-
-std::shared_ptr<const HashRing> Membership::ring() const {
-  std::lock_guard lock(mutex_);
-  return ring_;
 }
 
 }  // namespace hub::cluster

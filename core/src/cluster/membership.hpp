@@ -27,24 +27,24 @@ class Membership {
     std::chrono::milliseconds beat_every{1000};
     std::chrono::seconds alive_within{5};
   };
-  // `self` is this hub's row (its id is storage's, its address given at start); `applied` reads its feed revision at each beat;
-  // `changed` is called with the new ring (on the membership's thread) whenever the hubs change.
-  Membership(Storage& storage, MemberRecord self, std::function<int64_t()> applied,
-             std::function<void(std::shared_ptr<const HashRing>)> changed, std::shared_ptr<spdlog::logger> logger, Settings settings);
+  // `applied` reads this hub's feed revision at each beat; `changed` is called with the new ring (on
+  // the membership's thread) whenever the hubs change.
+  Membership(Storage& storage, std::function<int64_t()> applied, std::function<void(std::shared_ptr<const HashRing>)> changed,
+             std::shared_ptr<spdlog::logger> logger, Settings settings);
   ~Membership();  // stops the thread
   Membership(const Membership&) = delete;
   Membership& operator=(const Membership&) = delete;
 
   // Beats once on the caller's thread (so the ring is known before the first health check), then
-  // every `beat_every` on a thread of its own. `address` is where this hub's API listens.
-  void start(const std::string& address);
+  // every `beat_every` on a thread of its own. `self` is this hub's row: its id, where its API
+  // listens, its version and start.
+  void start(MemberRecord self);
   // Stops beating and deletes this hub's row, so the others take its share at once.
   void stop();
   // Beats and reads the live hubs now; false when storage failed (the last ring stands).
   bool beat();
 
   std::vector<MemberRecord> members() const;  // as last read, by hub id
-  std::shared_ptr<const HashRing> ring() const;
 
  private:
   void run();
@@ -60,8 +60,7 @@ class Membership {
   bool stopping_ = false;
   bool failing_ = false;
   std::vector<MemberRecord> members_;
-  std::vector<std::string> ids_;  // the ring's members
-  std::shared_ptr<const HashRing> ring_;
+  std::vector<std::string> ids_;  // the ring's members, as last handed to `changed`
   std::thread thread_;
 };
 

@@ -288,7 +288,11 @@ void HealthMonitor::share_checks(std::shared_ptr<const CheckOwnership> ownership
 std::pair<size_t, size_t> HealthMonitor::owned_targets() const {
   std::lock_guard lock(mutex_);
   size_t owned = 0;
-  for (const auto& [key, target] : targets_) owned += !ownership_ || ownership_->owner(key) == ownership_->self ? 1 : 0;
+  for (const auto& [key, target] : targets_) {
+    // What the scheduler decided under this ownership; hashed afresh only for a target it has not looked at since.
+    const bool current = !ownership_ || target->ownership_epoch == ownership_->epoch;
+    owned += (current ? target->owned : ownership_->owner(key) == ownership_->self) ? 1 : 0;
+  }
   return {owned, targets_.size()};
 }
 
