@@ -155,6 +155,33 @@ class HealthApi {
     return json_answer({{"window_seconds", *window}, {"services", std::move(services)}});
   }
 
+  // Checks summed per bucket of time from storage, for the dashboard's charts: every component, or one service.
+  Response trend(const Request& request, bool infrastructure) const {
+    const std::string name = infrastructure ? "" : request.params.at("service");
+    const auto query = http::parse_query(request.query);
+    const std::string window_text = query && query->count("window") ? query->at("window") : "1h";
+    const auto window = window_seconds(window_text);
+    if (!window || *window > 7 * 86400)
+      return http::error(request, 400, "invalid_argument",
+                         "window: '" + window_text + "' is not a duration up to 7d such as 3600, 90m or 24h");
+    const int bucket = static_cast<int>(std::max<int64_t>(10, *window / 60));
+    std::vector<HealthBucket> buckets;
+    try {
+      monitor_.flush();
+      buckets = monitor_.store().load_health_trend(infrastructure, name, clock_.now_unix_us() - *window * 1'000'000, bucket);
+    } catch (const StorageError& error) {
+      return http::error(request, 503, "storage_unavailable", "a trend needs storage: " + std::string(error.what()));
+    }
+    json series = json::object();
+    for (const HealthBucket& each : buckets)
+      series[each.name].push_back({{"at", rfc3339_utc(each.start_unix_us)},
+                                   {"checks", each.checks},
+                                   {"healthy", each.healthy},
+                                   {"mean_latency_ms", rounded(each.mean_latency_ms)},
+                                   {"max_latency_ms", rounded(each.max_latency_ms)}});
+    return json_answer({{"window_seconds", *window}, {"bucket_seconds", bucket}, {"series", std::move(series)}});
+  }
+
   Response alerts(const Request&) const {
     json out = json::array();
     for (const Alert& alert : monitor_.recent_alerts()) out.push_back(json::parse(alert.json()));
@@ -183,8 +210,9 @@ class HealthApi {
 
 void add_health_routes(http::Router& router, HealthMonitor* monitor, const Registry* registry, const Clock& clock,
                        const backups::BackupJobs* jobs) {
-  static const char* paths[] = {"/health/services", "/health/services/{service}", "/health/infrastructure", "/health/uptime",
-                                "/health/alerts",   "/health/scheduler"};
+  static const char* paths[] = {
+      "/health/services", "/health/services/{service}", "/health/infrastructure",       "/health/uptime",
+      "/health/alerts",   "/health/scheduler",          "/health/infrastructure/trend", "/health/services/{service}/trend"};
   if (!monitor) {
     for (const char* path : paths)
       router.add("GET", path, [](const Request& request) {
@@ -205,6 +233,8 @@ void add_health_routes(http::Router& router, HealthMonitor* monitor, const Regis
       "GET", paths[4], [api](const Request& r) { return api->alerts(r); }, http::Runs::on_io_thread);
   router.add(
       "GET", paths[5], [api](const Request& r) { return api->scheduler(r); }, http::Runs::on_io_thread);
+  router.add("GET", paths[6], [api](const Request& r) { return api->trend(r, true); });  // storage: on a worker
+  router.add("GET", paths[7], [api](const Request& r) { return api->trend(r, false); });
 }
 
 }  // namespace hub

@@ -97,6 +97,26 @@ class MemoryStorage final : public Storage {
     return result;
   }
 
+  std::vector<HealthBucket> load_health_trend(bool infrastructure, const std::string& name, int64_t since_unix_us,
+                                              int bucket_seconds) override {
+    std::lock_guard lock(mutex_);
+    const int64_t width = int64_t{bucket_seconds} * 1'000'000;
+    std::map<std::pair<std::string, int64_t>, HealthBucket> buckets;
+    for (const HealthRow& row : health_rows_) {
+      if (row.infrastructure != infrastructure || row.unix_us <= since_unix_us || (!name.empty() && row.name != name)) continue;
+      const int64_t start = row.unix_us / width * width;
+      HealthBucket& bucket = buckets[{row.name, start}];
+      bucket.name = row.name;
+      bucket.start_unix_us = start;
+      bucket.mean_latency_ms += (row.latency_ms - bucket.mean_latency_ms) / static_cast<double>(++bucket.checks);
+      bucket.max_latency_ms = std::max(bucket.max_latency_ms, row.latency_ms);
+      bucket.healthy += row.status == "healthy";
+    }
+    std::vector<HealthBucket> result;
+    for (auto& [key, bucket] : buckets) result.push_back(std::move(bucket));
+    return result;
+  }
+
   // Tokens and the audit trail live as long as the process, like everything here.
   void save_token(const TokenRecord& token) override {
     std::lock_guard lock(mutex_);

@@ -207,6 +207,29 @@ class PostgresStorage final : public Storage, private MigrationTarget {
     return counts;
   }
 
+  std::vector<HealthBucket> load_health_trend(bool infrastructure, const std::string& name, int64_t since_unix_us,
+                                              int bucket_seconds) override {
+    const std::string table = infrastructure ? "infrastructure_status" : "health_metrics";
+    const std::string name_column = infrastructure ? "component_name" : "service_name";
+    const std::string at = infrastructure ? "checked_at" : "timestamp";
+    const std::string latency = infrastructure ? "response_time_ms" : "metric_value";
+    const std::string checks_only = infrastructure ? "" : " AND metric_type = 'health_check'";  // not heartbeats' samples
+    std::vector<HealthBucket> buckets;
+    write([&](pqxx::work& tx) {
+      buckets.clear();
+      const pqxx::result rows = tx.exec_params(
+          "SELECT " + name_column + ", (floor(extract(epoch FROM " + at + ") / $3) * $3)::bigint AS bucket, COUNT(*), " +
+              "COUNT(CASE WHEN status = 'healthy' THEN 1 END), AVG(COALESCE(" + latency + ", 0))::float8, MAX(COALESCE(" + latency +
+              ", 0))::float8 FROM " + table + " WHERE " + at + " > " + timestamp("$1") + " AND status IS NOT NULL" + checks_only +
+              " AND ($2 = '' OR " + name_column + " = $2) GROUP BY 1, 2 ORDER BY 1, 2",
+          since_unix_us, name, bucket_seconds);
+      for (const auto& row : rows)
+        buckets.push_back({row[0].as<std::string>(), row[1].as<int64_t>() * 1'000'000, row[2].as<int64_t>(), row[3].as<int64_t>(),
+                           row[4].as<double>(), row[5].as<double>()});
+    });
+    return buckets;
+  }
+
   std::vector<InstanceRecord> load_instances() override {
     std::vector<InstanceRecord> records;
     write([&](pqxx::work& tx) { records = read_instances(tx); });

@@ -215,6 +215,26 @@ class SqliteStorage final : public Storage, private MigrationTarget {
     return counts;
   }
 
+  std::vector<HealthBucket> load_health_trend(bool infrastructure, const std::string& name, int64_t since_unix_us,
+                                              int bucket_seconds) override {
+    std::lock_guard lock(mutex_);
+    const std::string table = infrastructure ? "infrastructure_status" : "health_metrics";
+    const std::string name_column = infrastructure ? "component_name" : "service_name";
+    const std::string at = infrastructure ? "checked_at" : "timestamp";
+    const std::string latency = infrastructure ? "response_time_ms" : "metric_value";
+    const std::string checks_only = infrastructure ? "" : " AND metric_type = 'health_check'";  // not heartbeats' samples
+    const std::string sql = "SELECT " + name_column + ", CAST(strftime('%s', " + at + ") AS INTEGER) / ?3 * ?3 AS bucket, COUNT(*), " +
+                            "COUNT(CASE WHEN status = 'healthy' THEN 1 END), AVG(COALESCE(" + latency + ", 0)), MAX(COALESCE(" + latency +
+                            ", 0)) FROM " + table + " WHERE " + at + " > ?1 AND status IS NOT NULL AND (?2 = '' OR " + name_column +
+                            " = ?2) GROUP BY 1, 2 ORDER BY 1, 2";
+    Statement rows(db_, sql.c_str());
+    rows.bind(1, sql_timestamp_utc(since_unix_us)).bind(2, name).bind(3, int64_t{bucket_seconds});
+    std::vector<HealthBucket> buckets;
+    while (rows.next_row())
+      buckets.push_back({rows.text(0), rows.integer(1) * 1'000'000, rows.integer(2), rows.integer(3), rows.real(4), rows.real(5)});
+    return buckets;
+  }
+
   void save_token(const TokenRecord& token) override {
     transaction([&] {
       Statement insert(

@@ -424,6 +424,41 @@ TEST_P(HealthMonitoring, ResultsReachTheSeedsTablesAndUptimeIsComputedFromThem) 
               ElementsAre("healthy|none", "healthy|none", "healthy|none", "healthy|none", StartsWith("down|scripted")));
 }
 
+// The dashboard's charts: stored checks summed per bucket of the window, per component or for one service.
+TEST_P(HealthMonitoring, TrendsSumTheStoredChecksPerBucket) {
+  start(kDatabase + "  service_probe: scripted\n");
+  ASSERT_EQ(hub_->post("/register", R"({"name": "api-gateway", "host": "10.0.0.5", "port": 8000, "health_endpoint": "/health"})").status,
+            201);
+  round();
+  round();
+  set_status("api-gateway", HUB_HEALTH_DOWN);
+  round();
+  round();
+  const auto sum = [](const json& points, const char* field) {
+    int64_t total = 0;
+    for (const json& point : points) total += point[field].get<int64_t>();
+    return total;
+  };
+  const json service = get_json("/health/services/api-gateway/trend?window=1h");
+  EXPECT_EQ(service["window_seconds"], 3600);
+  EXPECT_EQ(service["bucket_seconds"], 60);
+  ASSERT_EQ(service["series"].size(), 1u) << service.dump();      // one service, and no heartbeat sample counted
+  EXPECT_EQ(sum(service["series"]["api-gateway"], "checks"), 3);  // the first round only finds the instance
+  EXPECT_EQ(sum(service["series"]["api-gateway"], "healthy"), 1);
+  for (const json& point : service["series"]["api-gateway"]) {
+    EXPECT_GE(point["max_latency_ms"].get<double>(), point["mean_latency_ms"].get<double>());
+    EXPECT_TRUE(point["at"].is_string());
+  }
+  const json components = get_json("/health/infrastructure/trend?window=10m");
+  EXPECT_EQ(components["bucket_seconds"], 10);
+  EXPECT_EQ(sum(components["series"]["postgresql"], "checks"), 4);
+  EXPECT_EQ(sum(components["series"]["postgresql"], "healthy"), 4);
+  EXPECT_FALSE(components["series"].contains("api-gateway"));
+  EXPECT_TRUE(get_json("/health/services/no-such-service/trend")["series"].empty());
+  EXPECT_EQ(hub_->get("/health/infrastructure/trend?window=soon").status, 400);
+  EXPECT_EQ(hub_->get("/health/infrastructure/trend?window=8d").status, 400);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HealthMonitoring, hub::testing::kAllBackends, hub::testing::backend_label);
 
 TEST(HealthMonitoringConfig, UnknownProbesAndKeysAreRefusedWithWhere) {
