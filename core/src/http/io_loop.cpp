@@ -25,6 +25,7 @@ constexpr uint64_t kListenKey = 0;
 constexpr uint64_t kWakeKey = 1;
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kOutputHighWater = 1 << 20;  // stop serving a connection that does not read its answers
+constexpr size_t kPushBacklog = 4 << 20;      // a push stream's unsent bytes before it is closed
 constexpr std::chrono::seconds kLingerAfterError{2};
 constexpr std::chrono::milliseconds kAcceptPause{100};
 
@@ -492,7 +493,8 @@ void IoLoop::open_stream(Connection& connection, const StreamHandler& handler, c
     return answer(connection,
                   error(*request, 400, "bad_request", "a WebSocket handshake needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13"));
   connection.output += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-                       websocket::accept_key(parsed.websocket_key) + "\r\n\r\n";
+                       websocket::accept_key(parsed.websocket_key) + "\r\n" +
+                       (parsed.websocket_hub_protocol ? "Sec-WebSocket-Protocol: hub\r\n\r\n" : "\r\n");
   connection.websocket = true;
   connection.channel = std::make_shared<Channel>(weak_from_this(), connection.key);
   // A stream lasts as long as its client: revoking the credential it opened with ends it.
@@ -532,8 +534,12 @@ void IoLoop::push(uint64_t key, const std::string& text, bool last) {
   auto found = connections_.find(key);
   if (found == connections_.end() || !found->second->websocket || found->second->closing) return;
   Connection& connection = *found->second;
-  if (last) {
-    websocket::append_frame(connection.output, websocket::close, std::string("\x03\xf0", 2) + text.substr(0, 120));  // 1008
+  // A client that stops reading is not kept behind an ever longer queue: its stream ends, and it
+  // reconnects to read the state afresh.
+  const bool backlogged = !last && connection.output.size() - connection.output_sent > kPushBacklog;
+  if (last || backlogged) {
+    const std::string reason = backlogged ? "the client read too slowly; messages were dropped" : text.substr(0, 120);
+    websocket::append_frame(connection.output, websocket::close, std::string("\x03\xf0", 2) + reason);  // 1008
     connection.closing = true;
   } else {
     websocket::append_frame(connection.output, websocket::text, text);

@@ -1,5 +1,7 @@
 #include "request_parser.hpp"
 
+#include "websocket.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
@@ -101,6 +103,18 @@ std::optional<ParseOutcome> read_header(std::string_view line, Framing& framing,
     request.websocket_key = value;
   } else if (equals_ignoring_case(name, "sec-websocket-version")) {
     request.websocket_version = value;
+  } else if (equals_ignoring_case(name, "sec-websocket-protocol")) {
+    std::optional<ParseOutcome> refused;
+    for_each_token(value, [&](std::string_view protocol) {
+      if (protocol == "hub") request.websocket_hub_protocol = true;
+      if (!protocol.starts_with("hub.bearer.") || refused) return;
+      const auto token = websocket::decode_base64url(protocol.substr(11));
+      if (!token || request.has_authorization)
+        refused = invalid(400, token ? "more than one Authorization header" : "Sec-WebSocket-Protocol: hub.bearer. needs base64url");
+      else
+        request.authorization = "Bearer " + *token, request.has_authorization = true;
+    });
+    if (refused) return refused;
   } else if (equals_ignoring_case(name, "expect")) {
     framing.expects_continue = equals_ignoring_case(value, "100-continue");
   } else if (equals_ignoring_case(name, "content-type")) {
@@ -108,6 +122,7 @@ std::optional<ParseOutcome> read_header(std::string_view line, Framing& framing,
   } else if (equals_ignoring_case(name, "accept")) {
     request.accept = value;
   } else if (equals_ignoring_case(name, "authorization")) {
+    // (A token offered as a WebSocket protocol counts as one too.)
     // Two credentials would leave which one counts to whoever reads them: refused.
     if (request.has_authorization) return invalid(400, "more than one Authorization header");
     request.authorization = value;

@@ -22,6 +22,9 @@ struct ParsedRequest {
   bool upgrade_websocket = false;
   std::string websocket_key;      // Sec-WebSocket-Key
   std::string websocket_version;  // Sec-WebSocket-Version
+  // Sec-WebSocket-Protocol offered "hub": the answer must name it. A browser cannot set Authorization on a
+  // WebSocket, so it offers its token as a protocol "hub.bearer.BASE64URL", taken as the Authorization header.
+  bool websocket_hub_protocol = false;
 };
 
 struct ParseLimits {

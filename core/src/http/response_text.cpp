@@ -74,6 +74,10 @@ void append_response(std::string& out, const Response& response, bool keep_alive
   out += std::to_string(response.body.size());
   // RFC 6750: a 401 names the scheme it wants.
   if (response.status == 401) out += "\r\nWWW-Authenticate: Bearer realm=\"central-hub\"";
+  if (!response.headers.empty()) {
+    out += "\r\n";
+    out.append(response.headers, 0, response.headers.size() - 2);  // its last line's end is the one below
+  }
   out += keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
   if (!head_only) out += response.body;
 }

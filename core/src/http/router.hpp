@@ -33,6 +33,7 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::string headers;  // more header lines, each "Name: value\r\n"
 
   // What a Runs::on_io_thread_first handler answers when it finds the rest must wait: `rest` runs
   // on a worker, with the request still alive, and its answer is the request's.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,5 +28,8 @@ struct Frame {
 // The client frame at the start of `input`; clients must mask, and control
 // frames are at most 125 bytes. Payloads over `max_payload` are invalid.
 Frame parse_client_frame(std::string_view input, size_t max_payload);
+
+// RFC 4648's URL-safe base64, unpadded (what a subprotocol may carry); nullopt for anything else.
+std::optional<std::string> decode_base64url(std::string_view text);
 
 }  // namespace hub::http::websocket

@@ -141,5 +141,28 @@ INSTANTIATE_TEST_SUITE_P(
                       Refusal{kChunked + repeated("1;" + std::string(100, 'e') + "\r\nX\r\n", 3), 413, "limit of 10 bytes"},
                       Refusal{kChunked + "ffffffffffffffec\r\n", 400, "chunk size"}));
 
+// A browser's WebSocket cannot carry Authorization: the dashboard offers "hub" and its token as
+// "hub.bearer.BASE64URL", which the parser takes as the header.
+TEST(RequestParser, TakesABearerTokenOfferedAsAWebSocketProtocol) {
+  const std::string head = "GET /events/stream HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+  ParsedRequest request;
+  ASSERT_EQ(parse(head + "Sec-WebSocket-Protocol: hub, hub.bearer.aHViX3Rva2VuLTE\r\n\r\n", request).state, State::complete);
+  EXPECT_TRUE(request.websocket_hub_protocol);
+  EXPECT_EQ(request.authorization, "Bearer hub_token-1");
+  ParsedRequest plain;
+  ASSERT_EQ(parse(head + "Sec-WebSocket-Protocol: chat\r\n\r\n", plain).state, State::complete);
+  EXPECT_FALSE(plain.websocket_hub_protocol);
+  EXPECT_FALSE(plain.has_authorization);
+  for (const std::string& refused : {head + "Sec-WebSocket-Protocol: hub.bearer.a\r\n\r\n",     // not base64url's length
+                                     head + "Sec-WebSocket-Protocol: hub.bearer.ab+/\r\n\r\n",  // standard base64, not URL-safe
+                                     head + "Authorization: Bearer x\r\nSec-WebSocket-Protocol: hub.bearer.eA\r\n\r\n",
+                                     head + "Sec-WebSocket-Protocol: hub.bearer.eA\r\nAuthorization: Bearer x\r\n\r\n"}) {
+    ParsedRequest bad;
+    const ParseOutcome outcome = parse(refused, bad);
+    EXPECT_EQ(outcome.state, State::invalid) << refused;
+    EXPECT_EQ(outcome.error_status, 400);
+  }
+}
+
 }  // namespace
 }  // namespace hub::http
