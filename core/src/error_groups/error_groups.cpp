@@ -220,8 +220,10 @@ std::optional<json> ErrorGroups::find(const std::string& fingerprint) {
   std::lock_guard lock(mutex_);
   auto found = groups_.find(fingerprint);
   if (found == groups_.end()) return std::nullopt;
-  json out = summary(found->second, clock_->now_unix_us());
+  const int64_t now = clock_->now_unix_us();
+  json out = summary(found->second, now);
   out["samples"] = json(found->second.samples);
+  out["last_hour"] = found->second.rate.last_hour(now);
   return out;
 }
 

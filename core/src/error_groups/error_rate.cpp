@@ -21,6 +21,17 @@ void ErrorRate::add(int64_t now_unix_us, uint64_t count) {
   advance(minute);
   if (minutes_.empty() || minutes_.back().first != minute) minutes_.emplace_back(minute, 0);
   minutes_.back().second += count;
+  if (hour_.empty() || hour_.back().first != minute) hour_.emplace_back(minute, 0);
+  hour_.back().second += count;
+  while (hour_.front().first <= minute - kHourMinutes) hour_.pop_front();
+}
+
+nlohmann::json ErrorRate::last_hour(int64_t now_unix_us) const {
+  const int64_t minute = minute_of(now_unix_us);
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [at, count] : hour_)
+    if (at > minute - kHourMinutes) out.push_back({at * 60, count});
+  return out;
 }
 
 // Folds the minutes that left the window into the baseline, the empty ones among them too.

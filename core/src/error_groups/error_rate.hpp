@@ -25,6 +25,10 @@ class ErrorRate {
   // window: what is normal for this group or service.
   double baseline(int64_t now_unix_us);
 
+  // [[unix seconds of the minute's start, count], ...] for the minutes of the last hour that had
+  // events, oldest first: what a chart of the group shows. Kept in memory only.
+  nlohmann::json last_hour(int64_t now_unix_us) const;
+
   // What storage keeps of it: the window's minutes and the baseline.
   nlohmann::json state() const;
   // Takes back a state(); false, with nothing changed, when `state` is not one.
@@ -39,6 +43,8 @@ class ErrorRate {
   std::deque<std::pair<int64_t, uint64_t>> minutes_;  // the window's minutes, oldest first
   double baseline_ = 0;                               // over minutes that left the window
   bool has_baseline_ = false;
+  static constexpr int64_t kHourMinutes = 60;
+  std::deque<std::pair<int64_t, uint64_t>> hour_;  // per minute with events, the last hour's, oldest first
 };
 
 }  // namespace hub::error_groups

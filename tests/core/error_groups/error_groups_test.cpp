@@ -171,5 +171,19 @@ TEST(ErrorRate, CountsTheWindowAndLearnsABaselineThatDecays) {
   EXPECT_DOUBLE_EQ(rate.baseline(start + 180'000'000), 5.0);   // a quiet minute halves it
 }
 
+// What the dashboard charts: the last hour's minutes that had events, past the spike window's reach.
+TEST(ErrorRate, KeepsTheLastHoursMinutesForAChart) {
+  ErrorRate rate(120, 60);
+  const int64_t start = 1'800'000'000'000'000;  // a minute's start
+  const int64_t minute = 60'000'000;
+  rate.add(start, 3);
+  rate.add(start + 30'000'000, 2);
+  rate.add(start + 10 * minute, 7);
+  EXPECT_EQ(rate.last_hour(start + 10 * minute).dump(), "[[1800000000,5],[1800000600,7]]");
+  rate.add(start + 65 * minute, 1);  // the first minute has left the hour
+  EXPECT_EQ(rate.last_hour(start + 65 * minute).dump(), "[[1800000600,7],[1800003900,1]]");
+  EXPECT_EQ(rate.last_hour(start + 200 * minute).dump(), "[]");  // read long after: nothing within the hour
+}
+
 }  // namespace
 }  // namespace hub::error_groups
