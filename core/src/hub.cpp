@@ -8,12 +8,14 @@
 #include "api/config_api.hpp"
 #include "api/deployments_api.hpp"
 #include "api/errors_api.hpp"
+#include "api/events_api.hpp"
 #include "api/health_api.hpp"
 #include "api/liveness_api.hpp"
 #include "api/performance_api.hpp"
 #include "api/registry_api.hpp"
 #include "api/security_api.hpp"
 #include "api/snapshot_api.hpp"
+#include "api/ui_api.hpp"
 #include "backups/backup_jobs.hpp"
 #include "balancing/balancer.hpp"
 #include "balancing/circuits.hpp"
@@ -743,6 +745,8 @@ std::shared_ptr<http::Router> Hub::Impl::routes() {
   });
   add_token_routes(*router, credentials.get());
   add_audit_routes(*router, *audit);
+  add_event_routes(*router, events, options.manifest.security.auth == SecuritySettings::Auth::required);
+  add_ui_routes(*router);
   guard_routes(*router, options.manifest.security, credentials.get(), audit);
   return router;
 }

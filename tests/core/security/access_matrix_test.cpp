@@ -88,6 +88,13 @@ const std::vector<Case>& cases() {
       {"POST", "/performance", "/performance", R"({"service":"a","operations":[]})", "AOD"},
       {"GET", "/performance", "/performance", "", "RABOD"},
       {"GET", "/cluster", "/cluster", "", "RABOD"},
+      {"GET", "/health/infrastructure/trend", "/health/infrastructure/trend", "", "RABOD"},
+      {"GET", "/health/services/{service}/trend", "/health/services/a/trend", "", "RABOD"},
+      {"GET", "/whoami", "/whoami", "", "RABOD"},
+      {"GET", "/events/stream", "/events/stream", "", "RABOD"},  // a plain GET: 426 once admitted
+      {"GET", "/ui", "/ui", "", "NRABOD"},                       // the page asks for a token itself
+      {"GET", "/ui/{file}", "/ui/app.js", "", "NRABOD"},
+      {"GET", "/ui/vendor/{file}", "/ui/vendor/uPlot.min.css", "", "NRABOD"},
   };
   return all;
 }
