@@ -7,7 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 #include <unistd.h>
 
@@ -83,6 +85,40 @@ void add_services(CLI::App& app, Context& context) {
           })
       ->add_option("name", name, "the service")
       ->required();
+  // An instance an operator registers by hand (a database, a host outside the platform's clients),
+  // from flags or from a JSON file in POST /register's shape.
+  static std::string file, host, instance_id, version, health_endpoint;
+  static int port = 0;
+  static std::vector<std::string> tags, dependencies;
+  CLI::App* add = command(*services, "register", "register an instance by hand, from flags or a JSON file", context, [&context] {
+    Json body = file.empty() ? Json::object() : Json::parse(read_input(context, file), nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      throw CLI::ValidationError("--file", file + ": not a JSON object; nothing was registered");
+    const auto set = [&body](const char* key, const auto& value, bool given) {
+      if (given) body[key] = value;
+    };
+    set("service_name", name, !name.empty());
+    set("host", host, !host.empty());
+    set("port", port, port != 0);
+    set("instance_id", instance_id, !instance_id.empty());
+    set("version", version, !version.empty());
+    set("health_endpoint", health_endpoint, !health_endpoint.empty());
+    set("tags", tags, !tags.empty());
+    set("dependencies", dependencies, !dependencies.empty());
+    if (!body.contains("service_name") || !body.contains("host"))
+      throw CLI::ValidationError("register", "a service name and --host are needed (as flags or in the file)");
+    context.output().object(context.api().post("/register", body));
+    return Exit::ok;
+  });
+  add->add_option("name", name, "the service");
+  add->add_option("-f,--file", file, "a JSON object as POST /register takes it; - reads standard input; flags override it");
+  add->add_option("--host", host, "the instance's host or address");
+  add->add_option("--port", port, "its port")->check(CLI::Range(1, 65535));
+  add->add_option("--instance-id", instance_id, "its id (default: HOST:PORT)");
+  add->add_option("--version", version, "the version it runs");
+  add->add_option("--health-endpoint", health_endpoint, "the path the hub checks, e.g. /health");
+  add->add_option("--tag", tags, "a tag (repeat for more)");
+  add->add_option("--dependency", dependencies, "a service it calls (repeat for more)");
   static std::string discovered;
   command(app, "discover", "a healthy instance's URL, as services discover it", context,
           [&context] {
@@ -140,80 +176,80 @@ int edit_config(Context& context, const std::string& service, bool yes, const st
   return code;
 }
 
-void add_config(CLI::App& app, Context& context) {
-  CLI::App* config = app.add_subcommand("config", "versioned configs: a service's, or 'global'");
+// What one config command line names; one set per resource (config, global-config).
+struct ConfigArguments {
+  std::string service, file, created_by;
+  int64_t from = 0, to = 0, version = 0;
+  bool yes = false;
+  int watch_count = 0;
+};
+
+// `config` (a service's, or "global") or, with `global`, `global-config`: the same commands without the service.
+void add_config(CLI::App& app, Context& context, bool global) {
+  static std::vector<std::unique_ptr<ConfigArguments>> kept;
+  ConfigArguments& a = *kept.emplace_back(std::make_unique<ConfigArguments>());
+  if (global) a.service = "global";
+  CLI::App* config = global ? app.add_subcommand("global-config", "the global config, under every service's")
+                            : app.add_subcommand("config", "versioned configs: a service's, or 'global'");
   config->require_subcommand(1);
-  static std::string service, file, created_by;
-  static int64_t from = 0, to = 0, version = 0;
-  static bool yes = false;
-  command(*config, "get", "the config in force", context,
-          [&context] {
-            const Json answer = context.api().get(scope_path(service));
-            if (context.output().human())
-              context.out << "# version " << answer.value("version", 0) << ", revision " << answer.value("revision", 0) << "\n"
-                          << answer.value("config", Json::object()).dump(2) << "\n";
-            else
-              context.output().document(answer);
-            return Exit::ok;
-          })
-      ->add_option("service", service, "the service, or global")
-      ->required();
-  command(
-      *config, "history", "its versions and changes", context,
-      [&context] {
-        const Json answer = context.api().get(scope_path(service) + "/history");
-        context.output().table(
-            answer["versions"],
-            {{"VERSION", "version"}, {"ACTIVE", "active"}, {"CREATED BY", "created_by"}, {"CREATED AT", "created_at"}, {"BYTES", "bytes"}},
-            answer);
-        return Exit::ok;
-      })
-      ->add_option("service", service, "the service, or global")
-      ->required();
-  CLI::App* diff = command(*config, "diff", "what changed between two versions", context, [&context] {
-    std::string path = scope_path(service) + "/diff?from=" + std::to_string(from);
-    if (to) path += "&to=" + std::to_string(to);
+  const auto scoped = [&a, global](CLI::App* command) {
+    if (!global) command->add_option("service", a.service, "the service, or global")->required();
+    return command;
+  };
+  scoped(command(*config, "get", "the config in force", context, [&context, &a] {
+    const Json answer = context.api().get(scope_path(a.service));
+    if (context.output().human())
+      context.out << "# version " << answer.value("version", 0) << ", revision " << answer.value("revision", 0) << "\n"
+                  << answer.value("config", Json::object()).dump(2) << "\n";
+    else
+      context.output().document(answer);
+    return Exit::ok;
+  }));
+  scoped(command(*config, "history", "its versions and changes", context, [&context, &a] {
+    const Json answer = context.api().get(scope_path(a.service) + "/history");
+    context.output().table(
+        answer["versions"],
+        {{"VERSION", "version"}, {"ACTIVE", "active"}, {"CREATED BY", "created_by"}, {"CREATED AT", "created_at"}, {"BYTES", "bytes"}},
+        answer);
+    return Exit::ok;
+  }));
+  CLI::App* diff = scoped(command(*config, "diff", "what changed between two versions", context, [&context, &a] {
+    std::string path = scope_path(a.service) + "/diff?from=" + std::to_string(a.from);
+    if (a.to) path += "&to=" + std::to_string(a.to);
     const Json answer = context.api().get(path);
     if (context.output().human())
       print_diff(context, answer["changes"]);
     else
       context.output().document(answer);
     return Exit::ok;
-  });
-  diff->add_option("service", service, "the service, or global")->required();
-  diff->add_option("--from", from, "the older version")->required();
-  diff->add_option("--to", to, "the newer version (default: the one in force)");
-  CLI::App* set =
-      command(*config, "set", "a new version from a file (- for standard input), after a diff and a confirmation", context, [&context] {
-        const std::string text = read_input(context, file);
-        const Json next = Json::parse(text, nullptr, false);
+  }));
+  diff->add_option("--from", a.from, "the older version")->required();
+  diff->add_option("--to", a.to, "the newer version (default: the one in force)");
+  CLI::App* set = scoped(
+      command(*config, "set", "a new version from a file (- for standard input), after a diff and a confirmation", context, [&context, &a] {
+        const Json next = Json::parse(read_input(context, a.file), nullptr, false);
         if (next.is_discarded() || !next.is_object())
-          throw CLI::ValidationError("--file", file + ": not a JSON object; nothing was changed");
-        return store_config(context, service, next, yes, created_by);
-      });
-  set->add_option("service", service, "the service, or global")->required();
-  set->add_option("-f,--file", file, "a JSON object; - reads standard input")->required();
-  set->add_flag("-y,--yes", yes, "store without asking");
-  set->add_option("--created-by", created_by, "who made the change, for the history");
-  CLI::App* edit = command(*config, "edit", "the config in force in $VISUAL or $EDITOR, then a diff and a confirmation", context,
-                           [&context] { return edit_config(context, service, yes, created_by); });
-  edit->add_option("service", service, "the service, or global")->required();
-  edit->add_flag("-y,--yes", yes, "store without asking");
-  edit->add_option("--created-by", created_by, "who made the change, for the history");
-  CLI::App* rollback = command(*config, "rollback", "make an earlier version the one in force", context, [&context] {
-    if (!yes && !confirmed(context, "Roll " + service + " back to version " + std::to_string(version) + "?")) return Exit::cancelled;
-    const Json answer = context.api().post(scope_path(service) + "/rollback", {{"version", version}});
-    context.output().object(answer);
+          throw CLI::ValidationError("--file", a.file + ": not a JSON object; nothing was changed");
+        return store_config(context, a.service, next, a.yes, a.created_by);
+      }));
+  set->add_option("-f,--file", a.file, "a JSON object; - reads standard input")->required();
+  set->add_flag("-y,--yes", a.yes, "store without asking");
+  set->add_option("--created-by", a.created_by, "who made the change, for the history");
+  CLI::App* edit = scoped(command(*config, "edit", "the config in force in $VISUAL or $EDITOR, then a diff and a confirmation", context,
+                                  [&context, &a] { return edit_config(context, a.service, a.yes, a.created_by); }));
+  edit->add_flag("-y,--yes", a.yes, "store without asking");
+  edit->add_option("--created-by", a.created_by, "who made the change, for the history");
+  CLI::App* rollback = scoped(command(*config, "rollback", "make an earlier version the one in force", context, [&context, &a] {
+    if (!a.yes && !confirmed(context, "Roll " + a.service + " back to version " + std::to_string(a.version) + "?")) return Exit::cancelled;
+    context.output().object(context.api().post(scope_path(a.service) + "/rollback", {{"version", a.version}}));
     return Exit::ok;
-  });
-  rollback->add_option("service", service, "the service, or global")->required();
-  rollback->add_option("version", version, "the version to return to")->required();
-  rollback->add_flag("-y,--yes", yes, "roll back without asking");
-  static int watch_count = 0;
-  CLI::App* watch = command(*config, "watch", "print each new version as it comes (blocking queries)", context, [&context] {
-    int64_t index = context.api().get(scope_path(service)).value("revision", int64_t{0});
-    for (int seen = 0; watch_count == 0 || seen < watch_count;) {
-      const Json answer = context.api().get(scope_path(service) + "/watch?index=" + std::to_string(index) + "&wait=60");
+  }));
+  rollback->add_option("version", a.version, "the version to return to")->required();
+  rollback->add_flag("-y,--yes", a.yes, "roll back without asking");
+  CLI::App* watch = scoped(command(*config, "watch", "print each new version as it comes (blocking queries)", context, [&context, &a] {
+    int64_t index = context.api().get(scope_path(a.service)).value("revision", int64_t{0});
+    for (int seen = 0; a.watch_count == 0 || seen < a.watch_count;) {
+      const Json answer = context.api().get(scope_path(a.service) + "/watch?index=" + std::to_string(index) + "&wait=60");
       if (!answer.value("changed", false)) continue;
       index = answer.value("revision", index);
       ++seen;
@@ -225,9 +261,8 @@ void add_config(CLI::App& app, Context& context) {
         context.out << answer.dump() << "\n" << std::flush;  // one JSON document per line
     }
     return Exit::ok;
-  });
-  watch->add_option("service", service, "the service, or global")->required();
-  watch->add_option("--count", watch_count, "stop after this many changes (default: never)");
+  }));
+  watch->add_option("--count", a.watch_count, "stop after this many changes (default: never)");
 }
 
 // {"a": {...}, "b": {...}} as rows, each with its key as "name".
@@ -255,7 +290,7 @@ void add_state(CLI::App& app, Context& context) {
         answer);
     return Exit::ok;
   });
-  command(*health, "infrastructure", "every infrastructure component's health", context, [&context] {
+  const auto infrastructure = [&context] {
     const Json answer = context.api().get("/health/infrastructure");
     const Json rows = rows_by_name(answer);
     context.output().table(rows,
@@ -266,7 +301,9 @@ void add_state(CLI::App& app, Context& context) {
                             {"ERROR", "error_message"}},
                            answer);
     return Exit::ok;
-  });
+  };
+  command(*health, "infrastructure", "every infrastructure component's health", context, infrastructure);
+  command(app, "infrastructure", "every infrastructure component's health (as health infrastructure)", context, infrastructure);
   command(app, "alerts", "the recent alerts", context, [&context] {
     const Json answer = context.api().get("/health/alerts");
     context.output().table(
@@ -300,7 +337,8 @@ void add_state(CLI::App& app, Context& context) {
 
 void add_commands(CLI::App& app, Context& context) {
   add_services(app, context);
-  add_config(app, context);
+  add_config(app, context, false);
+  add_config(app, context, true);
   add_state(app, context);
   add_operations(app, context);
   add_completion(app, context);

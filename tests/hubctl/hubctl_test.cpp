@@ -203,6 +203,31 @@ TEST_F(Hubctl, StartsFollowsAndStopsARollout) {
   std::filesystem::remove(file);
 }
 
+TEST_F(Hubctl, RegistersByHandAndReachesTheGlobalConfigAndTheInfrastructure) {
+  const Outcome flags = hubctl(at() + "-o json services register payments --host 10.0.0.9 --port 9000 --version 2.0.0 --tag eu");
+  ASSERT_EQ(flags.code, 0) << flags.out;
+  EXPECT_THAT(hubctl(at() + "services get payments").out, HasSubstr("10.0.0.9:9000  healthy  2.0.0"));
+  const Outcome missing = hubctl(at() + "services register payments --port 9000");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.out, HasSubstr("--host are needed"));
+  const std::filesystem::path file = scratch("ledger.json");
+  std::ofstream(file) << R"({"service_name": "ledger", "host": "10.0.0.10", "port": 7000, "version": "0.9.0"})";
+  ASSERT_EQ(hubctl(at() + "services register -f " + file.string() + " --version 1.0.0").code, 0);  // a flag overrides the file
+  EXPECT_THAT(hubctl(at() + "services get ledger").out, HasSubstr("10.0.0.10:7000  healthy  1.0.0"));
+
+  std::ofstream(file, std::ios::trunc) << R"({"region": "eu"})";
+  const Outcome set = hubctl(at() + "global-config set -f " + file.string() + " --yes");
+  ASSERT_EQ(set.code, 0) << set.out;
+  EXPECT_THAT(hubctl(at() + "global-config get").out, HasSubstr("\"region\": \"eu\""));
+  EXPECT_THAT(hubctl(at() + "config get global").out, HasSubstr("\"region\": \"eu\""));  // the same config
+  EXPECT_THAT(hubctl(at() + "global-config history").out, HasSubstr("VERSION"));
+  EXPECT_EQ(hubctl(at() + "global-config get orders").code, 2);  // no service to name
+  const Outcome infrastructure = hubctl(at() + "infrastructure");
+  EXPECT_EQ(infrastructure.code, 0) << infrastructure.out;
+  EXPECT_THAT(infrastructure.out, HasSubstr("COMPONENT"));
+  std::filesystem::remove(file);
+}
+
 TEST_F(Hubctl, CompletionScriptsComeFromTheCommandTree) {
   const Outcome bash = hubctl("completion bash");
   EXPECT_EQ(bash.code, 0);
