@@ -17,19 +17,20 @@ export function concerns(event, name) {
 
 export async function render(name) {
   const path = encodeURIComponent(name);
-  const [detail, dependencies, trend, circuit, history, groups] = await Promise.all([
+  const [detail, dependencies, trend, circuit, history, groups, loads] = await Promise.all([
     api(`/services/${path}`),
     optional(`/services/${path}/dependencies`, { dependencies: [], dependents: [] }),
     optional(`/health/services/${path}/trend?window=1h`, { series: {} }),
     optional(`/circuits/${path}`, null),
     optional(`/config/${path}/history`, null),
     optional(`/errors?service=${path}&limit=20`, { groups: [] }),
+    optional(`/lb/${path}/load`, { instances: {} }),
   ]);
   return [
     h('p', {}, h('a', { href: '#/' }, '← Overview')),
     h('h1', {}, name, ' ', badge(detail.status)),
     h('div', { class: 'columns' },
-      section('Instances', instances(detail.instances || [], circuit)),
+      section('Instances', instances(detail.instances || [], circuit, loads.instances || {})),
       section('Health history', healthChart(trend, name))),
     h('div', { class: 'columns' },
       section('Dependencies', dependencyGraph(name, detail.status, dependencies.dependencies || [], dependencies.dependents || [])),
@@ -39,22 +40,24 @@ export async function render(name) {
   ];
 }
 
-function instances(list, circuit) {
+function instances(list, circuit, loads) {
   const ejected = new Set((circuit?.ejected || []).map((each) => each.instance_id ?? each));
   return table(`${list.length} instance${list.length === 1 ? '' : 's'}`, ['Instance', 'Status', 'Version', 'Load', 'Last heartbeat'],
     list.map((instance) => [
       h('span', {}, instance.instance_id, h('br'), h('span', { class: 'note' }, `${instance.host}:${instance.port}`)),
       h('span', {}, badge(instance.status), ejected.has(instance.instance_id) ? [' ', badge('ejected')] : null),
       instance.version || '—',
-      load(instance),
+      load(instance, loads[instance.instance_id]),
       ago(instance.last_heartbeat),
     ]), 'none registered');
 }
 
-// What the instance reports of its load in its metadata, and its balancing weight.
-function load(instance) {
-  const reported = instance.metadata?.load ?? instance.metadata?.cpu;
-  return `${reported === undefined ? '—' : reported} · weight ${instance.weight ?? 100}`;
+// What the balancer knows: calls in flight through the hub, the load the heartbeats report (else the
+// metadata's), and the instance's weight.
+function load(instance, live) {
+  const reported = live?.load ?? instance.metadata?.load;
+  return [`${live?.in_flight ?? 0} in flight`, reported === undefined || reported === null ? null : `load ${reported}`,
+          `weight ${instance.weight ?? 100}`].filter(Boolean).join(' · ');
 }
 
 function healthChart(trend, name) {

@@ -9,6 +9,8 @@
 #include "http/encoding.hpp"
 #include "hub/api/v1/balancing.pb.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -75,6 +77,19 @@ Response balanced(const Request& request, Balancer& balancer, Circuits& circuits
   out.set_in_flight(figures.active_requests);
   out.set_panic(picked.candidates->panic);
   return http::encode(request, out);
+}
+
+// What the balancer knows of each instance now: calls in flight through the hub's leases, the
+// calls' latency, and the load its heartbeats report (null when unknown).
+Response instance_loads(const Request& request, const Balancer& balancer) {
+  const std::string& name = request.params.at("name");
+  if (!balancer.knows(name)) return http::error(request, 404, "not_found", "service \"" + name + "\" is not registered");
+  nlohmann::json instances = nlohmann::json::object();
+  for (const auto& [id, figures] : balancer.loads(name))
+    instances[id] = {{"in_flight", figures.active_requests},
+                     {"latency_ms", figures.latency_us < 0 ? nlohmann::json() : nlohmann::json(figures.latency_us / 1000.0)},
+                     {"load", figures.load < 0 ? nlohmann::json() : nlohmann::json(figures.load)}};
+  return {200, "application/json", nlohmann::json{{"service_name", name}, {"instances", std::move(instances)}}.dump()};
 }
 
 // Checks the whole batch before any of it counts: a bad outcome refuses the batch, naming it.
@@ -190,6 +205,7 @@ Response set_circuit(const Request& request, Circuits& circuits) {
 void add_balancing_routes(http::Router& router, Balancer* balancer, Circuits* circuits, std::shared_ptr<const Clock> clock) {
   if (!balancer) {
     for (const auto& [method, path] : {std::pair{"GET", "/lb/{name}"},
+                                       {"GET", "/lb/{name}/load"},
                                        {"POST", "/outcomes"},
                                        {"GET", "/circuits"},
                                        {"GET", "/circuits/{service}"},
@@ -197,6 +213,8 @@ void add_balancing_routes(http::Router& router, Balancer* balancer, Circuits* ci
       router.add(method, path, discovery_not_enabled);
     return;
   }
+  router.add(
+      "GET", "/lb/{name}/load", [balancer](const Request& r) { return instance_loads(r, *balancer); }, http::Runs::on_io_thread);
   router.add(
       "GET", "/lb/{name}", [balancer, circuits](const Request& r) { return balanced(r, *balancer, *circuits); }, http::Runs::on_io_thread);
   router.add(

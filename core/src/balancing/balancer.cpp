@@ -358,6 +358,17 @@ std::shared_ptr<InstanceLoad> Balancer::find_load(const std::string& service, co
   return found == state->loads.end() ? nullptr : found->second;
 }
 
+std::vector<std::pair<std::string, hub_lb_load>> Balancer::loads(const std::string& service) const {
+  std::vector<std::pair<std::string, std::shared_ptr<InstanceLoad>>> known;
+  if (const std::shared_ptr<State> state = existing_state(service)) {
+    std::shared_lock lock(state->mutex);
+    known.assign(state->loads.begin(), state->loads.end());
+  }
+  std::vector<std::pair<std::string, hub_lb_load>> out;
+  for (const auto& [id, load] : known) out.emplace_back(id, figures(*load));
+  return out;
+}
+
 hub_lb_load Balancer::figures(const InstanceLoad& load) const {
   const int64_t now_us = clock_->monotonic_us();
   const_cast<InstanceLoad&>(load).expire(second(now_us), settings_.lease_seconds);

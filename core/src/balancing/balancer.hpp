@@ -75,6 +75,8 @@ class Balancer {
   void set_load(const std::string& service, const std::string& instance_id, double load);
   // The live figures of one instance, for answers and tests.
   hub_lb_load figures(const InstanceLoad& load) const;
+  // The live figures of each instance the service's balancer knows, by instance id.
+  std::vector<std::pair<std::string, hub_lb_load>> loads(const std::string& service) const;
   bool knows(const std::string& service) const { return registry_.knows(service); }
   // A draining instance gets no new calls from any pick, panic included, until it stops draining.
   // not_found: no such service or instance. Kept in memory: a restarted hub forgets it.

@@ -13,6 +13,7 @@ const std::vector<RouteAccess>& route_access() {
       {"GET", "/services/{name}/dependencies", read},
       {"GET", "/discover/{name}", read},
       {"GET", "/lb/{name}", read},
+      {"GET", "/lb/{name}/load", read},
       {"GET", "/circuits", read},
       {"GET", "/circuits/{service}", read},
       {"GET", "/liveness", read},

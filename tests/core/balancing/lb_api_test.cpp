@@ -92,6 +92,27 @@ TEST(LbApi, LeastRequestSeesTheCallsEveryCallerHasInFlight) {
   EXPECT_EQ(fourth.in_flight(), 1u);
 }
 
+// What the dashboard shows per instance: calls in flight through the hub, their latency, the reported load.
+TEST(LbApi, EachInstancesLiveLoadIsReadable) {
+  hub::testing::TestHub hub(options("least_request", "{choice_count: 0}"));
+  add(hub, "pricing", "10.0.0.1"), add(hub, "pricing", "10.0.0.2");
+  ASSERT_EQ(hub.post("/heartbeat", R"({"service_name": "pricing", "instance_id": "10.0.0.1:8001", "metrics": {"load": 0.25}})").status,
+            200);
+  const auto first = lb(hub, "/lb/pricing");
+  lb(hub, "/lb/pricing");
+  ASSERT_EQ(hub.post("/outcomes", outcome(first, "success", 20)).status, 200);
+  const Json loads = Json::parse(hub.get("/lb/pricing/load").body)["instances"];
+  ASSERT_EQ(loads.size(), 2u) << loads.dump();
+  const std::string other = first.host() == "10.0.0.1" ? "10.0.0.2:8001" : "10.0.0.1:8001";
+  EXPECT_EQ(loads[first.instance_id()]["in_flight"], 0);  // reported
+  EXPECT_EQ(loads[other]["in_flight"], 1);                // still out
+  EXPECT_GT(loads[first.instance_id()]["latency_ms"].get<double>(), 0);
+  EXPECT_TRUE(loads[other]["latency_ms"].is_null());  // no call of it has ended
+  EXPECT_EQ(loads["10.0.0.1:8001"]["load"], 0.25);
+  EXPECT_TRUE(loads["10.0.0.2:8001"]["load"].is_null());
+  EXPECT_EQ(hub.get("/lb/no-such-service/load").status, 404);
+}
+
 TEST(LbApi, AKeyKeepsItsInstanceWithRingHashAndMaglev) {
   for (const char* implementation : {"ring_hash", "maglev"}) {
     hub::testing::TestHub hub(options(implementation));

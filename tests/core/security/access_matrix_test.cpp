@@ -34,6 +34,7 @@ const std::vector<Case>& cases() {
       {"GET", "/services/{name}/dependencies", "/services/a/dependencies", "", "RABOD"},
       {"GET", "/discover/{name}", "/discover/a", "", "RABOD"},
       {"GET", "/lb/{name}", "/lb/a", "", "RABOD"},
+      {"GET", "/lb/{name}/load", "/lb/a/load", "", "RABOD"},
       {"GET", "/circuits", "/circuits", "", "RABOD"},
       {"GET", "/circuits/{service}", "/circuits/a", "", "RABOD"},
       {"GET", "/liveness", "/liveness", "", "RABOD"},
