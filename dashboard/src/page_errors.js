@@ -26,7 +26,10 @@ export async function render(fingerprint) {
 
 function detail(fingerprint, group) {
   if (!group) return section('Group', h('p', { class: 'problem' }, `No group ${fingerprint}.`));
-  const minutes = group.last_hour || [];
+  // The hub lists the minutes that had events; the others had none.
+  const counts = new Map((group.last_hour || []).map(([at, count]) => [at, count]));
+  const now = Math.floor(Date.now() / 60000) * 60;
+  const minutes = Array.from({ length: 60 }, (_, i) => now - (59 - i) * 60).map((at) => [at, counts.get(at) ?? 0]);
   return section(`${group.type}: ${group.message}`,
     h('p', {}, badge(group.severity || 'error'), ` ${group.category || ''} · ${group.count} in all · first seen ${ago(group.first_seen)} · last seen ${ago(group.last_seen)}`),
     timeChart('Events per minute, last hour', [{ label: 'events', points: minutes.map(([at, count]) => [at, count]) }], { unit: '' }),

@@ -12,12 +12,10 @@ const [folder = "docs/dashboard", seconds = "300"] = process.argv.slice(2);
 mkdirSync(folder, { recursive: true });
 const hub = await new SeededHub().start();
 const until = Date.now() + Number(seconds) * 1000;
-const frame = { module: "orders.app", function: "charge", file: "orders/app.py", line: 88 };
 for (let tick = 0; Date.now() < until; tick++) {
-  // Errors in bursts, and payments stops answering for a while in the middle.
-  const burst = tick % 6 === 3 ? 12 : 2;
-  await hub.call("POST", "/errors", { events: Array.from({ length: burst }, (_, i) => (
-    { service: "orders", type: "TimeoutError", message: `payments did not answer within ${300 + i} ms`, frames: [frame] })) });
+  // Errors in bursts, heartbeats as clients send them, and payments stops answering for a while in the middle.
+  await hub.reportTimeouts(tick % 6 === 3 ? 12 : 2);
+  await hub.heartbeat();
   hub.instances["payments-1"].answering = !(tick >= 6 && tick < 9);
   await new Promise((resolve) => setTimeout(resolve, 10_000));
 }

@@ -112,11 +112,9 @@ export class SeededHub {
     await register("frontend", "frontend-1", { dependencies: ["orders"] });
     for (const [limit, retries] of [[10, 1], [20, 2], [30, 3]])
       await this.call("PUT", "/config/orders", { config_data: { limit, retries, database: { pool: 8 } } });
+    await this.reportTimeouts(12);
     const frame = (fn, line) => ({ module: "orders.app", function: fn, file: "orders/app.py", line });
     const events = [];
-    for (let i = 0; i < 12; i++)
-      events.push({ service: "orders", type: "TimeoutError", message: `payments did not answer within ${300 + i} ms`, version: "1.2.0",
-                    host: "orders-1", frames: [frame("handle_order", 42), frame("charge", 88)] });
     for (let i = 0; i < 3; i++)
       events.push({ service: "payments", type: "KeyError", message: `'currency' missing from order ${1000 + i}`, version: "1.2.0",
                     frames: [frame("price", 17)] });
@@ -131,6 +129,20 @@ export class SeededHub {
       await this.call("POST", "/performance", { service, bounds_ms, operations: [{ operation: "GET /orders", buckets, count, sum_ms: count * 40 }] });
     this.rollout = (await this.call("POST", "/deployments", { service: "orders", version: "1.3.0", min_ready_seconds: 0 })).id;
     await eventually(async () => (await this.call("GET", "/health/services")).orders?.checked === true, "the first checks of orders");
+  }
+
+  // Orders' calls to payments time out, `count` times: one error group.
+  reportTimeouts(count) {
+    const frame = (fn, line) => ({ module: "orders.app", function: fn, file: "orders/app.py", line });
+    return this.call("POST", "/errors", { events: Array.from({ length: count }, (_, i) => ({
+      service: "orders", type: "TimeoutError", message: `payments did not answer within ${300 + i} ms`, version: "1.2.0",
+      host: "orders-1", frames: [frame("handle_order", 42), frame("charge", 88)] })) });
+  }
+
+  // Every registered instance says it is alive, as its client would every 30 s.
+  async heartbeat() {
+    for (const { service_name, instance_id } of (await this.call("GET", "/services")).services)
+      await this.call("POST", "/heartbeat", { service_name, instance_id, metrics: { load: instance_id === "orders-1" ? 0.42 : 0.37 } });
   }
 
   async stop() {
