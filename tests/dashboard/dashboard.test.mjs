@@ -1,6 +1,7 @@
 // The dashboard in a real browser: Debian's chromium driven by playwright-core against a live,
 // seeded hubd. HUB_SCREENSHOT_DIR, when set, receives a picture of each page (the README's).
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -13,13 +14,17 @@ const shots = process.env.HUB_SCREENSHOT_DIR;
 let hub;
 let browser;
 
-before(async () => {
-  hub = await new SeededHub().start();
-  browser = await chromium.launch({
+function launch(extraArgs = []) {
+  return chromium.launch({
     executablePath: process.env.HUB_CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync"],
+           "--disable-component-update", "--disable-sync", ...extraArgs],
   });
+}
+
+before(async () => {
+  hub = await new SeededHub().start();
+  browser = await launch();
   if (shots) mkdirSync(shots, { recursive: true });
 });
 
@@ -28,8 +33,8 @@ after(async () => {
   await hub?.stop();
 });
 
-async function page() {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+async function page(on = browser) {
+  const context = await on.newContext({ viewport: { width: 1366, height: 900 } });
   const opened = await context.newPage();
   opened.problems = [];
   opened.on("pageerror", (error) => opened.problems.push(error.message));
@@ -45,8 +50,8 @@ async function page() {
   return opened;
 }
 
-async function signIn(browserPage, token) {
-  await browserPage.goto(`${hub.url}/ui/`);
+async function signIn(browserPage, token, at = hub) {
+  await browserPage.goto(`${at.url}/ui/`);
   await browserPage.getByLabel("Token").fill(token);
   await browserPage.getByRole("button", { name: "Sign in" }).click();
   await browserPage.getByRole("heading", { name: "Overview" }).waitFor();
@@ -177,4 +182,22 @@ test("the page is served from hubd with a policy that keeps it to its own origin
   assert.equal((await fetch(`${hub.url}/ui/no-such-file.js`)).status, 404);
   assert.equal((await fetch(`${hub.url}/whoami`)).status, 401);
   assert.equal((await (await fetch(`${hub.url}/whoami`, { headers: { Authorization: `Bearer ${ADMIN}` } })).json()).role, "admin");
+});
+
+// Behind the hub's TLS: the page over HTTPS, its stream over WSS. Chromium trusts the hub's key alone
+// (its SPKI hash), not every certificate.
+test("behind TLS the page signs in and goes live over WSS", async () => {
+  const secure = await new SeededHub({ tls: true }).start();
+  const spki = execFileSync("sh", ["-c", `openssl x509 -in '${secure.tls.certificate}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`]).toString().trim();
+  const trusting = await launch([`--ignore-certificate-errors-spki-list=${spki}`]);
+  try {
+    const viewer = await page(trusting);
+    await signIn(viewer, secure.reader, secure);
+    await viewer.locator("#tile-orders").waitFor();
+    assert.equal(await viewer.evaluate(() => location.protocol), "https:");
+    assert.deepEqual(viewer.problems, []);
+  } finally {
+    await trusting.close();
+    await secure.stop();
+  }
 });

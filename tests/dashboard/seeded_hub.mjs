@@ -5,10 +5,13 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { makeCa } from "../node/hub.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const hubd = process.env.HUB_HUBD ?? join(root, "build", "core", "hubd");
@@ -50,10 +53,16 @@ async function instance() {
 }
 
 export class SeededHub {
+  /** tls: serve HTTPS and WSS with a certificate from a CA of the test's own (this.tls names the files). */
+  constructor({ tls = false } = {}) {
+    this.secure = tls;
+  }
+
   async start() {
     this.folder = mkdtempSync(join(tmpdir(), "hub-dashboard-test-"));
     this.port = await freePort();
-    this.url = `http://127.0.0.1:${this.port}`;
+    this.tls = this.secure ? makeCa(this.folder) : null;
+    this.url = `${this.secure ? "https" : "http"}://127.0.0.1:${this.port}`;
     this.instances = { "orders-1": await instance(), "orders-2": await instance(), "payments-1": await instance() };
     this.components = [net.createServer((socket) => socket.end()), net.createServer((socket) => socket.end())];
     const [cachePort, queuePort] = await Promise.all(this.components.map(listen));
@@ -64,6 +73,7 @@ export class SeededHub {
       "logging: {level: warn, format: text}",
       "registration: {denied_networks: []}",
       "auth: required",
+      this.tls ? `tls: {certificate: ${this.tls.certificate}, key: ${this.tls.key}}` : "",
       "health_monitoring:",
       "  check_interval_seconds: 1",
       "  rise: 1",
@@ -161,7 +171,9 @@ export class SeededHub {
 
   call(method, path, body, token = ADMIN) {
     return new Promise((resolve, reject) => {
-      const request = http.request(this.url + path, { method, headers: token ? { Authorization: `Bearer ${token}` } : {} }, (response) => {
+      const send = this.tls ? https.request : http.request;
+      const options = { method, headers: token ? { Authorization: `Bearer ${token}` } : {}, ca: this.tls ? readFileSync(this.tls.ca) : undefined };
+      const request = send(this.url + path, options, (response) => {
         let text = "";
         response.on("data", (chunk) => (text += chunk));
         response.on("end", () =>
