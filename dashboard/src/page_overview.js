@@ -60,11 +60,17 @@ function serviceTiles(health, performance) {
   }));
 }
 
+// With several hubs, each component is checked by one of them; this hub's view of the others' is its
+// own last check, so the table says who checks each and when this hub last saw a result.
 function infrastructureTable(infrastructure) {
-  const rows = Object.entries(infrastructure).sort(([a], [b]) => a.localeCompare(b)).map(([name, component]) => [
+  const entries = Object.entries(infrastructure).sort(([a], [b]) => a.localeCompare(b));
+  const shared = entries.some(([, component]) => component.checked_by);
+  const rows = entries.map(([name, component]) => [
     name, badge(component.status), ms(component.response_time_ms), component.error_message || '', ago(component.checked_at),
+    ...(shared ? [component.checked_by || '—'] : []),
   ]);
-  return table('Components', ['Component', 'Status', 'Response', 'Problem', 'Checked'], rows, 'no component is checked');
+  return table('Components', ['Component', 'Status', 'Response', 'Problem', 'Checked', ...(shared ? ['Checked by'] : [])], rows,
+    'no component is checked');
 }
 
 function infrastructureCharts(trend) {

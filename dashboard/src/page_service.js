@@ -107,7 +107,7 @@ async function configView(name, history) {
   const rollbackTarget = chosen.from === active ? null : chosen.from;
   return [
     table('Versions', ['Version', 'Stored', 'By', 'Size'],
-      [...history.versions].reverse().slice(0, 10).map((each) => [
+      history.versions.slice(0, 10).map((each) => [  // newest first, as the hub lists them
         h('span', {}, `v${each.version} `, each.version === active ? badge('active') : null), ago(each.created_at), each.created_by,
         `${each.bytes} B`,
       ])),
