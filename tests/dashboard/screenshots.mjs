@@ -1,6 +1,7 @@
 // The README's pictures of the dashboard: a seeded hub left to run for a while (so its charts have
-// an hour's worth of shape), then each page in chromium at a laptop's size.
-//   HUB_HUBD=build/core/hubd node tests/dashboard/screenshots.mjs docs/dashboard [SECONDS]
+// some shape), then each page in chromium at a laptop's size. With HUB_SCREENSHOT_PG
+// ("HOST:PORT:DATABASE", user postgres) the hub and two more share that PostgreSQL, for the cluster page.
+//   HUB_HUBD=$PWD/build/core/hubd HUB_PLUGIN_DIR=$PWD/build/plugins node tests/dashboard/screenshots.mjs docs/dashboard [SECONDS]
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -10,7 +11,11 @@ import { SeededHub } from "./seeded_hub.mjs";
 
 const [folder = "docs/dashboard", seconds = "300"] = process.argv.slice(2);
 mkdirSync(folder, { recursive: true });
-const hub = await new SeededHub().start();
+const [pgHost, pgPort, pgDatabase] = (process.env.HUB_SCREENSHOT_PG ?? "").split(":");
+const storage = pgHost ? `{backend: postgres, postgres: {host: ${pgHost}, port: ${pgPort}, dbname: ${pgDatabase}, user: postgres}}` : null;
+const hub = await new SeededHub({ storage }).start();
+const peers = [];
+for (let i = 0; storage && i < 2; i++) peers.push(await new SeededHub({ storage, seed: false }).start());
 const until = Date.now() + Number(seconds) * 1000;
 for (let tick = 0; Date.now() < until; tick++) {
   // Errors in bursts, heartbeats as clients send them, and payments stops answering for a while in the middle.
@@ -42,4 +47,5 @@ for (const [name, fragment, ready] of [["overview", "#/", ".plot canvas"], ["ser
   console.log(`${folder}/${name}.png`);
 }
 await browser.close();
+for (const peer of peers) await peer.stop();
 await hub.stop();

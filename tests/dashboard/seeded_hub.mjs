@@ -53,9 +53,13 @@ async function instance() {
 }
 
 export class SeededHub {
-  /** tls: serve HTTPS and WSS with a certificate from a CA of the test's own (this.tls names the files). */
-  constructor({ tls = false } = {}) {
+  /** tls: serve HTTPS and WSS with a certificate from a CA of the test's own (this.tls names the files).
+   *  storage: the manifest's storage (a SQLite file of its own by default); seed: false starts a hub
+   *  that only joins, say another hub on the same PostgreSQL. */
+  constructor({ tls = false, storage = null, seed = true } = {}) {
     this.secure = tls;
+    this.storage = storage;
+    this.seeded = seed;
   }
 
   async start() {
@@ -69,7 +73,7 @@ export class SeededHub {
     const manifest = join(this.folder, "hub.yaml");
     writeFileSync(manifest, [
       `listen: 127.0.0.1:${this.port}`,
-      `storage: {backend: sqlite, sqlite: {path: ${join(this.folder, "hub.db")}}}`,
+      `storage: ${this.storage ?? `{backend: sqlite, sqlite: {path: ${join(this.folder, "hub.db")}}}`}`,
       "logging: {level: warn, format: text}",
       "registration: {denied_networks: []}",
       "auth: required",
@@ -101,7 +105,7 @@ export class SeededHub {
       if (this.process.exitCode !== null) throw new Error(`hubd exited: ${readFileSync(join(this.folder, "hubd.log"), "utf8")}`);
       return (await this.call("GET", "/health").catch(() => null)) !== null;
     }, "hubd answering /health", 30_000);
-    await this.seed();
+    if (this.seeded) await this.seed();
     return this;
   }
 
