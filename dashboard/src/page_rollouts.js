@@ -22,6 +22,7 @@ export async function render() {
   ];
 }
 
+// weight_percent is a canary's or blue-green's share of the traffic; -1 for a rolling update, which has none.
 function card(rollout) {
   const done = rollout.batches_done ?? 0;
   const total = Math.max(rollout.batches_total ?? 1, 1);
@@ -32,7 +33,7 @@ function card(rollout) {
   const paused = rollout.phase === 'paused';
   return section(`${rollout.service}: ${rollout.from_version} → ${rollout.version}`,
     h('p', {}, badge(rollout.phase), ` ${rollout.strategy} · rollout ${rollout.id} · step ${rollout.step}`,
-      rollout.weight_percent ? ` · ${rollout.weight_percent}% of traffic` : '', rollout.waiting_on ? ` · waiting on ${rollout.waiting_on}` : ''),
+      rollout.weight_percent >= 0 ? ` · ${rollout.weight_percent}% of traffic` : '', rollout.waiting_on ? ` · waiting on ${rollout.waiting_on}` : ''),
     h('p', {}, h('label', { for: `progress-${rollout.id}` }, 'Progress'),
       h('progress', { id: `progress-${rollout.id}`, max: total, value: Math.min(done, total) }), ` ${done} of ${total} batches`),
     h('div', { class: 'actions' },
