@@ -3,20 +3,14 @@
 // page's 300 ms coalescing, its redraw from the API). Prints p50 and the worst of N changes.
 //   HUB_HUBD=$PWD/build/core/hubd HUB_PLUGIN_DIR=$PWD/build/plugins node bench/dashboard_latency.mjs [CHANGES]
 // Needs tests/dashboard's packages (tests/dashboard/run.sh installs them) and Debian's chromium.
-import { chromium } from "../tests/dashboard/node_modules/playwright-core/index.mjs";
+import { launch, signIn } from "../tests/dashboard/browser.mjs";
 import { SeededHub } from "../tests/dashboard/seeded_hub.mjs";
 
 const changes = Number(process.argv[2] ?? 20);
 const hub = await new SeededHub().start();
-const browser = await chromium.launch({
-  executablePath: process.env.HUB_CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
-await page.goto(`${hub.url}/ui/`);
-await page.getByLabel("Token").fill(hub.reader);
-await page.getByRole("button", { name: "Sign in" }).click();
-await page.locator("#live.on").waitFor();
+await signIn(page, hub, hub.reader);
 await page.goto(`${hub.url}/ui/#/services/orders`);
 await page.locator("table.diff").waitFor();
 const took = [];

@@ -6,21 +6,12 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { chromium } from "playwright-core";
-
+import { launch, signIn as openSignedIn } from "./browser.mjs";
 import { ADMIN, SeededHub, eventually } from "./seeded_hub.mjs";
 
 const shots = process.env.HUB_SCREENSHOT_DIR;
 let hub;
 let browser;
-
-function launch(extraArgs = []) {
-  return chromium.launch({
-    executablePath: process.env.HUB_CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", ...extraArgs],
-  });
-}
 
 before(async () => {
   hub = await new SeededHub().start();
@@ -51,11 +42,8 @@ async function page(on = browser) {
 }
 
 async function signIn(browserPage, token, at = hub) {
-  await browserPage.goto(`${at.url}/ui/`);
-  await browserPage.getByLabel("Token").fill(token);
-  await browserPage.getByRole("button", { name: "Sign in" }).click();
+  await openSignedIn(browserPage, at, token);
   await browserPage.getByRole("heading", { name: "Overview" }).waitFor();
-  await browserPage.locator("#live.on").waitFor();
 }
 
 async function snap(browserPage, name) {

@@ -5,8 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-import { chromium } from "playwright-core";
-
+import { launch, signIn } from "./browser.mjs";
 import { SeededHub } from "./seeded_hub.mjs";
 
 const [folder = "docs/dashboard", seconds = "300"] = process.argv.slice(2);
@@ -26,15 +25,9 @@ for (let tick = 0; Date.now() < until; tick++) {
 }
 hub.instances["payments-1"].answering = true;
 await new Promise((resolve) => setTimeout(resolve, 3000));
-const browser = await chromium.launch({
-  executablePath: process.env.HUB_CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
-await page.goto(`${hub.url}/ui/`);
-await page.getByLabel("Token").fill(hub.operator);
-await page.getByRole("button", { name: "Sign in" }).click();
-await page.locator("#live.on").waitFor();
+await signIn(page, hub, hub.operator);
 const group = (await hub.call("GET", "/errors?service=orders")).groups[0].fingerprint;
 for (const [name, fragment, ready] of [["overview", "#/", ".plot canvas"], ["service", "#/services/orders", "table.diff"],
                                        ["rollouts", "#/rollouts", "progress"], ["errors", `#/errors/${group}`, ".plot canvas"],
