@@ -11,33 +11,20 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { makeCa } from "../node/hub.mjs";
+import { eventually, freePort, makeCa } from "../node/hub.mjs";
+
+export { eventually };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const hubd = process.env.HUB_HUBD ?? join(root, "build", "core", "hubd");
 const plugins = process.env.HUB_PLUGIN_DIR ?? join(root, "build", "plugins");
 export const ADMIN = "hub_dashboard-test-admin-token";
 
-export async function eventually(condition, what, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 function listen(server) {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve(server.address().port));
   });
-}
-
-async function freePort() {
-  const server = net.createServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 // An instance's health endpoint that answers until told to stop answering.

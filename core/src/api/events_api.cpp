@@ -2,7 +2,6 @@
 
 #include "basics/time_text.hpp"
 #include "http/encoding.hpp"
-#include "security/access.hpp"
 
 #include <nlohmann/json.hpp>
 
